@@ -1,0 +1,45 @@
+# One-command set-up: every target below creates .venv when it is missing or stale.
+# The stamp is keyed on the content of pyproject.toml, so editing it reinstalls.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+STAMP := $(VENV)/.stamp-$(HASH)
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint book bench release check clean browser
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[course,dev]'
+	@rm -f $(VENV)/.stamp-*
+	@touch $@
+
+browser:
+	@bash scripts/ensure-chromium.sh
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+book: setup
+	$(BIN)/jupyter-book build book --warningiserror --keep-going
+	@test -f book/_build/html/index.html && echo "book: book/_build/html/index.html"
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+release: setup
+	$(BIN)/lstm-course release
+
+check: setup
+	$(BIN)/lstm-course check
+
+clean:
+	rm -rf book/_build .pytest_cache
