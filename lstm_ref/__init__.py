@@ -17,6 +17,14 @@ and the gate order i, f, g, o.
 
 __version__ = "0.1.0"
 
-from lstm_ref import data, numpy, shapes  # noqa: E402  (NumPy only)
+import importlib
 
-__all__ = ["data", "numpy", "shapes", "__version__"]
+_SUBMODULES = ("numpy", "data", "shapes", "feedback", "torch", "keras", "convert", "course")
+__all__ = [*_SUBMODULES, "__version__"]
+
+
+def __getattr__(name: str):
+    """Import submodules on first access, so ``import lstm_ref`` stays light."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lstm_ref.{name}")
+    raise AttributeError(f"module 'lstm_ref' has no attribute {name!r}")

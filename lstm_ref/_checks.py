@@ -203,3 +203,21 @@ def check_state_dict(
             problems.append(f"{key} has shape {got}, expected {tuple(expected[key])}{tip}")
     if problems:
         raise ValueError(f"state dict does not fit this {what}: " + "; ".join(problems))
+
+
+def check_int(value, name: str, minimum: int | None = None) -> int:
+    """Return ``value`` as a Python int; reject floats, bools and values below ``minimum``.
+
+    >>> check_int(5, "look_back", minimum=1)
+    5
+    >>> check_int(0, "look_back", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: look_back must be an integer >= 1, got 0
+    """
+    want = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be {want}, got {value!r} ({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be {want}, got {value}")
+    return int(value)
