@@ -84,7 +84,7 @@ def check_shape(
         raise ValueError(msg + (f"; {hint}" if hint else ""))
     wrong = [
         f"{ax} is {s}, expected {expected[ax]}"
-        for ax, s in zip(layout, shape)
+        for ax, s in zip(layout, shape, strict=True)
         if expected.get(ax) is not None and s != expected[ax]
     ]
     if wrong:
@@ -126,8 +126,8 @@ def check_sequence(
     hint = ""
     if len(shape) == 3 and shape[-1] != features and features in shape[:2]:
         hint = (
-            f"the features axis must be last; if your array is (batch, features, time_steps) "
-            f"use x.transpose(0, 2, 1)"
+            "the features axis must be last; if your array is (batch, features, time_steps) "
+            "use x.transpose(0, 2, 1)"
         )
     check_shape(shape, layout, {"features": features}, name, hint)
     return (shape[0], shape[1]) if batch_first else (shape[1], shape[0])

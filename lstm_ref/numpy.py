@@ -47,7 +47,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     array([0. , 0.5, 1. ])
     """
     x = np.asarray(x)
-    return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    with np.errstate(under="ignore"):
+        return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def _gate_scale(hidden: int, dtype) -> np.ndarray:
@@ -174,7 +175,7 @@ def lstm_step_forward(
     if bias is not None:
         a += bias
     gates = a.astype(dtype, copy=False) * _gate_scale(hidden, dtype)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         _activate(gates)
     c_prev = np.asarray(c_prev, dtype=dtype)
     c, tanh_c, h = (np.empty((batch, hidden), dtype) for _ in range(3))
@@ -444,7 +445,7 @@ class LSTM:
         rec = np.empty((B, 4 * H), self.dtype)
         h_prev, c_prev = h0, c0
         order = range(T - 1, -1, -1) if reverse else range(T)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             for t in order:
                 a = gates[t]
                 np.matmul(h_prev, w_hh, out=rec)

@@ -1,0 +1,273 @@
+"""lstm_ref.numpy against independent references: torch.nn.LSTM / LSTMCell, autograd, numeric gradients,
+and a small case computed by hand."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_ref.numpy import (
+    LSTM,
+    lstm_step_backward,
+    lstm_step_forward,
+    numerical_gradient,
+    rel_error,
+    sigmoid,
+)
+
+GRID = list(itertools.product([1, 2, 3], [False, True], [False, True], [False, True], [True, False]))
+
+
+def _twins(F, H, L, bias, batch_first, bidirectional, dtype=torch.float32, seed=0):
+    torch.manual_seed(seed)
+    ref = torch.nn.LSTM(F, H, L, bias=bias, batch_first=batch_first, bidirectional=bidirectional).to(dtype)
+    if bias:  # make the two biases different and clearly non-zero, so a dropped one is caught
+        with torch.no_grad():
+            for name, p in ref.named_parameters():
+                if name.startswith("bias"):
+                    p.uniform_(-1.0, 1.0)
+    ours = LSTM(
+        F,
+        H,
+        L,
+        bias=bias,
+        batch_first=batch_first,
+        bidirectional=bidirectional,
+        dtype=np.float64 if dtype == torch.float64 else np.float32,
+    )
+    ours.load_state_dict(ref.state_dict())
+    return ref, ours
+
+
+@pytest.mark.parametrize(("L", "bidirectional", "batch_first", "with_hx", "bias"), GRID)
+def test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx, bias):
+    F, H, B, T = 3, 5, 4, 6
+    D = 2 if bidirectional else 1
+    ref, ours = _twins(F, H, L, bias, batch_first, bidirectional)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn((B, T, F) if batch_first else (T, B, F), generator=g, requires_grad=True)
+    h0 = torch.randn(L * D, B, H, generator=g, requires_grad=True)
+    c0 = torch.randn(L * D, B, H, generator=g, requires_grad=True)
+    out, (h_n, c_n) = ref(x, (h0, c0)) if with_hx else ref(x)
+    hx = (h0.detach().numpy(), c0.detach().numpy()) if with_hx else None
+    o, (h, c) = ours(x.detach().numpy(), hx)
+
+    assert o.shape == tuple(out.shape) and h.shape == tuple(h_n.shape) and c.shape == tuple(c_n.shape)
+    np.testing.assert_allclose(o, out.detach().numpy(), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(h, h_n.detach().numpy(), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(c, c_n.detach().numpy(), atol=1e-5, rtol=0)
+
+    d_out, d_h, d_c = (torch.randn(t.shape, generator=g) for t in (out, h_n, c_n))
+    ((out * d_out).sum() + (h_n * d_h).sum() + (c_n * d_c).sum()).backward()
+    grads, dx, (dh0, dc0) = ours.backward_with_state(d_out.numpy(), d_h.numpy(), d_c.numpy())
+    assert list(grads) == list(ref.state_dict())
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(grads[name], p.grad.numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
+    np.testing.assert_allclose(dx, x.grad.numpy(), atol=1e-4, rtol=1e-4)
+    if with_hx:
+        np.testing.assert_allclose(dh0, h0.grad.numpy(), atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(dc0, c0.grad.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def test_backward_returns_grads_and_dx_like_the_contract():
+    ref, ours = _twins(2, 3, 1, True, True, False)
+    x = np.random.default_rng(0).normal(size=(2, 4, 2)).astype(np.float32)
+    out, _ = ours(x)
+    grads, dx = ours.backward(np.ones_like(out))
+    assert set(grads) == set(ours.state_dict()) and dx.shape == x.shape
+    for k, v in grads.items():
+        assert v.shape == ours.state_dict()[k].shape
+
+
+@pytest.mark.parametrize(("L", "bidirectional", "batch_first"), [(1, False, True), (2, True, False)])
+def test_backward_matches_numeric_gradient_float64(L, bidirectional, batch_first):
+    F, H, B, T = 2, 3, 2, 4
+    D = 2 if bidirectional else 1
+    lstm = LSTM(F, H, L, batch_first=batch_first, bidirectional=bidirectional, dtype=np.float64, seed=3)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(B, T, F) if batch_first else (T, B, F))
+    h0, c0 = rng.normal(size=(L * D, B, H)), rng.normal(size=(L * D, B, H))
+    out, (h_n, c_n) = lstm(x, (h0, c0))
+    d_out, d_h, d_c = rng.normal(size=out.shape), rng.normal(size=h_n.shape), rng.normal(size=c_n.shape)
+    grads, dx, (dh0, dc0) = lstm.backward_with_state(d_out, d_h, d_c)
+
+    def loss_of(arr_setter):
+        def f(v):
+            arr_setter(v)
+            o, (h, c) = lstm(x, (h0, c0))
+            return np.array([np.sum(o * d_out) + np.sum(h * d_h) + np.sum(c * d_c)])
+
+        return f
+
+    one = np.ones(1)
+    assert rel_error(dx, numerical_gradient(loss_of(lambda v: None), x, one)) < 1e-7
+    assert rel_error(dh0, numerical_gradient(loss_of(lambda v: None), h0, one)) < 1e-7
+    assert rel_error(dc0, numerical_gradient(loss_of(lambda v: None), c0, one)) < 1e-7
+    params = lstm._params
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", f"weight_hh_l{L - 1}"):
+        num = numerical_gradient(loss_of(lambda v: None), params[name], one)
+        assert rel_error(grads[name], num) < 1e-6, name
+
+
+def test_step_forward_matches_torch_lstmcell():
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(3, 4).double()
+    x, h0, c0 = torch.randn(5, 3).double(), torch.randn(5, 4).double(), torch.randn(5, 4).double()
+    h_ref, c_ref = cell(x, (h0, c0))
+    sd = {k: v.detach().numpy() for k, v in cell.state_dict().items()}
+    h, c, _ = lstm_step_forward(
+        x.numpy(), h0.numpy(), c0.numpy(), sd["weight_ih"], sd["weight_hh"], sd["bias_ih"] + sd["bias_hh"]
+    )
+    np.testing.assert_allclose(h, h_ref.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(c, c_ref.detach().numpy(), atol=1e-12)
+
+
+def test_step_backward_matches_numeric_gradient():
+    rng = np.random.default_rng(0)
+    B, F, H = 3, 4, 5
+    x, h0, c0 = rng.normal(size=(B, F)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    w_ih, w_hh, b = rng.normal(size=(4 * H, F)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
+    dh, dc = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    _, _, cache = lstm_step_forward(x, h0, c0, w_ih, w_hh, b)
+    dx, dh0, dc0, dw_ih, dw_hh, db = lstm_step_backward(dh, dc, cache)
+
+    def f(_):
+        h, c, _ = lstm_step_forward(x, h0, c0, w_ih, w_hh, b)
+        return np.array([np.sum(h * dh) + np.sum(c * dc)])
+
+    for analytic, arr in ((dx, x), (dh0, h0), (dc0, c0), (dw_ih, w_ih), (dw_hh, w_hh), (db, b)):
+        assert rel_error(analytic, numerical_gradient(f, arr, np.ones(1))) < 1e-7
+
+
+def test_one_step_by_hand():
+    """H = 1, F = 1, all weights 0.5, no bias, x = 1, h0 = c0 = 0: a = 0.5 for every gate."""
+    h, c, _ = lstm_step_forward(
+        np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.full((4, 1), 0.5), np.full((4, 1), 0.5)
+    )
+    s = 1 / (1 + math.exp(-0.5))
+    c_hand = s * math.tanh(0.5)  # f * 0 + i * g
+    assert c[0, 0] == pytest.approx(c_hand, abs=1e-15)
+    assert h[0, 0] == pytest.approx(s * math.tanh(c_hand), abs=1e-15)
+
+
+def test_gate_order_is_i_f_g_o():
+    """Only the forget-gate rows get a huge bias: with c0 = 1 the cell keeps c = 1 + i * g exactly."""
+    H = 2
+    b = np.zeros(4 * H)
+    b[H : 2 * H] = 50.0  # f = 1
+    b[:H] = -50.0  # i = 0
+    h, c, _ = lstm_step_forward(
+        np.ones((1, 1)), np.zeros((1, H)), np.ones((1, H)), np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b
+    )
+    np.testing.assert_allclose(c, 1.0, atol=1e-12)
+    np.testing.assert_allclose(h, 0.5 * np.tanh(1.0), atol=1e-12)  # o = sigmoid(0)
+
+
+def test_sigmoid_is_stable_and_exact():
+    x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(sigmoid(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
+
+
+def test_extreme_inputs_do_not_warn_or_nan():
+    lstm = LSTM(1, 2, seed=0)
+    with np.errstate(all="raise"):
+        out, (h, c) = lstm(np.full((3, 1, 1), 1e4, np.float32))
+    assert np.isfinite(out).all() and np.isfinite(c).all()
+
+
+def test_other_sequence_lengths_and_state_continuation():
+    """The time axis is free, and two chunks with carried state equal one run."""
+    lstm = LSTM(2, 3, num_layers=2, batch_first=True, seed=1)
+    x = np.random.default_rng(2).normal(size=(2, 9, 2)).astype(np.float32)
+    out, (h, c) = lstm(x)
+    out1, state = lstm(x[:, :4])
+    out2, (h2, c2) = lstm(x[:, 4:], state)
+    np.testing.assert_allclose(np.concatenate([out1, out2], axis=1), out, atol=1e-6)
+    np.testing.assert_allclose(h2, h, atol=1e-6)
+    np.testing.assert_allclose(c2, c, atol=1e-6)
+
+
+def test_num_parameters_matches_torch():
+    for L, bi, bias in itertools.product([1, 2], [False, True], [True, False]):
+        ref = torch.nn.LSTM(7, 6, L, bias=bias, bidirectional=bi)
+        assert LSTM(7, 6, L, bias=bias, bidirectional=bi).num_parameters() == sum(
+            p.numel() for p in ref.parameters()
+        )
+
+
+def test_init_range_matches_torch():
+    w = LSTM(3, 16, seed=0).state_dict()["weight_hh_l0"]
+    assert np.abs(w).max() <= 1 / 4 and np.abs(w).max() > 0.2
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_rejects_2d_input_with_fix():
+    with pytest.raises(
+        ValueError,
+        match=r"expected \(batch, time_steps, features\) = \(\?, \?, 3\), got shape "
+        r"\(5, 3\).*no time axis.*x.reshape\(5, 1, 3\)",
+    ):
+        LSTM(3, 4, batch_first=True)(np.zeros((5, 3)))
+
+
+def test_rejects_wrong_feature_count():
+    with pytest.raises(ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*features is 2"):
+        LSTM(3, 4)(np.zeros((5, 2, 2)))
+
+
+def test_rejects_features_in_the_wrong_place():
+    with pytest.raises(ValueError, match="features axis must be last"):
+        LSTM(3, 4, batch_first=True)(np.zeros((8, 3, 10)))
+
+
+def test_rejects_batch_first_h0_with_the_fix():
+    lstm = LSTM(3, 5, num_layers=2, batch_first=True)
+    x = np.zeros((4, 6, 3))
+    bad = np.zeros((4, 2, 5))  # (batch, layers, hidden): the classic mistake
+    with pytest.raises(
+        ValueError,
+        match=r"\(num_layers\*num_directions, batch, hidden_size\) = \(2, 4, 5\).*"
+        r"got shape \(4, 2, 5\).*never batch-first.*transpose\(1, 0, 2\)",
+    ):
+        lstm(x, (bad, np.zeros((2, 4, 5))))
+    with pytest.raises(ValueError, match="c0"):
+        lstm(x, (np.zeros((2, 4, 5)), np.zeros((2, 4, 4))))
+    with pytest.raises(ValueError, match="tuple"):
+        lstm(x, np.zeros((2, 4, 5)))
+
+
+def test_rejects_nan_and_non_numeric():
+    lstm = LSTM(1, 2)
+    with pytest.raises(ValueError, match="NaN"):
+        lstm(np.array([[[np.nan]]]))
+    with pytest.raises(ValueError, match="must hold numbers"):
+        lstm(np.array([[["a"]]]))
+
+
+def test_rejects_bad_state_dicts():
+    lstm = LSTM(3, 4)
+    sd = lstm.state_dict()
+    with pytest.raises(ValueError, match=r"missing keys \['bias_hh_l0'\]"):
+        lstm.load_state_dict({k: v for k, v in sd.items() if k != "bias_hh_l0"})
+    with pytest.raises(ValueError, match=r"unexpected keys \['weight_ih_l1'\]"):
+        lstm.load_state_dict({**sd, "weight_ih_l1": sd["weight_ih_l0"]})
+    with pytest.raises(ValueError, match=r"weight_ih_l0 has shape \(3, 16\), expected \(16, 3\).*transposed"):
+        lstm.load_state_dict({**sd, "weight_ih_l0": sd["weight_ih_l0"].T})
+    with pytest.raises(ValueError, match="bias=False"):
+        LSTM(3, 4, bias=False).load_state_dict(sd)
+
+
+def test_rejects_bad_constructor_and_backward_misuse():
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
+        LSTM(3, 0)
+    lstm = LSTM(3, 4, batch_first=True)
+    with pytest.raises(ValueError, match="forward call first"):
+        lstm.backward(np.zeros((1, 1, 4)))
+    out, _ = lstm(np.zeros((2, 5, 3)))
+    with pytest.raises(
+        ValueError, match=r"d_output: expected \(batch, time_steps, D\*hidden\) = \(2, 5, 4\)"
+    ):
+        lstm.backward(np.zeros((5, 2, 4)))
