@@ -394,7 +394,7 @@ class LSTM:
                 )
             h0, c0 = (
                 as_float_array(_to_numpy(s), n).astype(self.dtype, copy=False)
-                for s, n in zip(hx, ("h0", "c0"))
+                for s, n in zip(hx, ("h0", "c0"), strict=True)
             )
             check_state(h0.shape, LD, batch, H, "h0")
             check_state(c0.shape, LD, batch, H, "c0")
