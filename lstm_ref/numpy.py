@@ -429,16 +429,19 @@ class LSTM:
                 caches.append(cache)
             layer_in = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-1)
         self._cache = {"caches": caches, "shape": xt.shape}
-        output = layer_in.transpose(1, 0, 2) if self.batch_first else layer_in
-        return np.ascontiguousarray(output), (h_n, c_n)
+        output = layer_in.transpose(1, 0, 2) if self.batch_first else layer_in  # a view, not a copy
+        return output, (h_n, c_n)
 
     def _run_direction(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray, sfx: str, reverse: bool) -> dict:
         """One layer, one direction over time-major x (T, B, F_in). Returns its cache."""
         T, B, F = x.shape
         H = self.hidden_size
         w_ih, w_hh, b = self._prepared(sfx)
-        gates = (x.reshape(T * B, F) @ w_ih).reshape(T, B, 4 * H)  # every input projection in one GEMM
-        gates += b
+        # every input projection and the bias in one GEMM: [x, 1] @ [W_ih; b]
+        x1 = np.empty((T * B, F + 1), self.dtype)
+        x1[:, :F] = x.reshape(T * B, F)
+        x1[:, F] = 1.0
+        gates = (x1 @ np.vstack([w_ih, b])).reshape(T, B, 4 * H)
         hs = np.empty((T, B, H), self.dtype)
         cs = np.empty((T, B, H), self.dtype)
         tcs = np.empty((T, B, H), self.dtype)
