@@ -208,7 +208,7 @@ def train_stateful(
         fit = model.fit(x, y, batch_size=B, epochs=1, shuffle=False, verbose=0)  # state carried
         reset_states(model)  # each epoch starts from zeros
         history.append(float(fit.history["loss"][-1]))
-        bar.set_postfix(loss=f"{history[-1]:.4g}")
+        bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
     return history

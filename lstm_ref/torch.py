@@ -410,7 +410,7 @@ def train_stateful(
             state = (state_out[0].detach(), state_out[1].detach())  # truncated BPTT
             total += loss.item()
         history.append(total / len(batches))
-        bar.set_postfix(loss=f"{history[-1]:.4g}")
+        bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
     return history
 
 
