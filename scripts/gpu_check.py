@@ -24,7 +24,9 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = torch.device("cuda")
-    print(f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, {torch.cuda.get_device_name()}")
+    print(
+        f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, {torch.cuda.get_device_name()}"
+    )
     worst_fwd = worst_bwd = 0.0
     F, H, B, T = 8, 16, 4, 12
     for L, bi, bf in itertools.product([1, 2, 3], [False, True], [False, True]):
@@ -35,17 +37,23 @@ def main() -> None:
         x = torch.randn((B, T, F) if bf else (T, B, F), device=dev, requires_grad=True)
         out, (h_n, c_n) = ref(x)
         o, (h, c) = ours(x.detach().cpu().numpy())
-        fwd = max(float(np.abs(a - b.detach().cpu().numpy()).max()) for a, b in ((o, out), (h, h_n), (c, c_n)))
+        fwd = max(
+            float(np.abs(a - b.detach().cpu().numpy()).max()) for a, b in ((o, out), (h, h_n), (c, c_n))
+        )
         d_out = torch.randn_like(out)
         out.backward(d_out)
         grads, dx = ours.backward(d_out.cpu().numpy())
         bwd = max(float(np.abs(grads[n] - p.grad.cpu().numpy()).max()) for n, p in ref.named_parameters())
         bwd = max(bwd, float(np.abs(dx - x.grad.cpu().numpy()).max()))
         worst_fwd, worst_bwd = max(worst_fwd, fwd), max(worst_bwd, bwd)
-        print(f"layers={L} bidirectional={bi!s:5} batch_first={bf!s:5}  max|diff| forward {fwd:.1e}  backward {bwd:.1e}")
+        print(
+            f"layers={L} bidirectional={bi!s:5} batch_first={bf!s:5}  max|diff| forward {fwd:.1e}  backward {bwd:.1e}"
+        )
     ok = worst_fwd < 1e-5 and worst_bwd < 1e-4
-    print(f"worst forward {worst_fwd:.1e} (bound 1e-5), worst backward {worst_bwd:.1e} (bound 1e-4): "
-          f"{'AGREE' if ok else 'DISAGREE'}")
+    print(
+        f"worst forward {worst_fwd:.1e} (bound 1e-5), worst backward {worst_bwd:.1e} (bound 1e-4): "
+        f"{'AGREE' if ok else 'DISAGREE'}"
+    )
 
     B, T, F, H = 64, 100, 32, 128
     ref = torch.nn.LSTM(F, H, batch_first=True).to(dev)
@@ -65,8 +73,10 @@ def main() -> None:
     for _ in range(3):
         ours(xn)
     t_np = (time.perf_counter() - t) / 3
-    print(f"(B{B}, T{T}, F{F}, H{H}) forward: cuDNN {t_gpu * 1e3:.2f} ms, NumPy {t_np * 1e3:.1f} ms "
-          f"({t_np / t_gpu:.0f}x): the GPU is for training, the NumPy twin is for understanding")
+    print(
+        f"(B{B}, T{T}, F{F}, H{H}) forward: cuDNN {t_gpu * 1e3:.2f} ms, NumPy {t_np * 1e3:.1f} ms "
+        f"({t_np / t_gpu:.0f}x): the GPU is for training, the NumPy twin is for understanding"
+    )
     if not ok:
         raise SystemExit(1)
 

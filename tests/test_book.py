@@ -1,0 +1,273 @@
+"""The book builds, and every built page works offline in a real browser.
+
+Builds ``book/`` with ``jupyter-book build --warningiserror`` (the execution cache makes an
+unchanged rebuild fast), serves ``book/_build/html`` on 127.0.0.1 and opens every page in Debian's
+headless chromium through Playwright. A page fails on a console error, an uncaught exception, a
+broken image, math left unrendered or any request that leaves 127.0.0.1. One full-page
+screenshot per page lands in ``artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+HTML = BOOK / "_build" / "html"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MIN_FIGURES = 25  # the whole book; figures are PNGs drawn by matplotlib cells
+
+pytestmark = pytest.mark.slow
+
+
+def toc_files() -> list[str]:
+    """Document names from ``_toc.yml``, in reading order."""
+    toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        names += [ch["file"] for ch in part["chapters"]]
+    return names
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """Build the book once for this module (reusing the execution cache)."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(jb), "build", str(BOOK), "--warningiserror"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, "jupyter-book build failed:\n" + log[-6000:]
+    assert "build succeeded" in log
+    return HTML
+
+
+def pages(html: Path) -> list[Path]:
+    """Every built HTML page (not the theme's static files or the notebook sources)."""
+    skip = {"_static", "_sources", "_images"}
+    return sorted(p for p in html.rglob("*.html") if not skip & set(p.relative_to(html).parts))
+
+
+class _Refs(HTMLParser):
+    """Collects the URLs a page loads by itself: scripts, stylesheets, preloads, icons, images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: list[str] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            self._in_script = "src" not in a
+            if a.get("src"):
+                self.loaded.append(a["src"])
+        elif tag == "link" and a.get("href"):
+            rel = (a.get("rel") or "").lower()
+            if any(
+                r in rel for r in ("stylesheet", "preload", "icon", "modulepreload", "prefetch", "preconnect")
+            ):
+                self.loaded.append(a["href"])
+        elif tag in ("img", "iframe", "source", "video", "audio") and a.get("src"):
+            self.loaded.append(a["src"])
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.inline_scripts.append(data)
+
+
+def _external(url: str) -> bool:
+    return bool(re.match(r"^(https?:)?//", url.strip(), re.I))
+
+
+def test_toc_pages_built(built):
+    """Every document in _toc.yml, in the required order, became a page with a title."""
+    names = toc_files()
+    assert names == [
+        "intro", "01_recurrence", "02_lstm_cell", "03_shapes", "04_keras", "05_pytorch",
+        "06_keras_vs_pytorch", "07_stateful", "08_variable_length", "09_project",
+        "10_misconceptions", "11_appendix", "exercises",
+    ]  # fmt: skip
+    for name in names:
+        page = built / f"{name}.html"
+        assert page.is_file(), f"{name}: not built"
+        assert re.search(r"<h1>.+?</h1>", page.read_text("utf-8"), re.S), f"{name}: no title"
+
+
+def test_no_external_assets(built):
+    """No page loads a script, stylesheet, font or image from another site; CSS imports nothing."""
+    bad = []
+    for page in pages(built):
+        refs = _Refs()
+        refs.feed(page.read_text("utf-8"))
+        bad += [f"{page.name}: {u}" for u in refs.loaded if _external(u)]
+        bad += [
+            f"{page.name}: inline script names {m}"
+            for s in refs.inline_scripts
+            for m in re.findall(r"https?://[^\s\"']+", s)
+        ]
+    for css in (built / "_static").rglob("*.css"):
+        text = css.read_text("utf-8", errors="replace")
+        bad += [
+            f"{css.name}: {m}" for m in re.findall(r"@import\s+(?:url\()?['\"]?(?:https?:)?//[^;]+", text)
+        ]
+        bad += [f"{css.name}: {m}" for m in re.findall(r"url\(\s*['\"]?(?:https?:)?//[^)]+\)", text)]
+    assert not bad, "external assets:\n" + "\n".join(bad)
+    assert (built / "_static" / "mathjax" / "MathJax.js").is_file(), "MathJax was not copied into the site"
+
+
+def test_enough_figures(built):
+    """The book carries at least MIN_FIGURES figures drawn by its own code."""
+    n = sum(len(re.findall(r"<img[^>]+src=\"_images/", p.read_text("utf-8"))) for p in pages(built))
+    assert n >= MIN_FIGURES, f"only {n} figures in the book"
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    """Serve the built site on 127.0.0.1 (a free port) for the browser."""
+    handler = functools.partial(_QuietHandler, directory=str(built))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+MATH_DONE = """
+async () => {
+  const maths = document.querySelectorAll('.math');
+  if (maths.length === 0) return {count: 0, unrendered: 0, errors: 0};
+  const t0 = Date.now();
+  while (!(window.MathJax && window.MathJax.Hub && window.MathJax.isReady)) {
+    if (Date.now() - t0 > 20000) return {count: maths.length, unrendered: -1, errors: 0};
+    await new Promise(r => setTimeout(r, 50));
+  }
+  await new Promise(r => window.MathJax.Hub.Queue(() => r(true)));
+  let unrendered = 0;
+  for (const m of maths) {
+    if (!m.querySelector('.MathJax, .MathJax_Display, .MathJax_CHTML, .MathJax_SVG')) unrendered++;
+  }
+  const errors = document.querySelectorAll('.MathJax_Error, .merror, [data-mjx-error]').length;
+  return {count: maths.length, unrendered, errors};
+}
+"""
+
+BROKEN_IMAGES = """
+async () => {
+  const imgs = Array.from(document.images);
+  for (const i of imgs) i.loading = 'eager';
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  return imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
+}
+"""
+
+VISIBLE_TEXT = """
+() => {
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, .MathJax_Preview, .highlight, .cell_output, noscript')
+       .forEach(e => e.remove());
+  return clone.innerText;
+}
+"""
+
+
+def test_pages_in_browser(server, built):
+    """Open every page in headless chromium: no errors, no broken images, math rendered, no
+    request leaving 127.0.0.1; save a screenshot of each."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).is_file(), "Debian's chromium is missing: run `make browser`"
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    problems: list[str] = []
+    external: list[str] = []
+    math_total = 0
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def route(r):
+            url = r.request.url
+            if urlparse(url).hostname == "127.0.0.1":
+                r.continue_()
+            else:
+                external.append(url)
+                r.abort()
+
+        context.route("**/*", route)
+        for path in pages(built):
+            rel = path.relative_to(built).as_posix()
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e, errors=errors: errors.append(f"uncaught: {e}"))
+            response = page.goto(f"{server}/{rel}", wait_until="load")
+            if response is None or response.status != 200:
+                problems.append(f"{rel}: HTTP {response and response.status}")
+            redirect = re.search(r'http-equiv="refresh"[^>]*url=([^"]+)"', path.read_text("utf-8"), re.I)
+            if redirect:  # index.html forwards to the first page; check where it lands
+                page.wait_for_url(f"**/{redirect.group(1)}")
+                page.wait_for_load_state("load")
+            math = page.evaluate(MATH_DONE)
+            math_total += math["count"]
+            if math["unrendered"]:
+                problems.append(
+                    f"{rel}: {math['unrendered']} of {math['count']} math elements not rendered by MathJax"
+                )
+            if math["errors"]:
+                problems.append(f"{rel}: {math['errors']} MathJax errors")
+            broken = page.evaluate(BROKEN_IMAGES)
+            if broken:
+                problems.append(f"{rel}: broken images {broken}")
+            text = page.evaluate(VISIBLE_TEXT)
+            leftover = re.findall(r"\\\(.+?\\\)|\\\[.+?\\\]|\$[^$\s][^$\n]*?\$", text)
+            if leftover:
+                problems.append(f"{rel}: raw math in visible text {leftover[:3]}")
+            page.wait_for_timeout(100)  # let late console messages arrive
+            problems += [f"{rel}: console: {e}" for e in errors]
+            page.screenshot(
+                path=str(SHOTS / (rel.replace("/", "_").removesuffix(".html") + ".png")), full_page=True
+            )
+            page.close()
+        browser.close()
+    assert not external, "requests left the site:\n" + "\n".join(sorted(set(external)))
+    assert not problems, "\n".join(problems)
+    assert math_total > 0, "no math found anywhere: the MathJax check checked nothing"
+    assert len(list(SHOTS.glob("*.png"))) == len(pages(built))
