@@ -1,0 +1,261 @@
+"""Assertions for exercise test cells that explain what went wrong, in shape terms.
+
+Each helper raises ``AssertionError`` with a message a learner can act on: what was
+expected and what was received, in ``(batch, time_steps, features)`` words, which axis is
+wrong, and a hint for the classic mistakes (missing time axis, flattened time axis, swapped
+axes, one window short, batch-first state, PyTorch's second bias). It never prints the
+answer's code. NumPy only: tensors are accepted through ``.shape`` / ``np.asarray``.
+
+>>> import numpy as np
+>>> assert_shape(np.zeros((26, 5, 7)), (26, 5, 7), what="X")
+>>> assert_close(np.ones(3), np.ones(3), what="h")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import prod
+
+import numpy as np
+
+from lstm_ref._checks import BTF, STATE, layout_str
+
+__all__ = [
+    "assert_shape",
+    "assert_close",
+    "assert_param_count",
+    "numeric_gradient",
+    "diagnose_shape",
+]
+
+_COUNT_AXES = ("batch", "samples", "windows")
+
+
+def _as_shape(obj) -> tuple[int, ...]:
+    """A shape from an array/tensor (``.shape``) or from a tuple of ints given as an answer."""
+    if hasattr(obj, "shape"):
+        return tuple(int(s) for s in obj.shape)
+    if isinstance(obj, (tuple, list)) and all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in obj
+    ):
+        return tuple(int(s) for s in obj)
+    raise AssertionError(f"expected an array or a shape tuple of ints, got {type(obj).__name__}: {obj!r:.80}")
+
+
+def diagnose_shape(got: Sequence[int], expected: Sequence[int | None], layout: Sequence[str] = BTF) -> str:
+    """Explain in words how shape ``got`` differs from ``expected`` (``None`` = any size).
+
+    Returns ``""`` when they agree. ``layout`` names the axes of ``expected``.
+
+    >>> diagnose_shape((26, 7), (26, 5, 7))
+    'the time_steps axis is missing (a 2-D array has no time axis); give every sample its own window of time steps'
+    >>> diagnose_shape((26, 35), (26, 5, 7))
+    'time_steps and features were flattened into one axis of 35 = 5 x 7; keep them as two separate axes'
+    >>> diagnose_shape((5, 26, 7), (26, 5, 7))
+    'the axes are in the wrong order: you have (time_steps, batch, features); reorder them with a transpose, not a reshape'
+    >>> diagnose_shape((25, 5, 7), (26, 5, 7))
+    'batch is 25, expected 26: one window short. The classic loop range(len(data) - look_back - 1) drops the last window'
+    """
+    got, expected, layout = tuple(got), tuple(expected), tuple(layout)
+    if len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected, strict=False)):
+        return ""
+    if len(got) == len(expected) - 1:
+        for k in range(len(expected)):
+            rest = expected[:k] + expected[k + 1 :]
+            if all(e is None or g == e for g, e in zip(got, rest, strict=False)):
+                extra = (
+                    " (a 2-D array has no time axis)" if layout[k] == "time_steps" and len(got) == 2 else ""
+                )
+                hint = "; give every sample its own window of time steps" if layout[k] == "time_steps" else ""
+                return f"the {layout[k]} axis is missing{extra}{hint}"
+        for k in range(len(expected) - 1):
+            a, b = expected[k], expected[k + 1]
+            merged = expected[:k] + ((a * b) if a and b else None,) + expected[k + 2 :]
+            if a and b and got == merged:
+                return (
+                    f"{layout[k]} and {layout[k + 1]} were flattened into one axis of {a * b} = {a} x {b}; "
+                    "keep them as two separate axes"
+                )
+    if len(got) == len(expected) + 1:
+        for k in range(len(got)):
+            rest = got[:k] + got[k + 1 :]
+            if got[k] == 1 and all(e is None or g == e for g, e in zip(rest, expected, strict=False)):
+                return f"there is an extra axis of size 1 at position {k}; expected {len(expected)} axes"
+    if len(got) != len(expected):
+        return f"a {len(got)}-D array, expected {len(expected)}-D"
+    if (
+        layout == STATE
+        and len(got) == 3
+        and None not in expected
+        and got == (expected[1], expected[0], expected[2])
+        and expected[0] != expected[1]
+    ):
+        return (
+            "it looks like (batch, num_layers*num_directions, hidden_size): the state is never "
+            "batch-first, even with batch_first=True"
+        )
+    if None not in expected and sorted(got) == sorted(expected) and len(set(expected)) == len(expected):
+        order = tuple(layout[expected.index(g)] for g in got)
+        return (
+            f"the axes are in the wrong order: you have ({', '.join(order)}); "
+            "reorder them with a transpose, not a reshape"
+        )
+    wrong = [(ax, g, e) for ax, g, e in zip(layout, got, expected, strict=False) if e is not None and g != e]
+    parts = []
+    for ax, g, e in wrong:
+        msg = f"{ax} is {g}, expected {e}"
+        if len(wrong) == 1 and ax in _COUNT_AXES and abs(g - e) == 1:
+            msg += (
+                ": one window short. The classic loop range(len(data) - look_back - 1) drops the last window"
+                if g < e
+                else ": one window too many; check where your last window ends"
+            )
+        parts.append(msg)
+    if len(wrong) == 1 and prod(got) == prod(e for e in expected if e is not None) and None not in expected:
+        parts.append("same number of values in a different arrangement: check your reshape")
+    return "; ".join(parts)
+
+
+def assert_shape(
+    got,
+    expected: Sequence[int | None],
+    layout: Sequence[str] = BTF,
+    what: str = "x",
+    hint: str = "",
+) -> None:
+    """Assert that ``got`` (an array, a tensor or a shape tuple) has shape ``expected``.
+
+    ``layout`` names the axes of ``expected`` (for a 2-D target use e.g.
+    ``("batch", "hidden_size")``); ``None`` in ``expected`` accepts any size.
+
+    >>> import numpy as np
+    >>> assert_shape(np.zeros((26, 7)), (26, 5, 7), what="X")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your X has shape (26, 7) but it should be (batch, time_steps, features) = (26, 5, 7): the time_steps axis is missing (a 2-D array has no time axis); give every sample its own window of time steps
+    >>> assert_shape((4, 2, 5), (2, 4, 5), layout=("num_layers*num_directions", "batch", "hidden_size"), what="h_n")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): it looks like (batch, num_layers*num_directions, hidden_size): the state is never batch-first, even with batch_first=True
+    """
+    expected = tuple(expected)
+    layout = tuple(layout)
+    if len(layout) != len(expected):
+        raise ValueError(
+            f"layout {layout} has {len(layout)} names but expected shape {expected} has {len(expected)}"
+        )
+    shape = _as_shape(got)
+    why = diagnose_shape(shape, expected, layout)
+    if not why:
+        return
+    want = layout_str(layout, dict(zip(layout, expected, strict=False)))
+    msg = f"Your {what} has shape {shape} but it should be {want}: {why}"
+    raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
+
+
+def assert_close(
+    got,
+    expected,
+    what: str = "output",
+    atol: float = 1e-6,
+    rtol: float = 0.0,
+    layout: Sequence[str] | None = None,
+    hint: str = "",
+) -> None:
+    """Assert ``|got - expected| <= atol + rtol * |expected|`` everywhere; report the worst entry.
+
+    ``got`` and ``expected`` are arrays (or tensors) of the same shape; ``layout`` optionally
+    names the axes so the worst entry reads ``batch=1, hidden_size=2``.
+
+    >>> import numpy as np
+    >>> assert_close(np.array([[0.1, 0.2]]), np.array([[0.1, 0.5]]), what="h", layout=("batch", "hidden_size"))
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your h differs from the reference: max abs error 0.3 at batch=0, hidden_size=1 (got 0.2, expected 0.5); allowed 1e-06
+    """
+    g = np.asarray(got, dtype=np.float64) if not hasattr(got, "detach") else got.detach().cpu().numpy()
+    e = (
+        np.asarray(expected, dtype=np.float64)
+        if not hasattr(expected, "detach")
+        else expected.detach().numpy()
+    )
+    g, e = np.asarray(g, dtype=np.float64), np.asarray(e, dtype=np.float64)
+    if layout is not None:
+        assert_shape(g, e.shape, layout, what)
+    elif g.shape != e.shape:
+        raise AssertionError(f"Your {what} has shape {g.shape} but it should have shape {e.shape}")
+    if g.size and not np.isfinite(g).all():
+        raise AssertionError(f"Your {what} contains NaN or inf; an overflowing exp or a division by zero?")
+    err = np.abs(g - e)
+    excess = err - (atol + rtol * np.abs(e))
+    if g.size == 0 or excess.max() <= 0:
+        return
+    idx = np.unravel_index(int(np.argmax(excess)), g.shape)
+    names = layout if layout is not None else [f"axis{k}" for k in range(g.ndim)]
+    where = ", ".join(f"{n}={int(i)}" for n, i in zip(names, idx, strict=False)) if idx else "the only entry"
+    tol = f"{atol:g}" + (f" + {rtol:g} * |expected|" if rtol else "")
+    bad = int((excess > 0).sum())
+    many = f"; {bad} of {g.size} entries are off" if bad > 1 else ""
+    msg = (
+        f"Your {what} differs from the reference: max abs error {err[idx]:.3g} at {where} "
+        f"(got {g[idx]:.6g}, expected {e[idx]:.6g}); allowed {tol}{many}"
+    )
+    raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
+
+
+def assert_param_count(got, expected: int, hidden_size: int, what: str = "parameter count") -> None:
+    """Assert an LSTM parameter count and name the classic slips (bias counted once or twice, T counted).
+
+    >>> assert_param_count(416, 448, hidden_size=8, what="torch parameter count")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your torch parameter count is 416 but it should be 448: 32 short, exactly 4 x hidden_size: PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras only one
+    """
+    if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+        raise AssertionError(f"Your {what} should be an int, got {type(got).__name__} {got!r}")
+    got = int(got)
+    if got == expected:
+        return
+    diff = expected - got
+    h4 = 4 * hidden_size
+    if diff == h4:
+        why = (
+            f"{diff} short, exactly 4 x hidden_size: PyTorch keeps two bias vectors (bias_ih and bias_hh), "
+            "Keras only one"
+        )
+    elif diff == -h4:
+        why = f"{-diff} too many, exactly 4 x hidden_size: Keras has one bias vector, not two"
+    elif got > 0 and got * 4 == expected:
+        why = "4 times too small: an LSTM has 4 gates (i, f, g, o), each with its own weights and bias"
+    elif diff > 0 and diff % h4 == 0:
+        why = f"{diff} short, a multiple of 4 x hidden_size: did you miss a bias, a layer or a direction?"
+    elif diff < 0 and (-diff) % h4 == 0:
+        why = f"{-diff} too many, a multiple of 4 x hidden_size: count the inputs of each layer again"
+    else:
+        why = "remember the 4 gates, the input and recurrent weights, the biases, and that T never counts"
+    raise AssertionError(f"Your {what} is {got} but it should be {expected}: {why}")
+
+
+def numeric_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient of the scalar ``f()`` with respect to the array ``x``.
+
+    ``x`` (any shape, float64 for accuracy) is perturbed in place and restored; ``f`` takes no
+    arguments and reads ``x``. The result has the shape of ``x``.
+
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0])
+    >>> np.round(numeric_gradient(lambda: float((x**2).sum()), x), 6)
+    array([2., 4.])
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        plus = f()
+        x[i] = old - eps
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad

@@ -1,0 +1,280 @@
+"""The nbgrader exercises grade as intended: every assignment, every case in tests/exercise_cases/.
+
+For each assignment (one case file ``tests/exercise_cases/<assignment>.py`` each) a temporary course
+is built from ``solutions/`` and ``nbgrader_config.py``; one submission per variant is written (the
+solution, the blank release, every WRONG answer, a WARNS answer, a LOOP answer and a tampered wrong
+answer) and ONE ``nbgrader autograde`` run grades them all. Scores are read from the gradebook.
+The assignments' runs go in parallel (``LSTM_COURSE_JOBS``, default 4): most of the time is
+spent waiting on kernels and on the LOOP timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lstm_ref import course
+
+ROOT = Path(__file__).resolve().parents[1]
+CASE_DIR = ROOT / "tests" / "exercise_cases"
+CASES = {p.stem: runpy.run_path(str(p)) for p in sorted(CASE_DIR.glob("*.py")) if not p.name.startswith("_")}
+NAMES = sorted(CASES)
+WRONG_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a]["WRONG"])]
+
+
+def _source(a: str) -> dict:
+    return json.loads((ROOT / course.SOLUTIONS / a / CASES[a]["NOTEBOOK"]).read_text(encoding="utf-8"))
+
+
+def _nbmeta(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+# --------------------------------------------------------------------------- fast structural checks
+
+
+@pytest.mark.parametrize("a", NAMES)
+def test_case_file_fits_its_notebook(a):
+    """Every case names real cells, pins ranges strictly inside (0, MAX), and MAX matches the points."""
+    case, nb = CASES[a], _source(a)
+    assert a in course.assignments(ROOT), f"case file {a}.py but no solutions/{a}/"
+    solution_ids = {_nbmeta(c)["grade_id"] for c in nb["cells"] if _nbmeta(c).get("solution")}
+    test_ids = {_nbmeta(c)["grade_id"] for c in nb["cells"] if _nbmeta(c).get("grade")}
+    points = sum(_nbmeta(c).get("points", 0) for c in nb["cells"] if _nbmeta(c).get("grade"))
+    assert points == case["MAX_SCORE"], (
+        f"{a}: the notebook's points add up to {points}, not {case['MAX_SCORE']}"
+    )
+    assert len(case["WRONG"]) >= 3, f"{a}: at least 3 wrong answers needed"
+    assert set(case["WRONG_SCORES"]) == set(case["WRONG"])
+    for name, answers in case["WRONG"].items():
+        assert answers and set(answers) <= solution_ids, f"{a}/{name}: unknown solution cells {set(answers)}"
+        lo, hi = case["WRONG_SCORES"][name]
+        assert 0 < lo <= hi < case["MAX_SCORE"], f"{a}/{name}: range ({lo}, {hi}) is not inside (0, MAX)"
+    assert case["WARNS"] and set(case["WARNS"]) <= solution_ids
+    assert case["LOOP"] and set(case["LOOP"]) <= solution_ids
+    assert 0 <= case["LOOP_SCORE"] < case["MAX_SCORE"]
+    assert case["TAMPER_BASE"] in case["WRONG"]
+    assert case["TAMPER_CELLS"] and set(case["TAMPER_CELLS"]) <= test_ids
+
+
+@pytest.mark.parametrize("a", NAMES)
+def test_notebook_follows_the_format(a):
+    """Locked set-up cell first, kernelspec, 1-3 points per test cell, docstrings, solution markers."""
+    nb = _source(a)
+    assert nb["metadata"]["kernelspec"] == {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    first = _nbmeta(code[0])
+    assert first.get("locked") and not first.get("grade") and not first.get("solution"), (
+        "first code cell: set-up"
+    )
+    src0 = "".join(code[0]["source"])
+    assert 'os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"' in src0 and 'warnings.simplefilter("ignore")' in src0
+    ids = [_nbmeta(c).get("grade_id") for c in nb["cells"] if _nbmeta(c)]
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+    tests = [c for c in code if _nbmeta(c).get("grade")]
+    assert len(tests) >= 3
+    for c in tests:
+        meta, src = _nbmeta(c), "".join(c["source"])
+        assert 1 <= meta["points"] <= 3, f"{meta['grade_id']}: {meta['points']} points"
+        assert meta["locked"] and not meta["solution"]
+        assert src.lstrip().startswith('"""'), f"{meta['grade_id']}: test cells open with a docstring"
+    for c in code:
+        if _nbmeta(c).get("solution"):
+            src = "".join(c["source"])
+            assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, _nbmeta(c)["grade_id"]
+    assert any("### BEGIN HIDDEN TESTS" in "".join(c["source"]) for c in tests), "no hidden tests"
+
+
+def test_nbgrader_config_drops_warnings_only():
+    """IgnorePattern is enabled and matches what Python prints for a warning, not other stderr."""
+    import re
+    import warnings
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert cfg.CourseDirectory.root == str(ROOT)
+    assert (cfg.CourseDirectory.source_directory, cfg.CourseDirectory.release_directory) == (
+        course.SOLUTIONS,
+        course.EXERCISES,
+    )
+    assert cfg.Execute.timeout == 60
+    assert cfg.IgnorePattern.enabled is True
+    pattern = cfg.IgnorePattern.pattern
+    for category in (UserWarning, RuntimeWarning, DeprecationWarning, FutureWarning):
+        text = warnings.formatwarning("careful", category, "/tmp/ipykernel_1/123.py", 7, "warnings.warn(x)")
+        assert re.search(pattern, text), text
+    assert re.search(pattern, "WARNING:absl:Compiled the loaded model\n")
+    for other in ("hello from stderr\n", "Traceback (most recent call last):\nValueError: bad\n"):
+        assert not re.search(pattern, other)
+    assert "NotImplementedError" in cfg.ClearSolutions.code_stub["python"]
+
+
+# --------------------------------------------------------------------------- one autograde run each
+
+
+@dataclass
+class Graded:
+    assignment: str
+    course: Path
+    release: Path
+    students: list[str]
+    scores: dict[str, course.Score]
+    seconds: float
+    log: str
+
+
+def _grade_assignment(a: str, base: Path) -> Graded:
+    case = CASES[a]
+    nb_name = case["NOTEBOOK"]
+    home = course.make_course(ROOT, base / a, [a])
+    rel = course.generate(home, a)
+    release_nb = course.read_nb(rel / nb_name)
+    source_nb = course.read_nb(home / course.SOLUTIONS / a / nb_name)
+    subs = {"solution": {}, "warns": case["WARNS"], "loop": case["LOOP"]}
+    subs.update({f"wrong_{w}": ans for w, ans in case["WRONG"].items()})
+    tamper = dict(case["WRONG"][case["TAMPER_BASE"]])
+    tamper.update({cell: '"""Tampered: always passes."""\nassert True\n' for cell in case["TAMPER_CELLS"]})
+    subs["tampered"] = tamper
+    for student, answers in subs.items():
+        sub = course.fill_release(release_nb, source_nb, answers)
+        course.write_nb(sub, home / "submitted" / student / a / nb_name)
+    course.write_nb(release_nb, home / "submitted" / "blank" / a / nb_name)
+    t0 = time.perf_counter()
+    proc = course.autograde(home, a, check=False)
+    seconds = time.perf_counter() - t0
+    scores = course.read_scores(course.db_url_of(home), a)
+    return Graded(a, home, rel, [*subs, "blank"], scores, seconds, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="module")
+def graded(request, tmp_path_factory) -> dict[str, Graded]:
+    # grade only the assignments that the selected tests ask for (all of them in a full run)
+    wanted = {
+        item.callspec.params["a"]
+        for item in request.session.items
+        if "graded" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")
+    }
+    names = [a for a in NAMES if a in wanted]
+    base = tmp_path_factory.mktemp("courses")
+    jobs = int(os.environ.get("LSTM_COURSE_JOBS", "4"))
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(names)))) as pool:
+        results = dict(zip(names, pool.map(lambda a: _grade_assignment(a, base), names), strict=False))
+    for g in results.values():
+        print(f"autograde {g.assignment}: {len(g.students)} notebooks in {g.seconds:.1f}s")
+    return results
+
+
+def _score(g: Graded, student: str) -> course.Score:
+    assert student in g.scores, f"{g.assignment}/{student} was not graded; nbgrader said:\n{g.log[-3000:]}"
+    return g.scores[student]
+
+
+def _cells(sc: course.Score) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in sorted(sc.cells.items()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_release_matches_fresh_generate(graded, a):
+    """exercises/<a>/ is exactly what nbgrader generate_assignment makes from solutions/<a>/ now."""
+    fresh, committed = graded[a].release, ROOT / course.EXERCISES / a
+    assert committed.is_dir(), f"exercises/{a}/ is missing: run `lstm-course release`"
+    files = lambda d: sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file())  # noqa: E731
+    assert files(committed) == files(fresh), "exercises/ is stale: run `lstm-course release`"
+    for rel in files(fresh):
+        if rel.endswith(".ipynb"):
+            got = json.loads((committed / rel).read_text(encoding="utf-8"))
+            want = json.loads((fresh / rel).read_text(encoding="utf-8"))
+            assert got == want, f"exercises/{a}/{rel} differs from a fresh release: run `lstm-course release`"
+        else:
+            assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), rel
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_release_hides_solutions_and_hidden_tests(graded, a):
+    text = (graded[a].release / CASES[a]["NOTEBOOK"]).read_text(encoding="utf-8")
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    assert "raise NotImplementedError()" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_solution_scores_full_marks(graded, a):
+    sc = _score(graded[a], "solution")
+    assert sc.max_score == CASES[a]["MAX_SCORE"]
+    assert sc.score == sc.max_score, f"solution scored {sc.score}/{sc.max_score}: {_cells(sc)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_blank_release_scores_zero(graded, a):
+    sc = _score(graded[a], "blank")
+    assert (graded[a].course / "autograded" / "blank" / a / CASES[a]["NOTEBOOK"]).is_file()
+    assert sc.score == 0, f"the blank release scored {sc.score}: {_cells(sc)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("a", "wrong"), WRONG_IDS)
+def test_wrong_answer_gets_partial_credit(graded, a, wrong):
+    sc = _score(graded[a], f"wrong_{wrong}")
+    lo, hi = CASES[a]["WRONG_SCORES"][wrong]
+    assert 0 < sc.score < sc.max_score
+    assert lo <= sc.score <= hi, f"{wrong} scored {sc.score}, pinned to [{lo}, {hi}]: {_cells(sc)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_warnings_do_not_cost_points(graded, a):
+    sc = _score(graded[a], "warns")
+    assert sc.score == sc.max_score, f"a correct answer that warns scored {sc.score}: {_cells(sc)}"
+    nb = json.loads((graded[a].course / "autograded" / "warns" / a / CASES[a]["NOTEBOOK"]).read_text())
+    warned = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stderr"
+    ]
+    assert not warned, "IgnorePattern should have dropped the warning outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_tampered_test_cells_are_restored(graded, a):
+    case = CASES[a]
+    sc = _score(graded[a], "tampered")
+    base = _score(graded[a], f"wrong_{case['TAMPER_BASE']}")
+    assert sc.score == base.score, f"tampered {sc.score} vs {case['TAMPER_BASE']} {base.score}: {_cells(sc)}"
+    nb = json.loads((graded[a].course / "autograded" / "tampered" / a / case["NOTEBOOK"]).read_text())
+    for cell in nb["cells"]:
+        if _nbmeta(cell).get("grade_id") in case["TAMPER_CELLS"]:
+            assert "Tampered" not in "".join(cell["source"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_endless_loop_times_out_and_the_rest_is_graded(graded, a):
+    g = graded[a]
+    sc = _score(g, "loop")
+    assert sc.score == CASES[a]["LOOP_SCORE"], f"loop scored {sc.score}: {_cells(sc)}"
+    nb = json.loads((g.course / "autograded" / "loop" / a / CASES[a]["NOTEBOOK"]).read_text())
+    errors = [o.get("ename") for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert {"CellTimeoutError", "KeyboardInterrupt"} & set(errors), f"no timeout recorded: {errors}"
+    graded_students = set(g.scores)
+    assert set(g.students) <= graded_students, (
+        f"not graded in the same run: {set(g.students) - graded_students}"
+    )
