@@ -2,7 +2,7 @@
 
 The gate math lives in three small functions and nowhere else:
 
-- ``_activate``: pre-activations ``a`` (B, 4H) -> gates ``[i | f | g | o]``,
+- ``_activate``: pre-activations (B, 4H) -> the four gates,
 - ``_cell_forward``: gates and ``c_prev`` -> ``c``, ``tanh(c)``, ``h``,
 - ``_cell_backward``: the reverse of ``_cell_forward`` and ``_activate``.
 
@@ -11,15 +11,18 @@ The single-step pair ``lstm_step_forward`` / ``lstm_step_backward`` (CS231n styl
 both built from them. Gate order is **i, f, g, o**, as in PyTorch and Keras
 (CS231n uses i, f, o, g). The equations, for one time step::
 
-    a = x @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh        # (B, 4H)
+    a = x @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh        # (B, 4H), blocks i, f, g, o
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
     c = f * c_prev + i * g                                 # (B, H)
     h = o * tanh(c)                                        # (B, H)
 
-Speed: ``tanh(z) = 2 * sigmoid(2z) - 1``, so after scaling the pre-activations by
-``[-1, -1, -2, -1]`` one ``exp`` pass over the (B, 4H) block gives all four gates.
-``LSTM`` folds that scale into its weights once per call, computes the input
-projection of every time step in one GEMM, and writes into preallocated buffers.
+Speed. ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so one ``tanh`` pass over the whole (B, 4H)
+block gives all four gates once the three sigmoid blocks are pre-scaled by 1/2 and sit
+next to each other. Internally the blocks are therefore kept in the order **i, f, o, g**
+(``_INTERNAL``), with the 1/2 folded into the weights once per call. The public weights,
+``state_dict`` and gradients stay in torch's order i, f, g, o. ``LSTM`` also computes the
+input projection of every time step (and the bias) in one GEMM and writes into
+preallocated buffers, so each time step is one small GEMM and ten NumPy calls.
 """
 
 from __future__ import annotations
@@ -51,37 +54,43 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
         return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
+def _internal(hidden: int) -> np.ndarray:
+    """Row/column order that turns torch's blocks i, f, g, o into i, f, o, g (it is its own inverse)."""
+    return np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
+
+
 def _gate_scale(hidden: int, dtype) -> np.ndarray:
-    """The (4H,) vector ``[-1]*H + [-1]*H + [-2]*H + [-1]*H`` that turns every gate into one ``exp``."""
-    scale = np.full(4 * hidden, -1.0, dtype=dtype)
-    scale[2 * hidden : 3 * hidden] = -2.0
+    """The (4H,) scale, in the internal order i, f, o, g: 1/2 for the sigmoid gates, 1 for g."""
+    scale = np.full(4 * hidden, 0.5, dtype=dtype)
+    scale[3 * hidden :] = 1.0
     return scale
 
 
 # ----------------------------------------------------------------------------- gate math (once)
 def _activate(a_scaled: np.ndarray) -> np.ndarray:
-    """Gates from *scaled* pre-activations, in place.
+    """Gates from *scaled* pre-activations, in place, in the internal order i, f, o, g.
 
-    ``a_scaled`` (B, 4H) holds ``-a`` for the i, f, o blocks and ``-2a`` for the g block
-    (see ``_gate_scale``). Afterwards it holds ``[sigmoid(a_i) | sigmoid(a_f) | tanh(a_g) | sigmoid(a_o)]``.
+    ``a_scaled`` (B, 4H) holds ``a / 2`` for the i, f, o blocks and ``a`` for the g block
+    (see ``_gate_scale``). Afterwards it holds ``[sigmoid(a_i) | sigmoid(a_f) | sigmoid(a_o) | tanh(a_g)]``.
     """
     hidden = a_scaled.shape[-1] // 4
-    np.exp(a_scaled, out=a_scaled)
-    a_scaled += 1.0
-    np.reciprocal(a_scaled, out=a_scaled)  # sigmoid(a) for i, f, o; sigmoid(2a) for g
-    g = a_scaled[..., 2 * hidden : 3 * hidden]
-    g *= 2.0
-    g -= 1.0  # tanh(a) = 2 * sigmoid(2a) - 1
+    np.tanh(a_scaled, out=a_scaled)
+    sig = a_scaled[..., : 3 * hidden]
+    sig *= 0.5
+    sig += 0.5  # sigmoid(a) = (1 + tanh(a / 2)) / 2
     return a_scaled
 
 
 def _cell_forward(
     gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray, h: np.ndarray
 ) -> None:
-    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h`` (B, H)."""
+    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h`` (B, H).
+
+    ``gates`` (B, 4H) is in the internal order i, f, o, g.
+    """
     hidden = c_prev.shape[-1]
     i, f = gates[:, :hidden], gates[:, hidden : 2 * hidden]
-    g, o = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
+    o, g = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
     np.multiply(f, c_prev, out=c)
     np.multiply(i, g, out=h)  # h is scratch here
     c += h
@@ -94,16 +103,16 @@ def _cell_backward(
 ) -> np.ndarray:
     """Backward of ``_cell_forward`` and ``_activate`` for one step.
 
-    Inputs, all (B, H) except ``gates`` and ``da`` (B, 4H): upstream ``dh`` and ``dc``
-    (``dc`` is updated in place to the total gradient on ``c``), the cached ``gates``,
-    ``c_prev`` and ``tanh_c``. Writes the pre-activation gradient into ``da`` and returns
-    ``dc_prev`` (a new array).
+    Inputs, all (B, H) except ``gates`` and ``da`` (B, 4H, internal order i, f, o, g):
+    upstream ``dh`` and ``dc`` (``dc`` is updated in place to the total gradient on ``c``),
+    the cached ``gates``, ``c_prev`` and ``tanh_c``. Writes the gradient on the (unscaled)
+    pre-activations into ``da`` and returns ``dc_prev`` (a new array).
     """
     hidden = dh.shape[-1]
     i, f = gates[:, :hidden], gates[:, hidden : 2 * hidden]
-    g, o = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
+    o, g = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
     da_i, da_f = da[:, :hidden], da[:, hidden : 2 * hidden]
-    da_g, da_o = da[:, 2 * hidden : 3 * hidden], da[:, 3 * hidden :]
+    da_o, da_g = da[:, 2 * hidden : 3 * hidden], da[:, 3 * hidden :]
     # dc += dh * o * (1 - tanh(c)^2)
     np.multiply(tanh_c, tanh_c, out=da_o)
     np.subtract(1.0, da_o, out=da_o)
@@ -174,9 +183,8 @@ def lstm_step_forward(
     a = x @ np.asarray(weight_ih).T + np.asarray(h_prev) @ np.asarray(weight_hh).T  # (B, 4H)
     if bias is not None:
         a += bias
-    gates = a.astype(dtype, copy=False) * _gate_scale(hidden, dtype)
-    with np.errstate(over="ignore", under="ignore"):
-        _activate(gates)
+    gates = a[:, _internal(hidden)].astype(dtype, copy=False) * _gate_scale(hidden, dtype)
+    _activate(gates)
     c_prev = np.asarray(c_prev, dtype=dtype)
     c, tanh_c, h = (np.empty((batch, hidden), dtype) for _ in range(3))
     _cell_forward(gates, c_prev, c, tanh_c, h)
@@ -221,6 +229,7 @@ def lstm_step_backward(
     dc = np.array(dc, dtype=gates.dtype)  # copy: updated in place
     da = np.empty_like(gates)
     dc_prev = _cell_backward(dh, dc, gates, c_prev, tanh_c, da)
+    da = da[:, _internal(da.shape[1] // 4)]  # back to torch's order i, f, g, o
     return da @ weight_ih, da @ weight_hh, dc_prev, da.T @ x, da.T @ h_prev, da.sum(axis=0)
 
 
@@ -368,13 +377,13 @@ class LSTM:
         )
 
     def _prepared(self, sfx: str):
-        """Scaled weights for the fast loop: W_ih (F, 4H), W_hh (H, 4H), b (4H,)."""
+        """Weights for the fast loop, internal order i, f, o, g, scaled: [W_ih; b] (F+1, 4H), W_hh (H, 4H)."""
         p, H = self._params, self.hidden_size
-        scale = _gate_scale(H, self.dtype)
-        w_ih = np.ascontiguousarray((p["weight_ih" + sfx] * scale[:, None]).T)
-        w_hh = np.ascontiguousarray((p["weight_hh" + sfx] * scale[:, None]).T)
-        b = (p["bias_ih" + sfx] + p["bias_hh" + sfx]) * scale if self.bias else np.zeros(4 * H, self.dtype)
-        return w_ih, w_hh, b
+        perm, scale = _internal(H), _gate_scale(H, self.dtype)
+        b = p["bias_ih" + sfx] + p["bias_hh" + sfx] if self.bias else np.zeros(4 * H, self.dtype)
+        w_ih_b = np.vstack([p["weight_ih" + sfx].T, b[None]])[:, perm] * scale
+        w_hh = np.ascontiguousarray(p["weight_hh" + sfx].T[:, perm] * scale)
+        return w_ih_b, w_hh
 
     # -- forward ----------------------------------------------------------------------------
     def _check_input(self, x, hx):
@@ -436,26 +445,25 @@ class LSTM:
         """One layer, one direction over time-major x (T, B, F_in). Returns its cache."""
         T, B, F = x.shape
         H = self.hidden_size
-        w_ih, w_hh, b = self._prepared(sfx)
+        w_ih_b, w_hh = self._prepared(sfx)
         # every input projection and the bias in one GEMM: [x, 1] @ [W_ih; b]
         x1 = np.empty((T * B, F + 1), self.dtype)
         x1[:, :F] = x.reshape(T * B, F)
         x1[:, F] = 1.0
-        gates = (x1 @ np.vstack([w_ih, b])).reshape(T, B, 4 * H)
+        gates = (x1 @ w_ih_b).reshape(T, B, 4 * H)
         hs = np.empty((T, B, H), self.dtype)
         cs = np.empty((T, B, H), self.dtype)
         tcs = np.empty((T, B, H), self.dtype)
         rec = np.empty((B, 4 * H), self.dtype)
         h_prev, c_prev = h0, c0
         order = range(T - 1, -1, -1) if reverse else range(T)
-        with np.errstate(over="ignore", under="ignore"):
-            for t in order:
-                a = gates[t]
-                np.matmul(h_prev, w_hh, out=rec)
-                a += rec
-                _activate(a)
-                _cell_forward(a, c_prev, cs[t], tcs[t], hs[t])
-                h_prev, c_prev = hs[t], cs[t]
+        for t in order:
+            a, h, c = gates[t], hs[t], cs[t]
+            np.matmul(h_prev, w_hh, out=rec)
+            a += rec
+            _activate(a)
+            _cell_forward(a, c_prev, c, tcs[t], h)
+            h_prev, c_prev = h, c
         return {
             "x": x,
             "h": hs,
@@ -525,7 +533,11 @@ class LSTM:
         x, hs, cs, tcs, gates = cache["x"], cache["h"], cache["c"], cache["tanh_c"], cache["gates"]
         T, B, F = x.shape
         H, sfx, reverse = self.hidden_size, cache["sfx"], cache["reverse"]
-        w_ih, w_hh = self._params["weight_ih" + sfx], self._params["weight_hh" + sfx]  # (4H, F), (4H, H)
+        perm = _internal(H)  # the caches hold the gates in the internal order i, f, o, g
+        w_ih, w_hh = (
+            self._params["weight_ih" + sfx][perm],
+            self._params["weight_hh" + sfx][perm],
+        )  # (4H, F), (4H, H)
         order = range(T) if reverse else range(T - 1, -1, -1)  # the forward order, reversed
         da = np.empty((T, B, 4 * H), self.dtype)
         h_prev_all = np.empty((T, B, H), self.dtype)
@@ -541,11 +553,11 @@ class LSTM:
             dh = da[t] @ w_hh
         da2 = da.reshape(T * B, 4 * H)
         grads = {
-            "weight_ih" + sfx: da2.T @ x.reshape(T * B, F),
-            "weight_hh" + sfx: da2.T @ h_prev_all.reshape(T * B, H),
+            "weight_ih" + sfx: (da2.T @ x.reshape(T * B, F))[perm],  # rows back to i, f, g, o
+            "weight_hh" + sfx: (da2.T @ h_prev_all.reshape(T * B, H))[perm],
         }
         if self.bias:
-            db = da2.sum(axis=0)
+            db = da2.sum(axis=0)[perm]
             grads["bias_ih" + sfx] = db
             grads["bias_hh" + sfx] = db.copy()
         dx = (da2 @ w_ih).reshape(T, B, F)
