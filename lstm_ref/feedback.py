@@ -104,7 +104,8 @@ def diagnose_shape(got: Sequence[int], expected: Sequence[int | None], layout: S
     parts = []
     for ax, g, e in wrong:
         msg = f"{ax} is {g}, expected {e}"
-        if len(wrong) == 1 and ax in _COUNT_AXES and abs(g - e) == 1:
+        windowed = ax != "batch" or "time_steps" in layout  # a batch of states is no window count
+        if len(wrong) == 1 and ax in _COUNT_AXES and windowed and abs(g - e) == 1:
             msg += (
                 ": one window short. The classic loop range(len(data) - look_back - 1) drops the last window"
                 if g < e

@@ -375,13 +375,14 @@ def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
     if len(wrong) == 1:
         i, ax, g, e = wrong[0]
         msg = f"axis {i} ({ax}) is {g}, expected {e}"
-        if ax in _BATCH_AXES and g == e - 1:
+        windowed = ax != "batch" or "time_steps" in names  # a batch of states is no window count
+        if ax in _BATCH_AXES and windowed and g == e - 1:
             return msg + (
                 ": one window short. The classic create_dataset loops over range(N - look_back - 1) "
                 "and drops the last window; N rows give N - look_back - horizon + 1 windows "
                 "(lstm_ref.data.make_windows)"
             )
-        if ax in _BATCH_AXES and g == e + 1:
+        if ax in _BATCH_AXES and windowed and g == e + 1:
             return msg + (
                 ": one window too many. N - look_back + 1 windows exist, but the last one has no "
                 "future value to predict: with a horizon of h there are N - look_back - h + 1"

@@ -51,6 +51,11 @@ def test_off_by_one_window_count(n, word):
     assert f"windows is {n}, expected 25" in msg and word in msg
 
 
+def test_batch_of_states_off_by_one_gets_no_window_hint():
+    msg = _message(assert_shape, (2, 5, 8), (2, 4, 8), STATE, what="h_n")
+    assert "batch is 5, expected 4" in msg and "window" not in msg
+
+
 def test_batch_first_state_is_named():
     msg = _message(assert_shape, (4, 2, 5), (2, 4, 5), STATE, what="h_n")
     assert "(batch, num_layers*num_directions, hidden_size)" in msg and "never batch-first" in msg

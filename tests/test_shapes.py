@@ -333,6 +333,11 @@ def test_diagnose_off_by_one_from_classic_create_dataset():
     assert "one window short" in msg
 
 
+def test_diagnose_batch_of_states_off_by_one_gets_no_window_hint():
+    msg = shapes.diagnose((2, 5, 8), (2, 4, 8), "state")
+    assert "is 5, expected 4" in msg and "window" not in msg
+
+
 def test_diagnose_errors():
     with pytest.raises(ValueError, match=r"expected_shape \(26, 5\) has 2 axes but the layout"):
         shapes.diagnose((26, 5), (26, 5), "btf")
