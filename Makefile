@@ -7,7 +7,7 @@ HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint book bench release check clean browser
+.PHONY: setup test lint book bench release check clean browser notebooks
 
 setup: $(STAMP)
 
@@ -31,6 +31,9 @@ test: setup browser lint
 book: setup
 	$(BIN)/jupyter-book build book --warningiserror --keep-going
 	@test -f book/_build/html/index.html && echo "book: book/_build/html/index.html"
+
+notebooks: setup
+	$(BIN)/python scripts/chapter_notebooks.py
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -154,6 +154,17 @@ def test_enough_figures(built):
     assert n >= MIN_FIGURES, f"only {n} figures in the book"
 
 
+def test_launch_buttons_open_the_chapter_notebooks(built):
+    """Colab and Binder buttons point at book/<chapter>.ipynb (Colab cannot open the MyST .md)."""
+    for md in sorted(BOOK.glob("0*.md")):
+        page = (built / f"{md.stem}.html").read_text("utf-8")
+        colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page)
+        binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', page)
+        assert colab and binder, f"{md.stem}: no launch buttons"
+        assert all(u.endswith(f"/book/{md.stem}.ipynb") for u in colab), colab
+        assert all(f"book/{md.stem}.ipynb" in u for u in binder), binder
+
+
 @pytest.fixture(scope="module")
 def server(built):
     """Serve the built site on 127.0.0.1 (a free port) for the browser."""
