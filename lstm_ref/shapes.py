@@ -63,6 +63,21 @@ def _dim(value, name: str) -> Dim:
     return None if value is None else check_int(value, name, minimum=1)
 
 
+def _lstm_sizes(
+    input_size, hidden_size, num_layers, proj_size, *, keras: bool = False, input_name: str = "input_size"
+) -> tuple[int, int, int, int]:
+    """Validated ``(input_size, hidden_size, num_layers, proj_size)`` of an LSTM configuration."""
+    f_in = check_int(input_size, input_name, minimum=1)
+    h = check_int(hidden_size, "hidden_size", minimum=1)
+    num_layers = check_int(num_layers, "num_layers", minimum=1)
+    proj_size = check_int(proj_size, "proj_size", minimum=0)
+    if proj_size and keras:
+        raise ValueError("proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection")
+    if proj_size >= h:
+        raise ValueError(f"proj_size must be smaller than hidden_size = {h}, got {proj_size}")
+    return f_in, h, num_layers, proj_size
+
+
 def param_count(
     input_size: int,
     hidden_size: int,
@@ -101,14 +116,9 @@ def param_count(
     35584
     """
     fw = _framework(framework)
-    f_in = check_int(input_size, "input_size", minimum=1)
-    h = check_int(hidden_size, "hidden_size", minimum=1)
-    num_layers = check_int(num_layers, "num_layers", minimum=1)
-    proj_size = check_int(proj_size, "proj_size", minimum=0)
-    if proj_size and fw == "keras":
-        raise ValueError("proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection")
-    if proj_size >= h:
-        raise ValueError(f"proj_size must be smaller than hidden_size = {h}, got {proj_size}")
+    f_in, h, num_layers, proj_size = _lstm_sizes(
+        input_size, hidden_size, num_layers, proj_size, keras=fw == "keras"
+    )
     dirs = 2 if bidirectional else 1
     out = proj_size or h
     total = 0
@@ -140,12 +150,7 @@ def torch_param_shapes(
     >>> torch_param_shapes(3, 5)
     {'weight_ih_l0': (20, 3), 'weight_hh_l0': (20, 5), 'bias_ih_l0': (20,), 'bias_hh_l0': (20,)}
     """
-    f_in = check_int(input_size, "input_size", minimum=1)
-    h = check_int(hidden_size, "hidden_size", minimum=1)
-    num_layers = check_int(num_layers, "num_layers", minimum=1)
-    proj_size = check_int(proj_size, "proj_size", minimum=0)
-    if proj_size >= h:
-        raise ValueError(f"proj_size must be smaller than hidden_size = {h}, got {proj_size}")
+    f_in, h, num_layers, proj_size = _lstm_sizes(input_size, hidden_size, num_layers, proj_size)
     dirs = 2 if bidirectional else 1
     out = proj_size or h
     shapes: dict[str, tuple[int, ...]] = {}
@@ -269,12 +274,9 @@ def torch_lstm_shapes(
     """
     b = _dim(batch, "batch")
     t = _dim(time_steps, "time_steps")
-    f = check_int(features, "features", minimum=1)
-    h = check_int(hidden_size, "hidden_size", minimum=1)
-    num_layers = check_int(num_layers, "num_layers", minimum=1)
-    proj_size = check_int(proj_size, "proj_size", minimum=0)
-    if proj_size >= h:
-        raise ValueError(f"proj_size must be smaller than hidden_size = {h}, got {proj_size}")
+    f, h, num_layers, proj_size = _lstm_sizes(
+        features, hidden_size, num_layers, proj_size, input_name="features"
+    )
     d = 2 if bidirectional else 1
     h_out = proj_size or h
     lead = (b, t) if batch_first else (t, b)

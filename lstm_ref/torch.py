@@ -238,16 +238,18 @@ def _make_lstm(
 
 
 class _SeqModel(nn.Module):
-    """Common part of the book's models: a batch-first LSTM plus a Linear head."""
+    """Common part of the book's models: a batch-first LSTM (``nn.LSTM``, or ``ScratchLSTM`` with
+    ``scratch=True``) plus a Linear head; the subclasses differ only in ``forward``."""
 
     def __init__(
         self,
         input_size: int,
         hidden_size: int,
-        output_size: int,
-        num_layers: int,
-        bidirectional: bool,
-        scratch: bool,
+        output_size: int = 1,
+        *,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        scratch: bool = False,
     ) -> None:
         super().__init__()
         self.num_directions = 2 if bidirectional else 1
@@ -278,18 +280,6 @@ class ManyToOne(_SeqModel):
     ((4, 1), (2, 4, 8))
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int = 1,
-        *,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        scratch: bool = False,
-    ) -> None:
-        super().__init__(input_size, hidden_size, output_size, num_layers, bidirectional, scratch)
-
     def forward(self, x: torch.Tensor, hx: State | None = None) -> tuple[torch.Tensor, State]:
         _, (h_n, c_n) = self._run_lstm(x, hx)  # h_n: (L*D, B, H)
         top = h_n[-self.num_directions :]  # (D, B, H): top layer, forward then backward
@@ -311,18 +301,6 @@ class ManyToMany(_SeqModel):
     >>> tuple(y.shape)
     (3, 12, 2)
     """
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        output_size: int = 1,
-        *,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        scratch: bool = False,
-    ) -> None:
-        super().__init__(input_size, hidden_size, output_size, num_layers, bidirectional, scratch)
 
     def forward(self, x: torch.Tensor, hx: State | None = None) -> tuple[torch.Tensor, State]:
         output, state = self._run_lstm(x, hx)  # output: (B, T, D*H)
