@@ -2,7 +2,7 @@
 
 The gate math lives in three small functions and nowhere else:
 
-- ``_activate``: pre-activations (B, 4H) -> the four gates,
+- ``_activate``: pre-activations (4H, B) -> the four gates,
 - ``_cell_forward``: gates and ``c_prev`` -> ``c``, ``tanh(c)``, ``h``,
 - ``_cell_backward``: the reverse of ``_cell_forward`` and ``_activate``.
 
@@ -16,17 +16,31 @@ both built from them. Gate order is **i, f, g, o**, as in PyTorch and Keras
     c = f * c_prev + i * g                                 # (B, H)
     h = o * tanh(c)                                        # (B, H)
 
-Speed. ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so one ``tanh`` pass over the whole (B, 4H)
-block gives all four gates once the three sigmoid blocks are pre-scaled by 1/2 and sit
-next to each other. Internally the blocks are therefore kept in the order **i, f, o, g**
-(``_INTERNAL``), with the 1/2 folded into the weights once per call. The public weights,
-``state_dict`` and gradients stay in torch's order i, f, g, o. ``LSTM`` also computes the
-input projection of every time step (and the bias) in one GEMM and writes into
-preallocated buffers, so each time step is one small GEMM and ten NumPy calls.
+Speed (``make bench`` compares with ``torch.nn.LSTM``). Four choices, each measured:
+
+- **One ``tanh`` pass for all gates.** ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so once the
+  three sigmoid blocks are pre-scaled by 1/2 (folded into the weights) and sit next to each
+  other, one ``tanh`` over the whole gate block gives all four gates. Internally the blocks
+  are therefore kept in the order **i, f, o, g** (``_internal``). The public weights,
+  ``state_dict`` and gradients stay in torch's order i, f, g, o.
+- **Batch last.** Inside ``LSTM`` every array is (rows, batch): gates (4H, B), states (H, B).
+  Each gate is then one contiguous block, and the per-step GEMM ``W @ z`` is the faster
+  orientation for BLAS. The public inputs and outputs keep torch's layouts.
+- **One GEMM per step.** ``z_t = [h_{t-1}; x_t; 1]`` (H+F+1, B) is stacked in a preallocated
+  buffer, so ``W_hh h + W_ih x + b`` is a single ``W @ z_t`` written straight into the gate
+  buffer: no separate input projection, no ``+=`` of two partial results. Each step is one
+  GEMM and eight element-wise NumPy calls, with no allocation.
+- **Two halves of the batch in two threads** when the per-step work is large
+  (``PARALLEL_MIN_WORK``): batch rows never interact, so each half runs the whole network on
+  its own, with BLAS limited to its share of the cores (``threadpoolctl``). NumPy releases the
+  GIL inside every call, so the halves overlap. For small steps the GIL hand-offs cost more
+  than they save, and one thread is used.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -35,12 +49,18 @@ from lstm_ref._checks import as_float_array, check_sequence, check_shape, check_
 
 __all__ = [
     "LSTM",
+    "PARALLEL_MIN_WORK",
     "lstm_step_backward",
     "lstm_step_forward",
     "numerical_gradient",
     "rel_error",
     "sigmoid",
 ]
+
+#: ``LSTM`` splits the batch over two threads when ``4 * hidden * batch`` reaches this (measured
+#: on 2 cores: a clear gain at B256, H256; none at B64, H128). Set it to 0 to always split a
+#: batch of two or more, or to ``float("inf")`` to never split.
+PARALLEL_MIN_WORK = 1 << 17
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -55,47 +75,51 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _internal(hidden: int) -> np.ndarray:
-    """Row/column order that turns torch's blocks i, f, g, o into i, f, o, g (it is its own inverse)."""
+    """Row order that turns torch's blocks i, f, g, o into i, f, o, g (it is its own inverse)."""
     return np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
 
 
 def _gate_scale(hidden: int, dtype) -> np.ndarray:
-    """The (4H,) scale, in the internal order i, f, o, g: 1/2 for the sigmoid gates, 1 for g."""
-    scale = np.full(4 * hidden, 0.5, dtype=dtype)
+    """The (4H, 1) row scale, in the internal order i, f, o, g: 1/2 for the sigmoid gates, 1 for g."""
+    scale = np.full((4 * hidden, 1), 0.5, dtype=dtype)
     scale[3 * hidden :] = 1.0
     return scale
 
 
 # ----------------------------------------------------------------------------- gate math (once)
+def _blocks(a: np.ndarray) -> list[np.ndarray]:
+    """The four (H, B) row blocks i, f, o, g of a (4H, B) array, as views."""
+    hidden = a.shape[0] // 4
+    return [a[k * hidden : (k + 1) * hidden] for k in range(4)]
+
+
 def _activate(a_scaled: np.ndarray) -> np.ndarray:
     """Gates from *scaled* pre-activations, in place, in the internal order i, f, o, g.
 
-    ``a_scaled`` (B, 4H) holds ``a / 2`` for the i, f, o blocks and ``a`` for the g block
-    (see ``_gate_scale``). Afterwards it holds ``[sigmoid(a_i) | sigmoid(a_f) | sigmoid(a_o) | tanh(a_g)]``.
+    ``a_scaled`` (4H, B) holds ``a / 2`` for the i, f, o blocks and ``a`` for the g block
+    (see ``_gate_scale``). Afterwards it holds ``[sigmoid(a_i); sigmoid(a_f); sigmoid(a_o); tanh(a_g)]``.
     """
-    hidden = a_scaled.shape[-1] // 4
-    np.tanh(a_scaled, out=a_scaled)
-    sig = a_scaled[..., : 3 * hidden]
-    sig *= 0.5
-    sig += 0.5  # sigmoid(a) = (1 + tanh(a / 2)) / 2
+    hidden = a_scaled.shape[0] // 4
+    np.tanh(a_scaled, a_scaled)
+    sig = a_scaled[: 3 * hidden]
+    np.multiply(sig, 0.5, sig)
+    np.add(sig, 0.5, sig)  # sigmoid(a) = (1 + tanh(a / 2)) / 2
     return a_scaled
 
 
 def _cell_forward(
     gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray, h: np.ndarray
 ) -> None:
-    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h`` (B, H).
+    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h`` (H, B).
 
-    ``gates`` (B, 4H) is in the internal order i, f, o, g.
+    ``gates`` (4H, B) is in the internal order i, f, o, g.
     """
-    hidden = c_prev.shape[-1]
-    i, f = gates[:, :hidden], gates[:, hidden : 2 * hidden]
-    o, g = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
-    np.multiply(f, c_prev, out=c)
-    np.multiply(i, g, out=h)  # h is scratch here
-    c += h
-    np.tanh(c, out=tanh_c)
-    np.multiply(o, tanh_c, out=h)
+    i, f, o, g = _blocks(gates)
+    np.multiply(f, c_prev, c)
+    np.multiply(i, g, h)  # h is scratch here
+    np.add(c, h, c)
+    np.tanh(c, tanh_c)
+    np.multiply(o, tanh_c, h)
 
 
 def _cell_backward(
@@ -103,33 +127,30 @@ def _cell_backward(
 ) -> np.ndarray:
     """Backward of ``_cell_forward`` and ``_activate`` for one step.
 
-    Inputs, all (B, H) except ``gates`` and ``da`` (B, 4H, internal order i, f, o, g):
+    Inputs, all (H, B) except ``gates`` and ``da`` (4H, B, internal order i, f, o, g):
     upstream ``dh`` and ``dc`` (``dc`` is updated in place to the total gradient on ``c``),
     the cached ``gates``, ``c_prev`` and ``tanh_c``. Writes the gradient on the (unscaled)
     pre-activations into ``da`` and returns ``dc_prev`` (a new array).
     """
-    hidden = dh.shape[-1]
-    i, f = gates[:, :hidden], gates[:, hidden : 2 * hidden]
-    o, g = gates[:, 2 * hidden : 3 * hidden], gates[:, 3 * hidden :]
-    da_i, da_f = da[:, :hidden], da[:, hidden : 2 * hidden]
-    da_o, da_g = da[:, 2 * hidden : 3 * hidden], da[:, 3 * hidden :]
+    i, f, o, g = _blocks(gates)
+    da_i, da_f, da_o, da_g = _blocks(da)
     # dc += dh * o * (1 - tanh(c)^2)
-    np.multiply(tanh_c, tanh_c, out=da_o)
-    np.subtract(1.0, da_o, out=da_o)
+    np.multiply(tanh_c, tanh_c, da_o)
+    np.subtract(1.0, da_o, da_o)
     da_o *= o
     da_o *= dh
     dc += da_o
     # gate gradients, then through the activations
-    np.multiply(dh, tanh_c, out=da_o)  # do
+    np.multiply(dh, tanh_c, da_o)  # do
     da_o *= o
     da_o *= 1.0 - o  # sigmoid'
-    np.multiply(dc, g, out=da_i)  # di
+    np.multiply(dc, g, da_i)  # di
     da_i *= i
     da_i *= 1.0 - i
-    np.multiply(dc, c_prev, out=da_f)  # df
+    np.multiply(dc, c_prev, da_f)  # df
     da_f *= f
     da_f *= 1.0 - f
-    np.multiply(dc, i, out=da_g)  # dg
+    np.multiply(dc, i, da_g)  # dg
     da_g *= 1.0 - g * g  # tanh'
     return dc * f
 
@@ -180,24 +201,17 @@ def lstm_step_forward(
     if bias is not None:
         check_shape(np.shape(bias), ("4*hidden",), {"4*hidden": 4 * hidden}, "bias")
     dtype = np.result_type(x, h_prev, c_prev, weight_ih, weight_hh)
-    a = x @ np.asarray(weight_ih).T + np.asarray(h_prev) @ np.asarray(weight_hh).T  # (B, 4H)
+    h_prev, c_prev = np.asarray(h_prev, dtype), np.asarray(c_prev, dtype)
+    a = np.asarray(weight_ih) @ x.T + np.asarray(weight_hh) @ h_prev.T  # (4H, B), rows i, f, g, o
     if bias is not None:
-        a += bias
-    gates = a[:, _internal(hidden)].astype(dtype, copy=False) * _gate_scale(hidden, dtype)
+        a += np.asarray(bias)[:, None]
+    gates = a[_internal(hidden)].astype(dtype, copy=False) * _gate_scale(hidden, dtype)
     _activate(gates)
-    c_prev = np.asarray(c_prev, dtype=dtype)
-    c, tanh_c, h = (np.empty((batch, hidden), dtype) for _ in range(3))
-    _cell_forward(gates, c_prev, c, tanh_c, h)
-    cache = (
-        x,
-        np.asarray(h_prev, dtype=dtype),
-        c_prev,
-        np.asarray(weight_ih),
-        np.asarray(weight_hh),
-        gates,
-        tanh_c,
-    )
-    return h, c, cache
+    c_prev_t = np.ascontiguousarray(c_prev.T)
+    c, tanh_c, h = (np.empty((hidden, batch), dtype) for _ in range(3))
+    _cell_forward(gates, c_prev_t, c, tanh_c, h)
+    cache = (x, h_prev, c_prev_t, np.asarray(weight_ih), np.asarray(weight_hh), gates, tanh_c)
+    return np.ascontiguousarray(h.T), np.ascontiguousarray(c.T), cache
 
 
 def lstm_step_backward(
@@ -220,17 +234,23 @@ def lstm_step_backward(
     >>> bool(rel_error(dx, num) < 1e-7)
     True
     """
-    x, h_prev, c_prev, weight_ih, weight_hh, gates, tanh_c = cache
-    dh = np.asarray(dh, dtype=gates.dtype)
-    check_shape(dh.shape, ("batch", "hidden"), {"batch": c_prev.shape[0], "hidden": c_prev.shape[1]}, "dh")
-    check_shape(
-        np.shape(dc), ("batch", "hidden"), {"batch": c_prev.shape[0], "hidden": c_prev.shape[1]}, "dc"
-    )
-    dc = np.array(dc, dtype=gates.dtype)  # copy: updated in place
+    x, h_prev, c_prev_t, weight_ih, weight_hh, gates, tanh_c = cache
+    hidden, batch = c_prev_t.shape
+    for name, g in (("dh", dh), ("dc", dc)):
+        check_shape(np.shape(g), ("batch", "hidden"), {"batch": batch, "hidden": hidden}, name)
+    dh_t = np.array(np.asarray(dh).T, dtype=gates.dtype)
+    dc_t = np.array(np.asarray(dc).T, dtype=gates.dtype)  # a copy: updated in place
     da = np.empty_like(gates)
-    dc_prev = _cell_backward(dh, dc, gates, c_prev, tanh_c, da)
-    da = da[:, _internal(da.shape[1] // 4)]  # back to torch's order i, f, g, o
-    return da @ weight_ih, da @ weight_hh, dc_prev, da.T @ x, da.T @ h_prev, da.sum(axis=0)
+    dc_prev = _cell_backward(dh_t, dc_t, gates, c_prev_t, tanh_c, da)
+    da = da[_internal(hidden)]  # (4H, B), back to torch's order i, f, g, o
+    return (
+        da.T @ weight_ih,
+        da.T @ weight_hh,
+        np.ascontiguousarray(dc_prev.T),
+        da @ x,
+        da @ h_prev,
+        da.sum(axis=1),
+    )
 
 
 # ----------------------------------------------------------------------------- gradient checking
@@ -376,17 +396,15 @@ class LSTM:
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional})"
         )
 
-    def _prepared(self, sfx: str):
-        """Weights for the fast loop, internal order i, f, o, g, scaled: [W_ih; b] (F+1, 4H), W_hh (H, 4H)."""
+    def _prepared(self, sfx: str) -> np.ndarray:
+        """``[W_hh | W_ih | b]`` (4H, H+F+1), rows in the internal order i, f, o, g (not scaled)."""
         p, H = self._params, self.hidden_size
-        perm, scale = _internal(H), _gate_scale(H, self.dtype)
         b = p["bias_ih" + sfx] + p["bias_hh" + sfx] if self.bias else np.zeros(4 * H, self.dtype)
-        w_ih_b = np.vstack([p["weight_ih" + sfx].T, b[None]])[:, perm] * scale
-        w_hh = np.ascontiguousarray(p["weight_hh" + sfx].T[:, perm] * scale)
-        return w_ih_b, w_hh
+        return np.hstack([p["weight_hh" + sfx], p["weight_ih" + sfx], b[:, None]])[_internal(H)]
 
     # -- forward ----------------------------------------------------------------------------
     def _check_input(self, x, hx):
+        """Validate; return x as (T, F, B) (batch last, see the module docstring), h0 and c0 (L*D, B, H)."""
         x = as_float_array(x, "x")
         batch, steps = check_sequence(x.shape, self.input_size, self.batch_first, "x")
         if steps == 0 or batch == 0:
@@ -407,8 +425,7 @@ class LSTM:
             )
             check_state(h0.shape, LD, batch, H, "h0")
             check_state(c0.shape, LD, batch, H, "c0")
-        xt = x.transpose(1, 0, 2) if self.batch_first else x  # time-major (T, B, F) from here on
-        return np.ascontiguousarray(xt, dtype=self.dtype), h0, c0
+        return x.transpose(1, 2, 0) if self.batch_first else x.transpose(0, 2, 1), h0, c0
 
     def __call__(self, x: np.ndarray, hx: tuple[np.ndarray, np.ndarray] | None = None):
         return self.forward(x, hx)
@@ -420,63 +437,62 @@ class LSTM:
         - hx: optional ``(h0, c0)``, each (num_layers * num_directions, B, H); zeros if None
 
         Returns ``(output, (h_n, c_n))``: output (T, B, D*H) or (B, T, D*H), h_n and c_n (L*D, B, H).
+        ``output`` may be a strided view of the buffers ``backward`` reads: copy it before writing to it.
         """
-        xt, h0, c0 = self._check_input(x, hx)
-        T, B, _ = xt.shape
-        H = self.hidden_size
-        h_n = np.empty((self.num_layers * self.num_directions, B, H), self.dtype)
-        c_n = np.empty_like(h_n)
-        layer_in, caches = xt, []
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(self.num_directions):
-                idx = layer * self.num_directions + d
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                cache = self._run_direction(layer_in, h0[idx], c0[idx], sfx, reverse=bool(d))
-                outs.append(cache["h"])
-                h_n[idx], c_n[idx] = cache["h_last"], cache["c_last"]
-                caches.append(cache)
-            layer_in = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=-1)
-        self._cache = {"caches": caches, "shape": xt.shape}
-        output = layer_in.transpose(1, 0, 2) if self.batch_first else layer_in  # a view, not a copy
+        x, h0, c0 = self._check_input(x, hx)
+        T, F, B = x.shape
+        parts = _parts(B, self.hidden_size)
+        runs = _map(lambda rows: self._forward_rows(x[..., rows], h0[:, rows], c0[:, rows]), parts)
+        out = _join([r[0] for r in runs], axis=2)  # (T, D*H, B)
+        h_n, c_n = (_join([r[k] for r in runs], axis=1) for k in (1, 2))
+        self._cache = {"parts": parts, "caches": [r[3] for r in runs], "shape": (T, B, F)}
+        output = out.transpose(2, 0, 1) if self.batch_first else out.transpose(0, 2, 1)
         return output, (h_n, c_n)
 
+    def _forward_rows(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray):
+        """All layers and directions for some batch rows: x (T, F, B), h0 and c0 (L*D, B, H).
+
+        Returns ``(output (T, D*H, B), h_n, c_n (L*D, B, H), caches)``.
+        """
+        D = self.num_directions
+        h_n, c_n = np.empty_like(h0), np.empty_like(c0)
+        caches = []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                idx = layer * D + d
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                cache = self._run_direction(x, h0[idx].T, c0[idx].T, sfx, reverse=bool(d))
+                outs.append(cache["h"])
+                h_n[idx], c_n[idx] = cache["z"][-1, : self.hidden_size].T, cache["c"][-1].T
+                caches.append(cache)
+            x = _join(outs, axis=1)
+        return x, h_n, c_n, caches
+
     def _run_direction(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray, sfx: str, reverse: bool) -> dict:
-        """One layer, one direction over time-major x (T, B, F_in). Returns its cache."""
-        T, B, F = x.shape
+        """One layer, one direction: x (T, F, B), h0 and c0 (H, B). Returns its cache.
+
+        Step s handles time s, or time T-1-s when ``reverse``; ``z[s] = [h_{s-1}; x_s; 1]``
+        (H+F+1, B), so ``z[s+1, :H]`` is the h of step s, and ``c[s+1]`` its cell state.
+        """
+        T, F, B = x.shape
         H = self.hidden_size
-        w_ih_b, w_hh = self._prepared(sfx)
-        # every input projection and the bias in one GEMM: [x, 1] @ [W_ih; b]
-        x1 = np.empty((T * B, F + 1), self.dtype)
-        x1[:, :F] = x.reshape(T * B, F)
-        x1[:, F] = 1.0
-        gates = (x1 @ w_ih_b).reshape(T, B, 4 * H)
-        hs = np.empty((T, B, H), self.dtype)
-        cs = np.empty((T, B, H), self.dtype)
-        tcs = np.empty((T, B, H), self.dtype)
-        rec = np.empty((B, 4 * H), self.dtype)
-        h_prev, c_prev = h0, c0
-        order = range(T - 1, -1, -1) if reverse else range(T)
-        for t in order:
-            a, h, c = gates[t], hs[t], cs[t]
-            np.matmul(h_prev, w_hh, out=rec)
-            a += rec
+        w = np.ascontiguousarray(self._prepared(sfx) * _gate_scale(H, self.dtype))  # (4H, H+F+1)
+        z = np.empty((T + 1, H + F + 1, B), self.dtype)
+        z[0, :H] = h0
+        z[:T, H : H + F] = x[::-1] if reverse else x
+        z[:, H + F] = 1.0
+        gates = np.empty((T, 4 * H, B), self.dtype)
+        c = np.empty((T + 1, H, B), self.dtype)
+        c[0] = c0
+        tanh_c = np.empty((T, H, B), self.dtype)
+        for z_s, a, c_prev, c_s, tc, h_s in zip(z[:-1], gates, c[:-1], c[1:], tanh_c, z[1:, :H], strict=True):
+            np.matmul(w, z_s, a)  # a = W_hh h + W_ih x + b, scaled, in one GEMM
             _activate(a)
-            _cell_forward(a, c_prev, c, tcs[t], h)
-            h_prev, c_prev = h, c
-        return {
-            "x": x,
-            "h": hs,
-            "c": cs,
-            "tanh_c": tcs,
-            "gates": gates,
-            "h0": h0,
-            "c0": c0,
-            "sfx": sfx,
-            "reverse": reverse,
-            "h_last": h_prev.copy(),
-            "c_last": c_prev.copy(),
-        }
+            _cell_forward(a, c_prev, c_s, tc, h_s)
+        h = z[1:, :H]
+        return {"z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "sfx": sfx, "reverse": reverse,
+                "h": h[::-1] if reverse else h}  # fmt: skip
 
     # -- backward ---------------------------------------------------------------------------
     def backward(self, d_output: np.ndarray, dh_n: np.ndarray | None = None, dc_n: np.ndarray | None = None):
@@ -505,60 +521,120 @@ class LSTM:
         sizes = {"batch": B, "time_steps": T, "D*hidden": D * H}
         d_output = as_float_array(_to_numpy(d_output), "d_output")
         check_shape(d_output.shape, out_layout, sizes, "d_output")
-        dy = (d_output.transpose(1, 0, 2) if self.batch_first else d_output).astype(self.dtype)
+        dy = (d_output.transpose(1, 2, 0) if self.batch_first else d_output.transpose(0, 2, 1)).astype(
+            self.dtype, copy=False
+        )  # (T, D*H, B)
         zeros = np.zeros((L * D, B, H), self.dtype)
         dh_n = zeros if dh_n is None else as_float_array(_to_numpy(dh_n), "dh_n").astype(self.dtype)
         dc_n = zeros if dc_n is None else as_float_array(_to_numpy(dc_n), "dc_n").astype(self.dtype)
         check_state(dh_n.shape, L * D, B, H, "dh_n")
         check_state(dc_n.shape, L * D, B, H, "dc_n")
-        grads, dh0, dc0 = {}, np.empty_like(zeros), np.empty_like(zeros)
-        caches = self._cache["caches"]
-        for layer in reversed(range(L)):
-            dx_layer = None
+        parts, caches = self._cache["parts"], self._cache["caches"]
+        runs = _map(
+            lambda k: self._backward_rows(caches[k], dy[..., parts[k]], dh_n[:, parts[k]], dc_n[:, parts[k]]),
+            list(range(len(parts))),
+        )
+        grads = {name: sum(r[0][name] for r in runs[1:]) + runs[0][0][name] for name in self._params}
+        dx = _join([r[1] for r in runs], axis=2)  # (T, F, B)
+        dh0, dc0 = (_join([r[k] for r in runs], axis=1) for k in (2, 3))
+        dx = dx.transpose(2, 0, 1) if self.batch_first else dx.transpose(0, 2, 1)
+        return grads, np.ascontiguousarray(dx), (dh0, dc0)
+
+    def _backward_rows(self, caches: list, dy: np.ndarray, dh_n: np.ndarray, dc_n: np.ndarray):
+        """BPTT through every layer for the batch rows of one forward part.
+
+        dy (T, D*H, B); dh_n, dc_n (L*D, B, H). Returns ``(grads, dx (T, F, B), dh0, dc0)``.
+        """
+        H, D = self.hidden_size, self.num_directions
+        grads, dh0, dc0 = {}, np.empty_like(dh_n), np.empty_like(dc_n)
+        for layer in reversed(range(self.num_layers)):
+            dx = None
             for d in range(D):
                 idx = layer * D + d
-                cache = caches[idx]
-                g, dx, dh0[idx], dc0[idx] = self._backward_direction(
-                    cache, np.ascontiguousarray(dy[..., d * H : (d + 1) * H]), dh_n[idx], dc_n[idx]
+                g, dx_d, dh0_d, dc0_d = self._backward_direction(
+                    caches[idx], dy[:, d * H : (d + 1) * H], dh_n[idx].T, dc_n[idx].T
                 )
                 grads.update(g)
-                dx_layer = dx if dx_layer is None else dx_layer + dx
-            dy = dx_layer
-        dx = dy.transpose(1, 0, 2) if self.batch_first else dy
-        order = list(self._params)  # same key order as state_dict()
-        return {k: grads[k] for k in order}, np.ascontiguousarray(dx), (dh0, dc0)
+                dh0[idx], dc0[idx] = dh0_d.T, dc0_d.T
+                dx = dx_d if dx is None else dx + dx_d
+            dy = dx
+        return grads, dy, dh0, dc0
 
     def _backward_direction(self, cache: dict, dy: np.ndarray, dh_last: np.ndarray, dc_last: np.ndarray):
-        """BPTT through one layer and direction. dy (T, B, H). Returns (grads, dx, dh0, dc0)."""
-        x, hs, cs, tcs, gates = cache["x"], cache["h"], cache["c"], cache["tanh_c"], cache["gates"]
-        T, B, F = x.shape
-        H, sfx, reverse = self.hidden_size, cache["sfx"], cache["reverse"]
-        perm = _internal(H)  # the caches hold the gates in the internal order i, f, o, g
-        w_ih, w_hh = (
-            self._params["weight_ih" + sfx][perm],
-            self._params["weight_hh" + sfx][perm],
-        )  # (4H, F), (4H, H)
-        order = range(T) if reverse else range(T - 1, -1, -1)  # the forward order, reversed
-        da = np.empty((T, B, 4 * H), self.dtype)
-        h_prev_all = np.empty((T, B, H), self.dtype)
-        dh = dh_last.copy()
-        dc = dc_last.copy()
-        for t in order:
-            prev = t + 1 if reverse else t - 1  # the step the forward pass ran just before t
-            first = (t == T - 1) if reverse else (t == 0)
-            c_prev = cache["c0"] if first else cs[prev]
-            h_prev_all[t] = cache["h0"] if first else hs[prev]
-            dh += dy[t]
-            dc = _cell_backward(dh, dc, gates[t], c_prev, tcs[t], da[t])
-            dh = da[t] @ w_hh
-        da2 = da.reshape(T * B, 4 * H)
-        grads = {
-            "weight_ih" + sfx: (da2.T @ x.reshape(T * B, F))[perm],  # rows back to i, f, g, o
-            "weight_hh" + sfx: (da2.T @ h_prev_all.reshape(T * B, H))[perm],
-        }
+        """BPTT through one layer and direction: dy (T, H, B), dh_last and dc_last (H, B).
+
+        Returns ``(grads, dx (T, F, B), dh0 (H, B), dc0 (H, B))``.
+        """
+        z, gates, c, tanh_c, sfx = cache["z"], cache["gates"], cache["c"], cache["tanh_c"], cache["sfx"]
+        T, H = gates.shape[0], self.hidden_size
+        F = z.shape[1] - H - 1
+        w_t = np.ascontiguousarray(self._prepared(sfx).T)  # (H+F+1, 4H), unscaled: da is on the true a
+        dy = dy[::-1] if cache["reverse"] else dy  # step order
+        da = np.empty_like(gates)  # (T, 4H, B)
+        dz = np.empty((T, H + F + 1, gates.shape[2]), self.dtype)  # gradients on z[s] = [h; x; 1]
+        dh, dc = dh_last.copy(), dc_last.copy()
+        for s in range(T - 1, -1, -1):
+            dh += dy[s]
+            dc = _cell_backward(dh, dc, gates[s], c[s], tanh_c[s], da[s])
+            np.matmul(w_t, da[s], dz[s])
+            dh = dz[s, :H]
+        # dW = sum_s da[s] @ z[s].T, one GEMM; its columns are [W_hh | W_ih | b], like z's rows
+        dw = np.tensordot(da, z[:T], axes=([0, 2], [0, 2]))[_internal(H)]  # rows back to i, f, g, o
+        grads = {"weight_ih" + sfx: dw[:, H : H + F].copy(), "weight_hh" + sfx: dw[:, :H].copy()}
         if self.bias:
-            db = da2.sum(axis=0)[perm]
-            grads["bias_ih" + sfx] = db
-            grads["bias_hh" + sfx] = db.copy()
-        dx = (da2 @ w_ih).reshape(T, B, F)
-        return grads, dx, dh, dc
+            grads["bias_ih" + sfx] = dw[:, H + F].copy()
+            grads["bias_hh" + sfx] = dw[:, H + F].copy()
+        dx = dz[:, H : H + F]
+        return grads, dx[::-1] if cache["reverse"] else dx, dh.copy(), dc
+
+
+# ----------------------------------------------------------------------------- batch halves in threads
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _parts(batch: int, hidden: int) -> list[slice]:
+    """The batch rows each thread runs: all of them, or two halves when a step is big enough."""
+    if batch < 2 or _cpu_count() < 2 or 4 * hidden * batch < PARALLEL_MIN_WORK:
+        return [slice(0, batch)]
+    half = (batch + 1) // 2
+    return [slice(0, half), slice(half, batch)]
+
+
+def _join(arrays: list[np.ndarray], axis: int) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=axis)
+
+
+_BLAS = None  # threadpoolctl's controller, made on first use
+
+
+def _map(fn: Callable, items: list) -> list:
+    """``[fn(item) for item in items]``; with several items, one thread each, BLAS threads shared out."""
+    if len(items) == 1:
+        return [fn(items[0])]
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    results, errors = [None] * len(items), []
+
+    def work(k: int) -> None:
+        try:
+            results[k] = fn(items[k])
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    with _BLAS.limit(limits=max(1, _cpu_count() // len(items)), user_api="blas"):
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(1, len(items))]
+        for t in threads:
+            t.start()
+        work(0)
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return results

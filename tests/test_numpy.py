@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import lstm_ref.numpy as lstm_numpy
 from lstm_ref.numpy import (
     LSTM,
     lstm_step_backward,
@@ -69,6 +70,55 @@ def test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx
     if with_hx:
         np.testing.assert_allclose(dh0, h0.grad.numpy(), atol=1e-4, rtol=1e-4)
         np.testing.assert_allclose(dc0, c0.grad.numpy(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("L", "bidirectional", "batch_first", "with_hx", "bias"),
+    [(2, True, True, True, True), (1, False, False, False, True), (3, False, True, True, False)],
+)
+def test_two_thread_path_matches_torch(monkeypatch, L, bidirectional, batch_first, with_hx, bias):
+    """Force the batch-halves-in-two-threads path (B=4: rows 0-1 and 2-3) through the torch comparison."""
+    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
+    assert lstm_numpy._parts(4, 5) == [slice(0, 2), slice(2, 4)]
+    test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx, bias)
+
+
+def test_two_threads_and_one_thread_agree_on_an_odd_batch(monkeypatch):
+    lstm = LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, seed=0)
+    rng = np.random.default_rng(0)
+    x, d_out = rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 6, 8))
+    runs = []
+    for min_work in (float("inf"), 0):
+        monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", min_work)
+        monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
+        out, (h_n, c_n) = lstm(x)
+        grads, dx = lstm.backward(d_out)
+        runs.append((out.copy(), h_n, c_n, dx, grads))
+        assert len(lstm._cache["parts"]) == (1 if min_work else 2)  # rows 0-2 and 3-4
+    (o1, h1, c1, dx1, g1), (o2, h2, c2, dx2, g2) = runs
+    for a, b in ((o1, o2), (h1, h2), (c1, c2), (dx1, dx2)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=1e-6)
+    for name in g1:
+        np.testing.assert_allclose(g1[name], g2[name], atol=1e-5, rtol=1e-5, err_msg=name)
+
+
+def test_when_the_batch_is_split():
+    assert lstm_numpy._parts(1, 4096) == [slice(0, 1)]  # one row: nothing to split
+    assert len(lstm_numpy._parts(64, 128)) == 1  # 4*H*B = 32768 < PARALLEL_MIN_WORK
+    if lstm_numpy._cpu_count() >= 2:
+        assert lstm_numpy._parts(256, 256) == [slice(0, 128), slice(128, 256)]
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller():
+    def fn(k):
+        if k == 1:
+            raise ValueError("boom in the worker")
+        return k
+
+    with pytest.raises(ValueError, match="boom in the worker"):
+        lstm_numpy._map(fn, [0, 1])
+    assert lstm_numpy._map(lambda k: k * 2, [0, 1, 2]) == [0, 2, 4]
 
 
 def test_backward_returns_grads_and_dx_like_the_contract():
