@@ -2,7 +2,7 @@
 
 The gate math lives in three small functions and nowhere else:
 
-- ``_activate``: pre-activations (4H, B) -> the four gates,
+- ``_activate``: pre-activations (4H, B) -> the four gates, in place,
 - ``_cell_forward``: gates and ``c_prev`` -> ``c``, ``tanh(c)``, ``h``,
 - ``_cell_backward``: the reverse of ``_cell_forward`` and ``_activate``.
 
@@ -31,7 +31,7 @@ Speed (``make bench`` compares with ``torch.nn.LSTM``). Four choices, each measu
   buffer: no separate input projection, no ``+=`` of two partial results. Each step is one
   GEMM and eight element-wise NumPy calls, with no allocation.
 - **Two halves of the batch in two threads** when the per-step work is large
-  (``PARALLEL_MIN_WORK``): batch rows never interact, so each half runs the whole network on
+  (``PARALLEL_MIN_BATCH``, ``PARALLEL_MIN_WORK``): batch rows never interact, so each half runs the whole network on
   its own, with BLAS limited to its share of the cores (``threadpoolctl``). NumPy releases the
   GIL inside every call, so the halves overlap. For small steps the GIL hand-offs cost more
   than they save, and one thread is used.
@@ -49,6 +49,7 @@ from lstm_ref._checks import as_float_array, check_sequence, check_shape, check_
 
 __all__ = [
     "LSTM",
+    "PARALLEL_MIN_BATCH",
     "PARALLEL_MIN_WORK",
     "lstm_step_backward",
     "lstm_step_forward",
@@ -57,10 +58,15 @@ __all__ = [
     "sigmoid",
 ]
 
-#: ``LSTM`` splits the batch over two threads when ``4 * hidden * batch`` reaches this (measured
-#: on 2 cores: a clear gain at B256, H256; none at B64, H128). Set it to 0 to always split a
-#: batch of two or more, or to ``float("inf")`` to never split.
-PARALLEL_MIN_WORK = 1 << 17
+#: ``LSTM`` splits the batch over two threads when it has at least ``PARALLEL_MIN_BATCH`` rows
+#: and a step's gate block, ``4 * hidden * batch``, has at least ``PARALLEL_MIN_WORK`` numbers.
+#: Measured on 2 cores (best of 5 rounds, T=50): two threads took 0.80x the time at B512, H64,
+#: 0.89x at B256, H64 and 0.96x at B256, H128, but 1.06x at B128, H128, 1.03x at B64, H128 and
+#: 1.22x at B128, H64: narrower halves make BLAS less efficient and the GIL hand-offs between
+#: short NumPy calls cost more than they save. Set both to 0 to always split a batch of two
+#: or more, or ``PARALLEL_MIN_BATCH`` to ``float("inf")`` to never split.
+PARALLEL_MIN_BATCH = 256
+PARALLEL_MIN_WORK = 1 << 16
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -93,28 +99,33 @@ def _blocks(a: np.ndarray) -> list[np.ndarray]:
     return [a[k * hidden : (k + 1) * hidden] for k in range(4)]
 
 
-def _activate(a_scaled: np.ndarray) -> np.ndarray:
+def _activate(a_scaled: np.ndarray, sig: np.ndarray) -> None:
     """Gates from *scaled* pre-activations, in place, in the internal order i, f, o, g.
 
     ``a_scaled`` (4H, B) holds ``a / 2`` for the i, f, o blocks and ``a`` for the g block
-    (see ``_gate_scale``). Afterwards it holds ``[sigmoid(a_i); sigmoid(a_f); sigmoid(a_o); tanh(a_g)]``.
+    (see ``_gate_scale``); ``sig`` is its first 3H rows, the sigmoid gates (passed in so that
+    the time loop slices nothing). Afterwards ``a_scaled`` holds
+    ``[sigmoid(a_i); sigmoid(a_f); sigmoid(a_o); tanh(a_g)]``.
     """
-    hidden = a_scaled.shape[0] // 4
     np.tanh(a_scaled, a_scaled)
-    sig = a_scaled[: 3 * hidden]
     np.multiply(sig, 0.5, sig)
     np.add(sig, 0.5, sig)  # sigmoid(a) = (1 + tanh(a / 2)) / 2
-    return a_scaled
 
 
 def _cell_forward(
-    gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray, tanh_c: np.ndarray, h: np.ndarray
+    i: np.ndarray,
+    f: np.ndarray,
+    o: np.ndarray,
+    g: np.ndarray,
+    c_prev: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    h: np.ndarray,
 ) -> None:
-    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h`` (H, B).
+    """``c = f * c_prev + i * g`` and ``h = o * tanh(c)``, written into ``c``, ``tanh_c``, ``h``.
 
-    ``gates`` (4H, B) is in the internal order i, f, o, g.
+    Every argument is (H, B): the gates ``i, f, o, g`` (see ``_blocks``), then the states.
     """
-    i, f, o, g = _blocks(gates)
     np.multiply(f, c_prev, c)
     np.multiply(i, g, h)  # h is scratch here
     np.add(c, h, c)
@@ -206,10 +217,10 @@ def lstm_step_forward(
     if bias is not None:
         a += np.asarray(bias)[:, None]
     gates = a[_internal(hidden)].astype(dtype, copy=False) * _gate_scale(hidden, dtype)
-    _activate(gates)
+    _activate(gates, gates[: 3 * hidden])
     c_prev_t = np.ascontiguousarray(c_prev.T)
     c, tanh_c, h = (np.empty((hidden, batch), dtype) for _ in range(3))
-    _cell_forward(gates, c_prev_t, c, tanh_c, h)
+    _cell_forward(*_blocks(gates), c_prev_t, c, tanh_c, h)
     cache = (x, h_prev, c_prev_t, np.asarray(weight_ih), np.asarray(weight_hh), gates, tanh_c)
     return np.ascontiguousarray(h.T), np.ascontiguousarray(c.T), cache
 
@@ -440,6 +451,7 @@ class LSTM:
         ``output`` may be a strided view of the buffers ``backward`` reads: copy it before writing to it.
         """
         x, h0, c0 = self._check_input(x, hx)
+        self._cache = None  # free the last call's buffers first, so that these reuse that memory
         T, F, B = x.shape
         parts = _parts(B, self.hidden_size)
         runs = _map(lambda rows: self._forward_rows(x[..., rows], h0[:, rows], c0[:, rows]), parts)
@@ -486,10 +498,22 @@ class LSTM:
         c = np.empty((T + 1, H, B), self.dtype)
         c[0] = c0
         tanh_c = np.empty((T, H, B), self.dtype)
-        for z_s, a, c_prev, c_s, tc, h_s in zip(z[:-1], gates, c[:-1], c[1:], tanh_c, z[1:, :H], strict=True):
+        # every per-step view is made up front, by iterating over the arrays' first axis
+        steps = zip(
+            z[:-1],
+            gates,
+            gates[:, : 3 * H],
+            gates.reshape(T, 4, H, B),
+            c[:-1],
+            c[1:],
+            tanh_c,
+            z[1:, :H],
+            strict=True,
+        )
+        for z_s, a, sig, (i, f, o, g), c_prev, c_s, tc, h_s in steps:
             np.matmul(w, z_s, a)  # a = W_hh h + W_ih x + b, scaled, in one GEMM
-            _activate(a)
-            _cell_forward(a, c_prev, c_s, tc, h_s)
+            _activate(a, sig)
+            _cell_forward(i, f, o, g, c_prev, c_s, tc, h_s)
         h = z[1:, :H]
         return {"z": z, "gates": gates, "c": c, "tanh_c": tanh_c, "sfx": sfx, "reverse": reverse,
                 "h": h[::-1] if reverse else h}  # fmt: skip
@@ -598,7 +622,8 @@ def _cpu_count() -> int:
 
 def _parts(batch: int, hidden: int) -> list[slice]:
     """The batch rows each thread runs: all of them, or two halves when a step is big enough."""
-    if batch < 2 or _cpu_count() < 2 or 4 * hidden * batch < PARALLEL_MIN_WORK:
+    too_small = batch < max(2, PARALLEL_MIN_BATCH) or 4 * hidden * batch < PARALLEL_MIN_WORK
+    if too_small or _cpu_count() < 2:
         return [slice(0, batch)]
     half = (batch + 1) // 2
     return [slice(0, half), slice(half, batch)]

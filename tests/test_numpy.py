@@ -78,6 +78,7 @@ def test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx
 )
 def test_two_thread_path_matches_torch(monkeypatch, L, bidirectional, batch_first, with_hx, bias):
     """Force the batch-halves-in-two-threads path (B=4: rows 0-1 and 2-3) through the torch comparison."""
+    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_BATCH", 0)
     monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
     assert lstm_numpy._parts(4, 5) == [slice(0, 2), slice(2, 4)]
@@ -89,13 +90,14 @@ def test_two_threads_and_one_thread_agree_on_an_odd_batch(monkeypatch):
     rng = np.random.default_rng(0)
     x, d_out = rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 6, 8))
     runs = []
-    for min_work in (float("inf"), 0):
-        monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", min_work)
+    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", 0)
+    for min_batch in (float("inf"), 0):
+        monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_BATCH", min_batch)
         monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
         out, (h_n, c_n) = lstm(x)
         grads, dx = lstm.backward(d_out)
         runs.append((out.copy(), h_n, c_n, dx, grads))
-        assert len(lstm._cache["parts"]) == (1 if min_work else 2)  # rows 0-2 and 3-4
+        assert len(lstm._cache["parts"]) == (1 if min_batch else 2)  # rows 0-2 and 3-4
     (o1, h1, c1, dx1, g1), (o2, h2, c2, dx2, g2) = runs
     for a, b in ((o1, o2), (h1, h2), (c1, c2), (dx1, dx2)):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=1e-6)
@@ -105,9 +107,11 @@ def test_two_threads_and_one_thread_agree_on_an_odd_batch(monkeypatch):
 
 def test_when_the_batch_is_split():
     assert lstm_numpy._parts(1, 4096) == [slice(0, 1)]  # one row: nothing to split
-    assert len(lstm_numpy._parts(64, 128)) == 1  # 4*H*B = 32768 < PARALLEL_MIN_WORK
+    assert len(lstm_numpy._parts(128, 1024)) == 1  # fewer than PARALLEL_MIN_BATCH rows
+    assert len(lstm_numpy._parts(4096, 2)) == 1  # 4*H*B = 32768 < PARALLEL_MIN_WORK
     if lstm_numpy._cpu_count() >= 2:
         assert lstm_numpy._parts(256, 256) == [slice(0, 128), slice(128, 256)]
+        assert lstm_numpy._parts(301, 64) == [slice(0, 151), slice(151, 301)]
 
 
 def test_an_error_in_a_worker_thread_reaches_the_caller():
