@@ -51,7 +51,11 @@ def as_float_array(x, name: str = "x") -> np.ndarray:
             f"{name} must hold numbers, got dtype {arr.dtype} "
             "(strings or objects? convert with np.asarray(x, dtype=np.float32) after cleaning)"
         )
-    if arr.size and not np.isfinite(arr).all():
+    # NaN and inf reach the sum, so a finite sum proves a clean array in one pass and no
+    # temporary; only a non-finite sum (NaN, inf, or a float overflow) needs the full check.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum() if arr.size else 0.0
+    if not np.isfinite(total) and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.isfinite(arr).sum())
         raise ValueError(
             f"{name} contains {bad} NaN or infinite value(s); an LSTM would spread them "
