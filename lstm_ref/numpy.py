@@ -16,7 +16,8 @@ both built from them. Gate order is **i, f, g, o**, as in PyTorch and Keras
     c = f * c_prev + i * g                                 # (B, H)
     h = o * tanh(c)                                        # (B, H)
 
-Speed (``make bench`` compares with ``torch.nn.LSTM``). Four choices, each measured:
+Speed (``make bench`` compares with ``torch.nn.LSTM``; BENCHMARKS.md has the numbers). Each
+choice below was measured against the simpler code it replaced:
 
 - **One ``tanh`` pass for all gates.** ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so once the
   three sigmoid blocks are pre-scaled by 1/2 (folded into the weights) and sit next to each
@@ -30,11 +31,15 @@ Speed (``make bench`` compares with ``torch.nn.LSTM``). Four choices, each measu
   buffer, so ``W_hh h + W_ih x + b`` is a single ``W @ z_t`` written straight into the gate
   buffer: no separate input projection, no ``+=`` of two partial results. Each step is one
   GEMM and eight element-wise NumPy calls, with no allocation.
-- **Two halves of the batch in two threads** when the per-step work is large
-  (``PARALLEL_MIN_BATCH``, ``PARALLEL_MIN_WORK``): batch rows never interact, so each half runs the whole network on
-  its own, with BLAS limited to its share of the cores (``threadpoolctl``). NumPy releases the
-  GIL inside every call, so the halves overlap. For small steps the GIL hand-offs cost more
-  than they save, and one thread is used.
+- **A small working set.** The forward keeps only ``z`` (the h and x of every step) and the
+  cell states; the gates pass through one (4H, B) buffer that stays in the CPU cache. The
+  backward recomputes each step's gates from ``z`` (one more GEMM per step), which costs it
+  less than writing a fresh (T, 4H, B) block costs the forward.
+- **Two halves of the batch in two threads** for big batches (``PARALLEL_MIN_BATCH``,
+  ``PARALLEL_MIN_WORK``): batch rows never interact, so each half runs the whole network on
+  its own, with BLAS limited to its share of the cores (``threadpoolctl``). NumPy releases
+  the GIL inside every call, so the halves overlap. For small batches the GIL hand-offs
+  between short calls cost more than they save, and one thread is used.
 """
 
 from __future__ import annotations
@@ -382,10 +387,19 @@ class LSTM:
         """Draw every weight from U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTM`` does."""
         rng = np.random.default_rng(seed)
         k = 1.0 / np.sqrt(self.hidden_size)
-        self._params = {
-            name: rng.uniform(-k, k, size=shape).astype(self.dtype)
-            for name, shape in self._expected_shapes().items()
-        }
+        self._set_params(
+            {
+                name: rng.uniform(-k, k, size=shape).astype(self.dtype)
+                for name, shape in self._expected_shapes().items()
+            }
+        )
+
+    def _set_params(self, params: dict[str, np.ndarray]) -> None:
+        """The only writer of the weights: stores them read-only and drops the time loop's copies."""
+        for p in params.values():
+            p.flags.writeable = False
+        self._params = params
+        self._scaled: dict[str, np.ndarray] = {}  # suffix -> the loop's weight matrix, see _scaled_weights
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the weights under torch's names, e.g. ``weight_ih_l0`` (4H, F)."""
@@ -394,8 +408,12 @@ class LSTM:
     def load_state_dict(self, state_dict: Mapping[str, object]) -> None:
         """Load weights under torch's names; NumPy arrays or torch tensors. Keys and shapes must match exactly."""
         check_state_dict(state_dict, self._expected_shapes(), "NumPy LSTM")
-        for name in self._params:
-            self._params[name] = as_float_array(_to_numpy(state_dict[name]), name).astype(self.dtype)
+        self._set_params(
+            {
+                name: as_float_array(_to_numpy(state_dict[name]), name).astype(self.dtype)
+                for name in self._params
+            }
+        )
 
     def num_parameters(self) -> int:
         """Number of scalars, equal to ``sum(p.numel() for p in torch_lstm.parameters())``."""
@@ -412,6 +430,13 @@ class LSTM:
         p, H = self._params, self.hidden_size
         b = p["bias_ih" + sfx] + p["bias_hh" + sfx] if self.bias else np.zeros(4 * H, self.dtype)
         return np.hstack([p["weight_hh" + sfx], p["weight_ih" + sfx], b[:, None]])[_internal(H)]
+
+    def _scaled_weights(self, sfx: str) -> np.ndarray:
+        """``_prepared(sfx)`` with the sigmoid rows halved (4H, H+F+1), made once per set of weights."""
+        if sfx not in self._scaled:
+            H = self.hidden_size
+            self._scaled[sfx] = np.ascontiguousarray(self._prepared(sfx) * _gate_scale(H, self.dtype))
+        return self._scaled[sfx]
 
     # -- forward ----------------------------------------------------------------------------
     def _check_input(self, x, hx):
@@ -491,7 +516,7 @@ class LSTM:
         """
         T, F, B = x.shape
         H = self.hidden_size
-        w = np.ascontiguousarray(self._prepared(sfx) * _gate_scale(H, self.dtype))  # (4H, H+F+1), scaled
+        w = self._scaled_weights(sfx)  # (4H, H+F+1)
         z = np.empty((T + 1, H + F + 1, B), self.dtype)
         z[0, :H] = h0
         z[:T, H : H + F] = x[::-1] if reverse else x

@@ -159,10 +159,33 @@ def test_backward_matches_numeric_gradient_float64(L, bidirectional, batch_first
     assert rel_error(dx, numerical_gradient(loss_of(lambda v: None), x, one)) < 1e-7
     assert rel_error(dh0, numerical_gradient(loss_of(lambda v: None), h0, one)) < 1e-7
     assert rel_error(dc0, numerical_gradient(loss_of(lambda v: None), c0, one)) < 1e-7
-    params = lstm._params
     for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", f"weight_hh_l{L - 1}"):
-        num = numerical_gradient(loss_of(lambda v: None), params[name], one)
+        p = lstm.state_dict()[name]  # a copy: numerical_gradient nudges it, load_state_dict installs it
+
+        def load(v, name=name):
+            lstm.load_state_dict({**lstm.state_dict(), name: v})
+
+        num = numerical_gradient(loss_of(load), p, one)
+        load(p)
         assert rel_error(grads[name], num) < 1e-6, name
+
+
+def test_weights_change_only_through_load_state_dict():
+    """The time loop keeps a prepared copy of the weights, so they are read-only and every forward
+    after ``load_state_dict`` must use the new ones (checked against torch with those weights)."""
+    ref, ours = _twins(3, 4, 2, True, True, True)
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype(np.float32)
+    ours(x)  # fills the prepared copies with the old weights
+    with pytest.raises(ValueError, match="read-only"):
+        ours._params["weight_hh_l0"][0, 0] = 1.0
+    torch.manual_seed(7)
+    other = torch.nn.LSTM(3, 4, 2, batch_first=True, bidirectional=True)
+    ours.load_state_dict(other.state_dict())
+    out, _ = ours(x)
+    with torch.no_grad():
+        expected, _ = other(torch.from_numpy(x))
+    np.testing.assert_allclose(out, expected.numpy(), atol=1e-5, rtol=0)
+    ours.state_dict()["weight_hh_l0"][0, 0] = 5.0  # state_dict() hands out writable copies
 
 
 def test_step_forward_matches_torch_lstmcell():
