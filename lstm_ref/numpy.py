@@ -512,7 +512,7 @@ class LSTM:
         (H+F+1, B), so ``z[s+1, :H]`` is the h of step s, and ``c[s+1]`` its cell state.
         The cache keeps only ``z``, ``c`` and the weights: the gates go through one (4H, B)
         buffer that stays in the CPU cache, and ``backward`` recomputes each step's gates from
-        ``z`` (writing a fresh (T, 4H, B) block here made the forward about 9% slower).
+        ``z``: writing a fresh (T, 4H, B) block here slowed the forward by 3 to 9% (BENCHMARKS.md).
         """
         T, F, B = x.shape
         H = self.hidden_size
@@ -573,7 +573,7 @@ class LSTM:
             lambda k: self._backward_rows(caches[k], dy[..., parts[k]], dh_n[:, parts[k]], dc_n[:, parts[k]]),
             list(range(len(parts))),
         )
-        grads = {name: sum(r[0][name] for r in runs[1:]) + runs[0][0][name] for name in self._params}
+        grads = {name: sum(r[0][name] for r in runs) for name in self._params}  # the parts' rows add up
         dx = _join([r[1] for r in runs], axis=2)  # (T, F, B)
         dh0, dc0 = (_join([r[k] for r in runs], axis=1) for k in (2, 3))
         dx = dx.transpose(2, 0, 1) if self.batch_first else dx.transpose(0, 2, 1)
@@ -607,9 +607,8 @@ class LSTM:
         z, c, w, sfx = cache["z"], cache["c"], cache["w"], cache["sfx"]
         T, H, B = z.shape[0] - 1, self.hidden_size, z.shape[2]
         F = z.shape[1] - H - 1
-        w_t = np.ascontiguousarray(
-            (w / _gate_scale(H, self.dtype)).T
-        )  # (H+F+1, 4H), unscaled: da is on the true a
+        unscaled = w / _gate_scale(H, self.dtype)  # da is the gradient on the true (unscaled) a
+        w_t = np.ascontiguousarray(unscaled.T)  # (H+F+1, 4H)
         dy = dy[::-1] if cache["reverse"] else dy  # step order
         gates, tanh_c = np.empty((4 * H, B), self.dtype), np.empty((H, B), self.dtype)  # one step's, reused
         da = np.empty((T, 4 * H, B), self.dtype)
