@@ -14,11 +14,11 @@ answer's code. NumPy only: tensors are accepted through ``.shape`` / ``np.asarra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from math import prod
 
 import numpy as np
 
-from lstm_ref._checks import BTF, STATE, layout_str
+from lstm_ref._checks import BTF, layout_str
+from lstm_ref.shapes import explain_mismatch
 
 __all__ = [
     "assert_shape",
@@ -27,8 +27,6 @@ __all__ = [
     "numeric_gradient",
     "diagnose_shape",
 ]
-
-_COUNT_AXES = ("batch", "samples", "windows")
 
 
 def _as_shape(obj) -> tuple[int, ...]:
@@ -45,76 +43,23 @@ def _as_shape(obj) -> tuple[int, ...]:
 def diagnose_shape(got: Sequence[int], expected: Sequence[int | None], layout: Sequence[str] = BTF) -> str:
     """Explain in words how shape ``got`` differs from ``expected`` (``None`` = any size).
 
-    Returns ``""`` when they agree. ``layout`` names the axes of ``expected``.
+    Returns ``""`` when they agree. ``layout`` names the axes of ``expected``. The words are
+    :func:`lstm_ref.shapes.explain_mismatch`'s, without the code that would repair the array:
+    here that code is the graded answer.
 
     >>> diagnose_shape((26, 7), (26, 5, 7))
-    'the time_steps axis is missing (a 2-D array has no time axis); give every sample its own window of time steps'
+    'the time_steps axis (axis 1) is missing: each sample is a single row, with no time steps. An LSTM reads a sequence per sample; give every sample its own window of 5 time steps'
     >>> diagnose_shape((26, 35), (26, 5, 7))
-    'time_steps and features were flattened into one axis of 35 = 5 x 7; keep them as two separate axes'
+    'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
     >>> diagnose_shape((5, 26, 7), (26, 5, 7))
-    'the axes are in the wrong order: you have (time_steps, batch, features); reorder them with a transpose, not a reshape'
-    >>> diagnose_shape((25, 5, 7), (26, 5, 7))
-    'batch is 25, expected 26: one window short. The classic loop range(len(data) - look_back - 1) drops the last window'
+    'the axes are in the wrong order: it looks like (time_steps, batch, features), the PyTorch default layout (batch_first=False); reorder them with a transpose, not a reshape'
+    >>> diagnose_shape((25, 5, 7), (26, 5, 7))  # doctest: +ELLIPSIS
+    'axis 0 (batch) is 25, expected 26: one window short. The classic create_dataset loops over range(N - look_back - 1) and drops the last window; ...'
     """
     got, expected, layout = tuple(got), tuple(expected), tuple(layout)
-    if len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected, strict=False)):
+    if len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected, strict=True)):
         return ""
-    if len(got) == len(expected) - 1:
-        for k in range(len(expected)):
-            rest = expected[:k] + expected[k + 1 :]
-            if all(e is None or g == e for g, e in zip(got, rest, strict=False)):
-                extra = (
-                    " (a 2-D array has no time axis)" if layout[k] == "time_steps" and len(got) == 2 else ""
-                )
-                hint = "; give every sample its own window of time steps" if layout[k] == "time_steps" else ""
-                return f"the {layout[k]} axis is missing{extra}{hint}"
-        for k in range(len(expected) - 1):
-            a, b = expected[k], expected[k + 1]
-            merged = expected[:k] + ((a * b) if a and b else None,) + expected[k + 2 :]
-            if a and b and got == merged:
-                return (
-                    f"{layout[k]} and {layout[k + 1]} were flattened into one axis of {a * b} = {a} x {b}; "
-                    "keep them as two separate axes"
-                )
-    if len(got) == len(expected) + 1:
-        for k in range(len(got)):
-            rest = got[:k] + got[k + 1 :]
-            if got[k] == 1 and all(e is None or g == e for g, e in zip(rest, expected, strict=False)):
-                return f"there is an extra axis of size 1 at position {k}; expected {len(expected)} axes"
-    if len(got) != len(expected):
-        return f"a {len(got)}-D array, expected {len(expected)}-D"
-    if (
-        layout == STATE
-        and len(got) == 3
-        and None not in expected
-        and got == (expected[1], expected[0], expected[2])
-        and expected[0] != expected[1]
-    ):
-        return (
-            "it looks like (batch, num_layers*num_directions, hidden_size): the state is never "
-            "batch-first, even with batch_first=True"
-        )
-    if None not in expected and sorted(got) == sorted(expected) and len(set(expected)) == len(expected):
-        order = tuple(layout[expected.index(g)] for g in got)
-        return (
-            f"the axes are in the wrong order: you have ({', '.join(order)}); "
-            "reorder them with a transpose, not a reshape"
-        )
-    wrong = [(ax, g, e) for ax, g, e in zip(layout, got, expected, strict=False) if e is not None and g != e]
-    parts = []
-    for ax, g, e in wrong:
-        msg = f"{ax} is {g}, expected {e}"
-        windowed = ax != "batch" or "time_steps" in layout  # a batch of states is no window count
-        if len(wrong) == 1 and ax in _COUNT_AXES and windowed and abs(g - e) == 1:
-            msg += (
-                ": one window short. The classic loop range(len(data) - look_back - 1) drops the last window"
-                if g < e
-                else ": one window too many; check where your last window ends"
-            )
-        parts.append(msg)
-    if len(wrong) == 1 and prod(got) == prod(e for e in expected if e is not None) and None not in expected:
-        parts.append("same number of values in a different arrangement: check your reshape")
-    return "; ".join(parts)
+    return explain_mismatch(got, expected, layout, fix=False)
 
 
 def assert_shape(
@@ -133,11 +78,11 @@ def assert_shape(
     >>> assert_shape(np.zeros((26, 7)), (26, 5, 7), what="X")
     Traceback (most recent call last):
     ...
-    AssertionError: Your X has shape (26, 7) but it should be (batch, time_steps, features) = (26, 5, 7): the time_steps axis is missing (a 2-D array has no time axis); give every sample its own window of time steps
+    AssertionError: Your X has shape (26, 7) but it should be (batch, time_steps, features) = (26, 5, 7): the time_steps axis (axis 1) is missing: each sample is a single row, with no time steps. An LSTM reads a sequence per sample; give every sample its own window of 5 time steps
     >>> assert_shape((4, 2, 5), (2, 4, 5), layout=("num_layers*num_directions", "batch", "hidden_size"), what="h_n")
     Traceback (most recent call last):
     ...
-    AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): it looks like (batch, num_layers*num_directions, hidden_size): the state is never batch-first, even with batch_first=True
+    AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): the axes are in the wrong order: it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True
     """
     expected = tuple(expected)
     layout = tuple(layout)

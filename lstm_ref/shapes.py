@@ -46,7 +46,7 @@ _WORDS = {
     "targets": ("target", "targets"),
     "num_layers*num_directions": ("layer/direction pair", "layer/direction pairs"),
 }
-_BATCH_AXES = ("batch", "windows")
+_BATCH_AXES = ("batch", "samples", "windows")
 
 Dim = int | None
 Shape = tuple[Dim, ...]
@@ -340,7 +340,7 @@ def _size(s: Dim) -> str:
     return "?" if s is None else str(s)
 
 
-def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
+def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str:
     n = len(names)
     for perm in itertools.permutations(range(n)):
         if perm == tuple(range(n)):
@@ -350,16 +350,18 @@ def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
             inverse = tuple(perm.index(i) for i in range(n))
             msg = f"the axes are in the wrong order: it looks like ({', '.join(order)})"
             moved = [names[i] for i in range(n) if perm[i] != i]
+            transpose = (
+                f"; use x.transpose{inverse}" if fix else "; reorder them with a transpose, not a reshape"
+            )
             if "num_layers*num_directions" in moved and "batch" in moved:
-                return (
-                    msg + "; the state is never batch-first, even with batch_first=True; "
-                    f"use x.transpose{inverse} (torch: x.permute{inverse}.contiguous())"
+                msg += "; the state is never batch-first, even with batch_first=True"
+                return msg + (
+                    f"; use x.transpose{inverse} (torch: x.permute{inverse}.contiguous())" if fix else ""
                 )
             if order[:2] == ("time_steps", "batch"):
-                msg += (
-                    ", the PyTorch default layout (batch_first=False); "
-                    f"use x.transpose{inverse}, or batch_first=True where the model is built"
-                )
+                msg += ", the PyTorch default layout (batch_first=False)" + transpose
+                if fix:
+                    msg += ", or batch_first=True where the model is built"
             elif set(moved) == {"time_steps", "features"}:
                 t, f = got[names.index("time_steps")], got[names.index("features")]
                 msg += f": {t} time step(s) of {f} feature(s) each"
@@ -368,9 +370,9 @@ def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
                         ". The classic X.reshape(n, 1, look_back) puts a whole window on the features "
                         "axis, so the LSTM sees one time step"
                     )
-                msg += f"; use x.transpose{inverse}"
+                msg += transpose
             else:
-                msg += f"; use x.transpose{inverse}"
+                msg += transpose
             return msg
     pairs = enumerate(zip(got, exp, strict=True))
     wrong = [(i, names[i], g, e) for i, (g, e) in pairs if e is not None and g != e]
@@ -381,8 +383,8 @@ def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
         if ax in _BATCH_AXES and windowed and g == e - 1:
             return msg + (
                 ": one window short. The classic create_dataset loops over range(N - look_back - 1) "
-                "and drops the last window; N rows give N - look_back - horizon + 1 windows "
-                "(lstm_ref.data.make_windows)"
+                "and drops the last window; N rows give N - look_back - horizon + 1 windows"
+                + (" (lstm_ref.data.make_windows)" if fix else "")
             )
         if ax in _BATCH_AXES and windowed and g == e + 1:
             return msg + (
@@ -401,7 +403,7 @@ def _same_rank(got: tuple, exp: tuple, names: tuple[str, ...]) -> str:
     return parts
 
 
-def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...]) -> str | None:
+def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
     # Which axis, once removed, makes the rest fit? With unknown (None) sizes
     # several may; prefer the one whose remaining axes match the most known sizes,
     # then the most common mistake (a missing time axis).
@@ -420,31 +422,40 @@ def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...]) -> str | None:
     # the code that inserts a size-1 axis at position i
     insert = "x[None]" if i == 0 else "x[..., None]" if i == len(names) - 1 else f"np.expand_dims(x, {i})"
     head = f"the {ax} axis (axis {i}) is missing"
+    use = f"; use {insert}" if fix else ""
     if ax == "time_steps" and exp[i] != 1:
-        msg = (
-            f"{head}: each sample is a single row, with no time steps. An LSTM reads a sequence "
-            "per sample: cut windows with lstm_ref.data.make_windows(series, look_back="
-        )
+        msg = f"{head}: each sample is a single row, with no time steps. An LSTM reads a sequence per sample"
+        steps = "" if exp[i] is None else f" of {exp[i]} time steps"
+        if not fix:
+            return msg + f"; give every sample its own window{steps}"
         if exp[i] is None:
-            return msg + f"...), or use np.expand_dims(x, {i}) for one time step each"
-        return msg + f"{exp[i]})"
+            return msg + (
+                ": cut windows with lstm_ref.data.make_windows(series, look_back=...), "
+                f"or use np.expand_dims(x, {i}) for one time step each"
+            )
+        return msg + f": cut windows with lstm_ref.data.make_windows(series, look_back={exp[i]})"
     if ax == "features" and exp[i] == 1:
-        return f"{head}: a single feature still needs its own axis of size 1; use {insert}"
+        return f"{head}: a single feature still needs its own axis of size 1{use}"
     if ax == "num_layers*num_directions":
         msg = f"{head}: the state has one (batch, hidden_size) slice per layer and direction"
         if exp[i] in (1, None):
-            return msg + f"; use {insert} for a single-layer, one-direction LSTM"
-        return msg + f"; stack {exp[i]} of them with np.stack([...]) in the order of the layers"
+            return msg + (f"; use {insert} for a single-layer, one-direction LSTM" if fix else "")
+        return (
+            msg
+            + f"; stack {exp[i]} of them"
+            + (" with np.stack([...])" if fix else "")
+            + " in the order of the layers"
+        )
     if ax in _BATCH_AXES:
         if exp[i] in (1, None):
-            return f"{head}: even a single sample needs a batch axis of size 1; use {insert}"
+            return f"{head}: even a single sample needs a batch axis of size 1{use}"
         return f"{head}: expected {exp[i]} samples stacked along axis {i}"
     if exp[i] == 1:
-        return f"{head}; use {insert}"
+        return head + use
     return head
 
 
-def _merged_axes(got: tuple, exp: tuple, names: tuple[str, ...]) -> str | None:
+def _merged_axes(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
     for i in range(len(names) - 1):
         a, b = exp[i], exp[i + 1]
         merged = got[i] if i < len(got) else None
@@ -456,15 +467,16 @@ def _merged_axes(got: tuple, exp: tuple, names: tuple[str, ...]) -> str | None:
             continue
         if (len(known) == 2 and merged == a * b) or (len(known) == 1 and merged % known[0] == 0):
             target = [*got[:i], -1 if a is None else a, -1 if b is None else b, *got[i + 1 :]]
+            how = f"use x.reshape{tuple(target)}" if fix else "keep them as two separate axes"
             return (
                 f"{names[i]} and {names[i + 1]} are flattened into one axis of {merged} = "
-                f"{_size(a)} × {_size(b)}; use x.reshape{tuple(target)}"
+                f"{_size(a)} × {_size(b)}; {how}"
             )
     return None
 
 
 def diagnose(
-    got_shape, expected_shape, layout: str | Sequence[str] = "btf", *, name: str = "x"
+    got_shape, expected_shape, layout: str | Sequence[str] = "btf", *, name: str = "x", fix: bool = True
 ) -> str | None:
     """Explain what is wrong with a shape, or return ``None`` when it fits.
 
@@ -479,6 +491,7 @@ def diagnose(
         expected_shape: the expected shape; ``None`` marks an axis of any size.
         layout: a name from :data:`LAYOUTS` or a tuple of axis names for ``expected_shape``.
         name: what to call the array in the message.
+        fix: also say the code that repairs the array (see :func:`explain_mismatch`).
 
     >>> diagnose((26, 5, 7), (26, 5, 7)) is None
     True
@@ -497,17 +510,32 @@ def diagnose(
     if _fits(got, exp):
         return None
     head = f"{name}: expected {layout_str(names, dict(zip(names, exp, strict=True)))}, got shape {got}: "
+    return head + explain_mismatch(got, exp, names, fix=fix)
+
+
+def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix: bool = True) -> str:
+    """The reason part of :func:`diagnose`, for shapes known not to fit.
+
+    ``got`` and ``exp`` are shape tuples (``None`` in ``exp`` marks any size), ``names`` the axis
+    names of ``exp``. With ``fix=False`` the reason keeps its hint but leaves out the code that
+    would repair the array (``x.transpose(...)``, ``x.reshape(...)``, ``make_windows``): the
+    exercises' feedback (:mod:`lstm_ref.feedback`) uses it that way, because there the fix is
+    the graded answer.
+
+    >>> explain_mismatch((26, 35), (26, 5, 7), ("batch", "time_steps", "features"), fix=False)
+    'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
+    """
     if len(got) == len(exp):
-        return head + _same_rank(got, exp, names)
+        return _same_rank(got, exp, names, fix)
     if len(got) == len(exp) - 1:
-        reasons = [r for r in (_missing_axis(got, exp, names), _merged_axes(got, exp, names)) if r]
+        reasons = [r for r in (_missing_axis(got, exp, names, fix), _merged_axes(got, exp, names, fix)) if r]
         if reasons:  # with unknown sizes both readings can fit; then give both
-            return head + "; or, if not, ".join(reasons)
+            return "; or, if not, ".join(reasons)
     if len(got) == len(exp) + 1:
         for i, s in enumerate(got):
             if s == 1 and _fits(got[:i] + got[i + 1 :], exp):
-                return head + f"an extra axis of size 1 at position {i}; use x.squeeze({i})"
-    return head + f"a {len(got)}-D array where {len(exp)}-D is expected; {describe(exp, names)}"
+                return f"an extra axis of size 1 at position {i}" + (f"; use x.squeeze({i})" if fix else "")
+    return f"a {len(got)}-D array where {len(exp)}-D is expected; {describe(exp, names)}"
 
 
 def assert_shape(got, expected_shape, layout: str | Sequence[str] = "btf", *, name: str = "x") -> None:

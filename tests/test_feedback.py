@@ -29,18 +29,19 @@ def test_missing_time_axis():
     assert msg.startswith(
         "Your X has shape (207, 7) but it should be (batch, time_steps, features) = (207, 1, 7)"
     )
-    assert "time_steps axis is missing" in msg
+    assert "time_steps axis (axis 1) is missing" in msg and "own window of 1 time steps" not in msg
     assert "reshape(207" not in msg  # a hint, not the answer
 
 
 def test_flattened_time_and_features():
     msg = _message(assert_shape, np.zeros((26, 35)), (26, 5, 7), what="X")
-    assert "time_steps and features were flattened into one axis of 35 = 5 x 7" in msg
+    assert "time_steps and features are flattened into one axis of 35 = 5 × 7" in msg
+    assert "reshape" not in msg  # the fix is the answer
 
 
 def test_swapped_axes_name_the_layout_received():
     msg = _message(assert_shape, np.zeros((5, 26, 7)), (26, 5, 7))
-    assert "wrong order: you have (time_steps, batch, features)" in msg
+    assert "wrong order: it looks like (time_steps, batch, features)" in msg and "transpose(" not in msg
     msg = _message(assert_shape, np.zeros((26, 7, 5)), (26, 5, 7))
     assert "(batch, features, time_steps)" in msg
 
@@ -48,12 +49,13 @@ def test_swapped_axes_name_the_layout_received():
 @pytest.mark.parametrize(("n", "word"), [(24, "one window short"), (26, "one window too many")])
 def test_off_by_one_window_count(n, word):
     msg = _message(assert_shape, np.zeros((n, 5, 7)), (25, 5, 7), ("windows", "time_steps", "features"))
-    assert f"windows is {n}, expected 25" in msg and word in msg
+    assert f"axis 0 (windows) is {n}, expected 25" in msg and word in msg
+    assert "make_windows" not in msg
 
 
 def test_batch_of_states_off_by_one_gets_no_window_hint():
     msg = _message(assert_shape, (2, 5, 8), (2, 4, 8), STATE, what="h_n")
-    assert "batch is 5, expected 4" in msg and "window" not in msg
+    assert "axis 1 (batch) is 5, expected 4" in msg and "window" not in msg
 
 
 def test_batch_first_state_is_named():
@@ -63,11 +65,11 @@ def test_batch_first_state_is_named():
 
 def test_other_mismatches_name_the_axis():
     msg = _message(assert_shape, np.zeros((8, 5, 3)), (8, 5, 7))
-    assert "features is 3, expected 7" in msg
+    assert "axis 2 (features) is 3, expected 7" in msg
     msg = _message(assert_shape, np.zeros((8, 1, 5, 7)), (8, 5, 7))
     assert "extra axis of size 1 at position 1" in msg
     msg = _message(assert_shape, np.zeros((8,)), (8, 5, 7))
-    assert "a 1-D array, expected 3-D" in msg
+    assert "a 1-D array where 3-D is expected" in msg
     assert "Hint: look at X[0]" in _message(assert_shape, np.zeros((8, 5, 3)), (8, 5, 7), hint="look at X[0]")
 
 
@@ -129,3 +131,32 @@ def test_numeric_gradient_matches_calculus():
     analytic = np.cos(x @ w) @ w.T  # d/dx sum(sin(x w))
     np.testing.assert_allclose(grad, analytic, rtol=1e-7, atol=1e-9)
     np.testing.assert_array_equal(x, before)  # x is restored
+
+
+FIX_CODE = ("transpose(", "reshape(", "squeeze(", "expand_dims", "make_windows", "np.stack", "x[", "permute(")
+
+
+@pytest.mark.parametrize(
+    ("got", "expected", "layout"),
+    [
+        ((26, 7), (26, 5, 7), BTF),  # no time axis
+        ((26, 35), (26, 5, 7), BTF),  # time and features flattened
+        ((5, 26, 7), (26, 5, 7), BTF),  # PyTorch's time-major layout
+        ((26, 7, 5), (26, 5, 7), BTF),  # time and features swapped
+        ((26, 1, 5, 7), (26, 5, 7), BTF),  # an extra axis of size 1
+        ((5, 7), (1, 5, 7), BTF),  # no batch axis
+        ((26, 5), (26, 5, 1), BTF),  # no features axis
+        ((4, 2, 5), (2, 4, 5), STATE),  # a batch-first state
+        ((4, 5), (1, 4, 5), STATE),  # no layers axis
+        ((25, 5, 7), (26, 5, 7), BTF),  # one window short
+    ],
+)
+def test_feedback_gives_the_diagnosis_of_shapes_diagnose_but_never_the_fix(got, expected, layout):
+    """One diagnoser: the exercises' words are lstm_ref.shapes.diagnose's, minus the repairing code."""
+    from lstm_ref.shapes import diagnose
+
+    hint = diagnose_shape(got, expected, layout)
+    full = diagnose(got, expected, layout)
+    assert hint and not [code for code in FIX_CODE if code in hint], hint
+    assert full.split(": ", 2)[-1].startswith(hint.split(";")[0].split(": ")[0]), (hint, full)
+    assert diagnose(got, expected, layout, fix=False).endswith(hint)
