@@ -657,7 +657,11 @@ _BLAS = None  # threadpoolctl's controller, made on first use
 
 
 def _map(fn: Callable, items: list) -> list:
-    """``[fn(item) for item in items]``; with several items, one thread each, BLAS threads shared out."""
+    """``[fn(item) for item in items]``; with several items, one thread each, BLAS threads shared out.
+
+    The BLAS thread limit is process-wide while the threads run (threadpoolctl sets the library's
+    own count), and is restored afterwards. An exception in any thread is re-raised here.
+    """
     if len(items) == 1:
         return [fn(items[0])]
     global _BLAS
