@@ -425,17 +425,14 @@ class LSTM:
             f"batch_first={self.batch_first}, bidirectional={self.bidirectional})"
         )
 
-    def _prepared(self, sfx: str) -> np.ndarray:
-        """``[W_hh | W_ih | b]`` (4H, H+F+1), rows in the internal order i, f, o, g (not scaled)."""
-        p, H = self._params, self.hidden_size
-        b = p["bias_ih" + sfx] + p["bias_hh" + sfx] if self.bias else np.zeros(4 * H, self.dtype)
-        return np.hstack([p["weight_hh" + sfx], p["weight_ih" + sfx], b[:, None]])[_internal(H)]
-
     def _scaled_weights(self, sfx: str) -> np.ndarray:
-        """``_prepared(sfx)`` with the sigmoid rows halved (4H, H+F+1), made once per set of weights."""
+        """The time loop's ``[W_hh | W_ih | b]`` (4H, H+F+1): rows in the internal order i, f, o, g,
+        the sigmoid rows halved (``_gate_scale``). Made once per set of weights."""
         if sfx not in self._scaled:
-            H = self.hidden_size
-            self._scaled[sfx] = np.ascontiguousarray(self._prepared(sfx) * _gate_scale(H, self.dtype))
+            p, H = self._params, self.hidden_size
+            b = p["bias_ih" + sfx] + p["bias_hh" + sfx] if self.bias else np.zeros(4 * H, self.dtype)
+            w = np.hstack([p["weight_hh" + sfx], p["weight_ih" + sfx], b[:, None]])[_internal(H)]
+            self._scaled[sfx] = np.ascontiguousarray(w * _gate_scale(H, self.dtype))
         return self._scaled[sfx]
 
     # -- forward ----------------------------------------------------------------------------

@@ -56,18 +56,22 @@ def _copy_head(dense_layer, linear):
         linear.bias.copy_(torch.from_numpy(bias))
 
 
+def _assert_same_as_torch(model, tmodel, x):
+    """Copy the Keras model's LSTM and head weights into the torch model; both must give the same output on x."""
+    load_torch(tmodel.lstm, keras_state_dict(model))
+    _copy_head(model.layers[-1], tmodel.head)
+    with torch.no_grad():
+        want = tmodel(torch.from_numpy(x))[0].numpy()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), want, atol=ATOL)
+
+
 @pytest.mark.parametrize("num_layers,bidirectional", [(1, False), (2, True)])
 def test_many_to_one_equals_torch_model(num_layers, bidirectional):
     """Keras many_to_one == lstm_ref.torch.ManyToOne with the same weights (Keras picks the right states)."""
     model = many_to_one(F, H, 2, num_layers=num_layers, bidirectional=bidirectional)
     assert model.output_shape == (None, 2)
     tmodel = ltorch.ManyToOne(F, H, 2, num_layers=num_layers, bidirectional=bidirectional)
-    load_torch(tmodel.lstm, keras_state_dict(model))
-    _copy_head(model.layers[-1], tmodel.head)
-    x = np.random.default_rng(0).normal(size=(B, 6, F)).astype(np.float32)
-    with torch.no_grad():
-        want = tmodel(torch.from_numpy(x))[0].numpy()
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), want, atol=ATOL)
+    _assert_same_as_torch(model, tmodel, np.random.default_rng(0).normal(size=(B, 6, F)).astype(np.float32))
 
 
 def test_many_to_many_equals_torch_model():
@@ -76,12 +80,7 @@ def test_many_to_many_equals_torch_model():
     assert model.output_shape == (None, None, 3)
     assert isinstance(model.layers[-1], keras.layers.TimeDistributed)
     tmodel = ltorch.ManyToMany(F, H, 3, num_layers=2, bidirectional=True)
-    load_torch(tmodel.lstm, keras_state_dict(model))
-    _copy_head(model.layers[-1], tmodel.head)
-    x = np.random.default_rng(1).normal(size=(B, 7, F)).astype(np.float32)
-    with torch.no_grad():
-        want = tmodel(torch.from_numpy(x))[0].numpy()
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), want, atol=ATOL)
+    _assert_same_as_torch(model, tmodel, np.random.default_rng(1).normal(size=(B, 7, F)).astype(np.float32))
 
 
 def test_builder_shapes():
