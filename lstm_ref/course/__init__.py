@@ -1,0 +1,38 @@
+"""``lstm-course``: release, check and grade the course's nbgrader exercises.
+
+Each command works in a temporary copy of the course, so the repository stays clean:
+
+- ``lstm-course release``: regenerate ``exercises/<a>/`` from ``solutions/<a>/`` for every
+  assignment (``nbgrader generate_assignment --force``) and the listing in ``book/exercises.md``.
+- ``lstm-course check``: for every assignment, autograde the filled-in solution (must score
+  full marks) and the blank release (must score 0); prints a table with timings.
+- ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
+  with every kernel in a bubblewrap sandbox (:mod:`lstm_ref.course.sandbox`); every submission
+  ends graded or NOT GRADED with its reason; students get feedback without the hidden tests.
+
+Modules: :mod:`~lstm_ref.course.common` (layout, notebooks, nbgrader runs),
+:mod:`~lstm_ref.course.release` (release, book listing, check), :mod:`~lstm_ref.course.grade`,
+:mod:`~lstm_ref.course.sandbox` (the bubblewrap command and its supervisor),
+:mod:`~lstm_ref.course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
+:mod:`~lstm_ref.course.guard` (restores what student code patched before each test cell),
+:mod:`~lstm_ref.course.feedback` (student feedback without hidden tests),
+:mod:`~lstm_ref.course.cli`. ``import lstm_ref`` never imports this package.
+"""
+
+from lstm_ref.course.common import *  # noqa: F403
+from lstm_ref.course.common import __all__ as _common_all
+from lstm_ref.course.grade import GradeResult, Outcome, grade
+from lstm_ref.course.release import CheckRow, book_section, check, check_assignment, release, update_book_page
+
+__all__ = [
+    *_common_all,
+    "GradeResult",
+    "Outcome",
+    "grade",
+    "CheckRow",
+    "book_section",
+    "check",
+    "check_assignment",
+    "release",
+    "update_book_page",
+]

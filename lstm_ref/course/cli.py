@@ -1,0 +1,105 @@
+"""The ``lstm-course`` command: release, check and grade the course's nbgrader exercises."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lstm_ref.course.common import find_root
+from lstm_ref.course.sandbox import Limits
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``2G``, ``512M``, ``64K`` or a plain number.
+
+    >>> parse_size("2G"), parse_size("512M"), parse_size("1000")
+    (2147483648, 536870912, 1000)
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 2G, 512M, 1000000)")
+    power = " KMGT".index(m.group(2).upper() or " ")
+    return int(float(m.group(1)) * 1024**power)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lstm-course`` console script."""
+    parser = argparse.ArgumentParser(prog="lstm-course", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", help="course root (default: found from the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="regenerate exercises/ from solutions/")
+    p.add_argument("assignment", nargs="*", help="assignments (default: all)")
+    p = sub.add_parser("check", help="solution scores full marks, blank release scores 0")
+    p.add_argument("assignment", nargs="*", help="assignments (default: all)")
+    p = sub.add_parser(
+        "grade",
+        help="autograde a folder <student>/<assignment>/<notebook>.ipynb, every kernel sandboxed",
+        description="Autograde a class. Every student kernel runs in a bubblewrap sandbox: no network, "
+        "its own pid namespace and uid, an empty environment, a read-only system, no view of the "
+        "course, the gradebook or other submissions, and caps on memory, processes, CPU and time.",
+    )
+    p.add_argument("submissions", help="folder of submissions")
+    p.add_argument("--out", default="grades", help="output folder (default: grades)")
+    p.add_argument("--db", dest="db_url", help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code with your own rights (DANGEROUS; only for code you trust)",
+    )
+    d = Limits()
+    p.add_argument("--memory", type=parse_size, default=d.memory, help="memory cap per kernel (default: 2G)")
+    p.add_argument(
+        "--processes", type=int, default=d.processes, help=f"processes + threads (default: {d.processes})"
+    )
+    p.add_argument(
+        "--cpu-time", type=int, default=d.cpu_seconds, help=f"CPU seconds (default: {d.cpu_seconds})"
+    )
+    p.add_argument(
+        "--wall-time",
+        type=int,
+        default=d.wall_seconds,
+        help=f"seconds per notebook (default: {d.wall_seconds})",
+    )
+    p.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course's, 60)")
+    p.add_argument(
+        "--max-output", type=parse_size, default=1 << 20, help="output kept per notebook (default: 1M)"
+    )
+    args = parser.parse_args(argv)
+    root = find_root(args.root)
+    if args.command == "release":
+        from lstm_ref.course.release import release
+
+        for path in release(root, args.assignment):
+            print(f"released {path.relative_to(root)}")
+        return 0
+    if args.command == "check":
+        from lstm_ref.course.release import check
+
+        rows = check(root, args.assignment)
+        return 0 if rows and all(r.ok for r in rows) else 1
+    from lstm_ref.course.grade import grade
+
+    limits = Limits(
+        memory=args.memory,
+        processes=args.processes,
+        cpu_seconds=args.cpu_time,
+        wall_seconds=args.wall_time,
+    )
+    res = grade(
+        root,
+        Path(args.submissions),
+        Path(args.out),
+        args.db_url,
+        sandbox=not args.no_sandbox,
+        limits=limits,
+        cell_timeout=args.cell_timeout,
+        max_output=args.max_output,
+    )
+    return 1 if res.broken else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

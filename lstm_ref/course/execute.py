@@ -1,0 +1,265 @@
+"""The nbgrader side of sandboxed grading: a kernel manager and an ``Execute`` preprocessor.
+
+``lstm-course grade`` runs ``nbgrader autograde`` with ``Autograde.autograde_preprocessors`` naming
+:class:`SandboxExecute` in place of nbgrader's ``Execute``. Everything here runs in the grader's process,
+outside the sandbox:
+
+- :class:`SandboxKernelManager` starts each kernel through :mod:`lstm_ref.course.sandbox` (bubblewrap),
+  over Unix sockets in a private folder, with interrupts sent as messages (a signal would reach the
+  supervisor, not the kernel). ``--no-sandbox`` keeps nbgrader's plain kernel manager.
+- :class:`SandboxExecute` caps the output a notebook may send (``max_output_bytes``), runs the
+  :mod:`lstm_ref.course.guard` before every test cell, and writes one JSON *outcome* per notebook into
+  ``report_dir``: graded, or not graded with the reason (the kernel died, a limit killed it), plus notes
+  (patched objects restored, output truncated, cells timed out).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, Unicode
+
+from lstm_ref.course import guard, sandbox
+
+GUARD_SOURCE = Path(guard.__file__).read_text(encoding="utf-8")
+_GUARD_RUN = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n"
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in a bubblewrap sandbox (see :mod:`lstm_ref.course.sandbox`)."""
+
+    memory = Integer(sandbox.Limits.memory, help="memory cap of the kernel, bytes").tag(config=True)
+    processes = Integer(sandbox.Limits.processes, help="processes and threads").tag(config=True)
+    cpu_seconds = Integer(sandbox.Limits.cpu_seconds, help="CPU-time cap, s").tag(config=True)
+    wall_seconds = Integer(sandbox.Limits.wall_seconds, help="wall-clock cap, s").tag(config=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.transport = "ipc"
+        self.state: Path | None = None
+
+    @property
+    def limits(self) -> sandbox.Limits:
+        return sandbox.Limits(
+            memory=self.memory,
+            processes=self.processes,
+            cpu_seconds=self.cpu_seconds,
+            wall_seconds=self.wall_seconds,
+        )
+
+    async def _async_pre_start_kernel(self, **kw):
+        sandbox.find_bwrap()
+        self.state = Path(tempfile.mkdtemp(prefix="lstm-sandbox-"))
+        uid = sandbox.sandbox_uid()  # the grader's pid: unique while this kernel lives
+        ipc, work = self.state / "ipc", self.state / "work"
+        ipc.mkdir(mode=0o700)
+        cwd = Path(kw.get("cwd") or os.getcwd())
+        # the scratch copy of this submission; never its notebooks (the one being graded holds the tests)
+        ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__")
+        shutil.copytree(cwd, work, ignore=ignore, symlinks=False)
+        if os.geteuid() == 0:
+            for path in (ipc, work, *work.rglob("*")):
+                os.lchown(path, uid, uid)
+        self.ip = str(ipc / "kernel")
+        spec = {"uid": uid, "ipc": str(ipc), "work": str(work), "limits": json.loads(self.limits.to_json())}
+        (self.state / "spec.json").write_text(json.dumps(spec))
+        self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return [sys.executable, "-m", "lstm_ref.course.sandbox", "--state", str(self.state), "--", *cmd]
+
+    def status(self) -> dict | None:
+        """How the sandboxed kernel ended (``status.json`` of the supervisor), once it has."""
+        path = self.state / "status.json" if self.state else None
+        return json.loads(path.read_text()) if path and path.is_file() else None
+
+    def remove_state(self) -> None:
+        if self.state is not None:
+            shutil.rmtree(self.state, ignore_errors=True)
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class SandboxExecute(Execute):
+    """nbgrader's ``Execute`` with a sandboxed kernel, a guard before test cells, capped output and outcomes."""
+
+    sandbox = Bool(True, help="run kernels in the bubblewrap sandbox").tag(config=True)
+    guard = Bool(True, help="restore patched helpers before every test cell").tag(config=True)
+    max_output_bytes = Integer(1 << 20, help="output one notebook may keep, bytes").tag(config=True)
+    report_dir = Unicode("", help="folder for <student>/<assignment>/<notebook>.json outcomes").tag(
+        config=True
+    )
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxKernelManager
+        if self.extra_arguments == []:
+            self.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+
+    # ------------------------------------------------------------------ one notebook
+    def preprocess(self, nb, resources=None, km=None):
+        self._notes: list[str] = []
+        self._output_bytes = 0
+        self._truncated: set[int] = set()
+        self._guarded = False
+        self._setup = self._trusted_setup(nb, resources or {})
+        info = (resources or {}).get("nbgrader", {})
+        outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
+        outcome["notebook"] = info.get("notebook")
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        except DeadKernelError as exc:
+            outcome.update(status="not graded", reason=self._why_dead(exc))
+            raise
+        except Exception as exc:
+            outcome.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
+            raise
+        else:
+            outcome.update(status="graded", reason="")
+        finally:
+            outcome["notes"] = self._notes
+            self._write_outcome(outcome)
+            if isinstance(self.km, SandboxKernelManager):
+                self.km.remove_state()
+        return nb, resources
+
+    def _why_dead(self, exc: Exception) -> str:
+        status = self.km.status() if isinstance(self.km, SandboxKernelManager) else None
+        if status and status.get("reason") and not status.get("stopped"):
+            return status["reason"]
+        return f"the kernel died ({exc})"
+
+    def _write_outcome(self, outcome: dict) -> None:
+        if not self.report_dir or not outcome.get("student"):
+            return
+        path = Path(self.report_dir, outcome["student"], outcome["assignment"], f"{outcome['notebook']}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(outcome, indent=1))
+
+    def _trusted_setup(self, nb, resources) -> str:
+        """The course's own set-up code: the gradebook's source of the locked cells before the first answer."""
+        info = resources.get("nbgrader", {})
+        if not self.guard or not info.get("db_url"):
+            return ""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        parts = []
+        with Gradebook(info["db_url"]) as gb:
+            for cell in nb.cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if meta.get("solution") or meta.get("grade"):
+                    break
+                if cell.cell_type != "code" or not meta.get("locked"):
+                    continue
+                try:
+                    src = gb.find_source_cell(meta["grade_id"], info["notebook"], info["assignment"]).source
+                except (MissingEntry, KeyError):
+                    continue
+                try:
+                    ast.parse(src)
+                except SyntaxError:
+                    continue
+                parts.append(src)
+        return "\n\n".join(parts)
+
+    # ------------------------------------------------------------------ the guard
+    async def _run_silent(self, code: str, expression: str) -> tuple[str, object]:
+        """Run ``code`` in the kernel without history or output; return the reply status and ``expression``."""
+        msg_id = self.kc.execute(
+            code, silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
+        )
+        reply = await self.async_wait_for_reply(msg_id)
+        if reply is None:
+            return "timeout", None
+        content = reply["content"]
+        value = content.get("user_expressions", {}).get("r", {})
+        try:
+            return content["status"], json.loads(ast.literal_eval(value["data"]["text/plain"]))
+        except (KeyError, ValueError, SyntaxError, TypeError):
+            return content["status"], None
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self.guard and cell.cell_type == "code" and not self._guarded:
+            self._guarded = True
+            code = (
+                _GUARD_RUN.format(src=GUARD_SOURCE)
+                + f"__lstm_r = __lstm_g['start'](get_ipython(), {self._setup!r})"
+            )
+            status, value = await self._run_silent(code, "__import__('json').dumps(__lstm_r)")
+            if status != "ok" or not (value or {}).get("ok"):
+                self._notes.append("the course set-up code failed before the first cell")
+        if self.guard and _is_test(cell):
+            code = _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['check'](get_ipython())"
+            status, fixed = await self._run_silent(code, "__import__('json').dumps(__lstm_r)")
+            name = cell.metadata["nbgrader"].get("grade_id")
+            if status != "ok" or not isinstance(fixed, list):
+                self._notes.append(f"{name}: the guard could not run ({status}); the test scores 0")
+                cell.outputs = [
+                    NotebookNode(
+                        output_type="error",
+                        ename="TamperingDetected",
+                        evalue="the kernel was altered so that the tests cannot be trusted",
+                        traceback=[
+                            "TamperingDetected: the kernel was altered so that the tests cannot be trusted"
+                        ],
+                    )
+                ]
+                cell.execution_count = None
+                return cell
+            if fixed:
+                self._notes.append(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
+        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell_index in self._truncated:
+            cell.outputs.append(
+                NotebookNode(
+                    output_type="stream",
+                    name="stdout",
+                    text=f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n",
+                )
+            )
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                if out.get("output_type") == "error" and out.get("ename") in (
+                    "CellTimeoutError",
+                    "MemoryError",
+                ):
+                    what = (
+                        "timed out"
+                        if out["ename"] == "CellTimeoutError"
+                        else "hit the memory cap (MemoryError)"
+                    )
+                    gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {cell_index}")
+                    self._notes.append(f"{gid}: {what}")
+        return cell
+
+    # ------------------------------------------------------------------ capped output
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(json.dumps(content.get("data", content.get("text", content.get("traceback", "")))))
+        if msg["msg_type"] in ("stream", "display_data", "execute_result", "error", "update_display_data"):
+            if msg["msg_type"] != "error":
+                self._output_bytes += size
+            if self._output_bytes > self.max_output_bytes and msg["msg_type"] != "error":
+                if cell_index not in self._truncated:
+                    self._truncated.add(cell_index)
+                    self._notes.append(
+                        f"cell {cell_index}: output truncated at {self.max_output_bytes} bytes"
+                    )
+                return None
+        return super().output(outs, msg, display_id, cell_index)
