@@ -7,7 +7,7 @@ HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint book bench release check clean browser notebooks
+.PHONY: setup test lint book bench release check clean browser sandbox notebooks
 
 setup: $(STAMP)
 
@@ -21,11 +21,14 @@ $(STAMP): pyproject.toml
 browser:
 	@bash scripts/ensure-chromium.sh
 
+sandbox:
+	@bash scripts/ensure-bwrap.sh
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup browser lint
+test: setup browser sandbox lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 book: setup

@@ -11,7 +11,7 @@ Each command works in a temporary copy of the course, so the repository stays cl
   ends graded or NOT GRADED with its reason; students get feedback without the hidden tests.
 
 Modules: :mod:`~lstm_ref.course.common` (layout, notebooks, nbgrader runs),
-:mod:`~lstm_ref.course.release` (release, book listing, check), :mod:`~lstm_ref.course.grade`,
+:mod:`~lstm_ref.course.releases` (release, book listing, check), :mod:`~lstm_ref.course.grading`,
 :mod:`~lstm_ref.course.sandbox` (the bubblewrap command and its supervisor),
 :mod:`~lstm_ref.course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
 :mod:`~lstm_ref.course.guard` (restores what student code patched before each test cell),
@@ -21,18 +21,26 @@ Modules: :mod:`~lstm_ref.course.common` (layout, notebooks, nbgrader runs),
 
 from lstm_ref.course.common import *  # noqa: F403
 from lstm_ref.course.common import __all__ as _common_all
-from lstm_ref.course.grade import GradeResult, Outcome, grade
-from lstm_ref.course.release import CheckRow, book_section, check, check_assignment, release, update_book_page
 
-__all__ = [
-    *_common_all,
-    "GradeResult",
-    "Outcome",
-    "grade",
-    "CheckRow",
-    "book_section",
-    "check",
-    "check_assignment",
-    "release",
-    "update_book_page",
-]
+# grade and release load on first use: the sandbox supervisor (``python -m lstm_ref.course.sandbox``)
+# must not find its own module imported by this package first.
+_LAZY = {
+    "GradeResult": "grading",
+    "Outcome": "grading",
+    "grade": "grading",
+    "CheckRow": "releases",
+    "book_section": "releases",
+    "check": "releases",
+    "check_assignment": "releases",
+    "release": "releases",
+    "update_book_page": "releases",
+}
+__all__ = [*_common_all, *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"lstm_ref.course.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lstm_ref.course' has no attribute {name!r}")

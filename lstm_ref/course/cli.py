@@ -70,17 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = find_root(args.root)
     if args.command == "release":
-        from lstm_ref.course.release import release
+        from lstm_ref.course.releases import release
 
         for path in release(root, args.assignment):
             print(f"released {path.relative_to(root)}")
         return 0
     if args.command == "check":
-        from lstm_ref.course.release import check
+        from lstm_ref.course.releases import check
 
         rows = check(root, args.assignment)
         return 0 if rows and all(r.ok for r in rows) else 1
-    from lstm_ref.course.grade import grade
+    from lstm_ref.course.grading import grade
 
     limits = Limits(
         memory=args.memory,

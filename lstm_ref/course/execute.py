@@ -25,6 +25,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
@@ -60,19 +61,8 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         sandbox.find_bwrap()
         self.state = Path(tempfile.mkdtemp(prefix="lstm-sandbox-"))
-        uid = sandbox.sandbox_uid()  # the grader's pid: unique while this kernel lives
-        ipc, work = self.state / "ipc", self.state / "work"
-        ipc.mkdir(mode=0o700)
-        cwd = Path(kw.get("cwd") or os.getcwd())
-        # the scratch copy of this submission; never its notebooks (the one being graded holds the tests)
-        ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__")
-        shutil.copytree(cwd, work, ignore=ignore, symlinks=False)
-        if os.geteuid() == 0:
-            for path in (ipc, work, *work.rglob("*")):
-                os.lchown(path, uid, uid)
-        self.ip = str(ipc / "kernel")
-        spec = {"uid": uid, "ipc": str(ipc), "work": str(work), "limits": json.loads(self.limits.to_json())}
-        (self.state / "spec.json").write_text(json.dumps(spec))
+        spec = sandbox.prepare(self.state, Path(kw.get("cwd") or os.getcwd()), self.limits)
+        self.ip = str(Path(spec["ipc"]) / "kernel")
         self.kernel_spec.interrupt_mode = "message"
         return await super()._async_pre_start_kernel(**kw)
 
@@ -135,12 +125,18 @@ class SandboxExecute(Execute):
         finally:
             outcome["notes"] = self._notes
             self._write_outcome(outcome)
-            if isinstance(self.km, SandboxKernelManager):
-                self.km.remove_state()
+            km = getattr(self, "_km", None)
+            if isinstance(km, SandboxKernelManager):
+                km.remove_state()
         return nb, resources
 
+    def create_kernel_manager(self):
+        self._km = super().create_kernel_manager()
+        return self._km
+
     def _why_dead(self, exc: Exception) -> str:
-        status = self.km.status() if isinstance(self.km, SandboxKernelManager) else None
+        km = getattr(self, "_km", None)
+        status = km.status() if isinstance(km, SandboxKernelManager) else None
         if status and status.get("reason") and not status.get("stopped"):
             return status["reason"]
         return f"the kernel died ({exc})"
@@ -247,6 +243,8 @@ class SandboxExecute(Execute):
                     gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {cell_index}")
                     self._notes.append(f"{gid}: {what}")
         return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbconvert calls the sync name, bound to the base class
 
     # ------------------------------------------------------------------ capped output
     def output(self, outs, msg, display_id, cell_index):

@@ -31,7 +31,9 @@ import threading
 import types
 
 PROTECTED = ("numpy", "lstm_ref", "torch.testing")
-SYS_ATTRS = ("excepthook", "displayhook", "stdout", "stderr")
+SYS_ATTRS = ("displayhook", "stdout", "stderr")
+# the kernel itself swaps these around every request (stdin forwarding, its exception hook)
+VOLATILE = {"input", "raw_input", "getpass", "sys_excepthook", "excepthook"}
 _MISSING = object()
 
 
@@ -48,6 +50,21 @@ def _functions(namespace: dict) -> dict:
     return out
 
 
+def _same(a, b) -> bool:
+    """Equivalent values: the same object, functions with the same code, or equal plain values."""
+    if a is b:
+        return True
+    if isinstance(a, types.FunctionType) and isinstance(b, types.FunctionType):
+        ca, cb = a.__code__, b.__code__
+        return (ca.co_code, ca.co_consts, ca.co_names) == (cb.co_code, cb.co_consts, cb.co_names)
+    if type(a) is not type(b) or not isinstance(a, (int, float, str, bytes, tuple, frozenset, type(None))):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
 def _classes(shell) -> list[type]:
     objs = [shell, getattr(shell, "kernel", None)]
     return [c for o in objs if o is not None for c in type(o).__mro__ if c is not object]
@@ -62,7 +79,10 @@ def snapshot(user_ns: dict, shell, user_names) -> dict:
         "functions": {},
         "user_ns": {k: user_ns[k] for k in user_names if k in user_ns},
         "classes": {c: dict(vars(c)) for c in _classes(shell)},
-        "instances": [(o, {k: v for k, v in vars(o).items() if callable(v)}) for o in (shell, shell.kernel)],
+        "instances": [
+            (o, {k: v for k, v in vars(o).items() if callable(v) and k not in VOLATILE})
+            for o in (shell, shell.kernel)
+        ],
         "sys": {a: getattr(sys, a) for a in SYS_ATTRS},
     }
     for _, saved in snap["modules"].values():
@@ -90,7 +110,7 @@ def restore(snap: dict, user_ns: dict) -> list[str]:
             fixed.append(f"sys.modules[{name!r}]")
         current = vars(module)
         for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
+            if current.get(key, _MISSING) is not value and not (module is builtins and key in VOLATILE):
                 current[key] = value
                 fixed.append(f"{name}.{key}")
     for func, code, defaults, kwdefaults in snap["functions"].values():
@@ -102,9 +122,11 @@ def restore(snap: dict, user_ns: dict) -> list[str]:
             func.__code__, func.__defaults__, func.__kwdefaults__ = code, defaults, kwdefaults
             fixed.append(f"{func.__module__}.{func.__qualname__} (code)")
     for key, value in snap["user_ns"].items():
-        if user_ns.get(key, _MISSING) is not value:
+        current = user_ns.get(key, _MISSING)
+        if current is not value:
             user_ns[key] = value
-            fixed.append(key)
+            if not _same(current, value):  # the set-up cell itself rebinds its names: not worth a note
+                fixed.append(key)
     for cls, saved in snap["classes"].items():
         for key, value in saved.items():
             if cls.__dict__.get(key, _MISSING) is not value:
@@ -115,7 +137,7 @@ def restore(snap: dict, user_ns: dict) -> list[str]:
             fixed.append(f"{cls.__name__}.{key} (added)")
     for obj, saved in snap["instances"]:
         for key, value in list(vars(obj).items()):
-            if callable(value) and saved.get(key, _MISSING) is not value:
+            if callable(value) and key not in VOLATILE and saved.get(key, _MISSING) is not value:
                 if key in saved:
                     setattr(obj, key, saved[key])
                 else:

@@ -51,6 +51,8 @@ __all__ = [
     "readable_paths",
     "bwrap_argv",
     "describe_exit",
+    "prepare",
+    "supervise",
     "main",
 ]
 
@@ -105,11 +107,13 @@ class Limits:
         return cls(**json.loads(text))
 
 
+#: Where :func:`find_bwrap` looks, after ``$PATH``.
+SEARCH_PATH = "/usr/bin:/bin:/usr/local/bin"
+
+
 def find_bwrap() -> str:
     """The path of ``bwrap``; raise :class:`SandboxUnavailable` with install instructions if missing."""
-    path = shutil.which("bwrap") or next(
-        (p for p in ("/usr/bin/bwrap", "/bin/bwrap") if os.access(p, os.X_OK)), None
-    )
+    path = shutil.which("bwrap", path=os.pathsep.join(filter(None, (os.environ.get("PATH"), SEARCH_PATH))))
     if path is None:
         raise SandboxUnavailable(INSTALL_HINT)
     return path
@@ -277,9 +281,29 @@ def _die_with_parent() -> None:
         pass
 
 
+def prepare(state: Path, cwd: Path, limits: Limits) -> dict:
+    """Fill a kernel's private folder ``state``: ``work/`` (the scratch copy of ``cwd``), ``ipc/``, ``spec.json``.
+
+    The scratch copy leaves out notebooks: the one being graded holds the hidden tests.
+    """
+    uid = sandbox_uid()  # the grader's pid: unique while its (one) kernel lives
+    ipc, work = state / "ipc", state / "work"
+    ipc.mkdir(mode=0o700)
+    ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__")
+    shutil.copytree(cwd, work, ignore=ignore, symlinks=True)
+    if os.geteuid() == 0:
+        for path in (ipc, work, *work.rglob("*")):
+            os.lchown(path, uid, uid)
+    spec = {"uid": uid, "ipc": str(ipc), "work": str(work), "limits": asdict(limits)}
+    (state / "spec.json").write_text(json.dumps(spec))
+    return spec
+
+
 def _connection_file(cmd: list[str], ipc: Path, uid: int) -> list[str]:
     """Copy the kernel's connection file (root-only, in the grader's runtime folder) into ``ipc``."""
     cmd = list(cmd)
+    if "-f" not in cmd:  # not a kernel: nothing to copy
+        return cmd
     i = cmd.index("-f") + 1
     dest = ipc / "connection.json"
     shutil.copyfile(cmd[i], dest)
@@ -308,8 +332,9 @@ def supervise(state: Path, kernel_cmd: list[str]) -> int:
     stopped: list[str] = []
 
     def stop(signum, frame):  # the grader shuts the kernel down: take the sandbox with it
-        stopped.append(signal.Signals(signum).name)
-        proc.kill()
+        if proc.poll() is None:
+            stopped.append(signal.Signals(signum).name)
+            proc.kill()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
