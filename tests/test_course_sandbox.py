@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(tmp_path: Path, code: str, limits: Limits = Limits(), timeout: float = 600) -> tuple[dict, str]:
+def run(tmp_path: Path, code: str, limits: Limits | None = None, timeout: float = 600) -> tuple[dict, str]:
     """Run ``code`` with the venv's Python in a sandbox; return (status.json, stdout + stderr)."""
     sub = tmp_path / "submission"
     sub.mkdir(exist_ok=True)
@@ -35,7 +35,7 @@ def run(tmp_path: Path, code: str, limits: Limits = Limits(), timeout: float = 6
     (sub / "gates.ipynb").write_text('{"cells": ["### BEGIN HIDDEN TESTS"]}')
     state = tmp_path / "state"
     state.mkdir()
-    sandbox.prepare(state, sub, limits)
+    sandbox.prepare(state, sub, limits or Limits())
     cmd = [sys.executable, "-m", "lstm_ref.course.sandbox", "--state", str(state), "--"]
     cmd += [sys.executable, "-c", textwrap.dedent(code)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
