@@ -5,8 +5,9 @@ Sources live in ``solutions/<assignment>/``; ``lstm-course release`` (or
 versions to ``exercises/<assignment>/``. The course root is always the folder of this
 file, so a copy of it in a temporary course directory grades there.
 
-nbgrader runs student code with the grader's rights and no sandbox: grade untrusted
-submissions inside a container or VM (see README, "Grading").
+Grade students' work with ``lstm-course grade``: it adds its own settings to a temporary copy of
+this file so that every kernel runs in a bubblewrap sandbox (README, "Security"). A plain
+``nbgrader autograde`` run here would execute student code with your rights.
 """
 
 import os

@@ -116,6 +116,8 @@ def _grading_config(
 def _check_submission(a_dir: Path, expected: list[str]) -> str:
     """Why a submission folder cannot be graded, or ``""``."""
     for nb_name in expected:
+        if (a_dir / nb_name).is_symlink():
+            return f"{nb_name} is a symbolic link, not a notebook"
         if not (a_dir / nb_name).is_file():
             found = sorted(p.name for p in a_dir.glob("*.ipynb"))
             return f"{nb_name} is missing" + (f" (found: {', '.join(found)})" if found else "")
@@ -124,6 +126,18 @@ def _check_submission(a_dir: Path, expected: list[str]) -> str:
         except ValueError as exc:
             return str(exc)
     return ""
+
+
+def _copy_submission(src: Path, dest: Path) -> list[str]:
+    """Copy a submission folder without its symbolic links (nbgrader, run as root, would follow a link
+    to any file on the grading machine into the kernel's scratch copy); return the links left out."""
+    links = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_symlink())
+
+    def ignore(folder, names):
+        return {n for n in names if Path(folder, n).is_symlink() or n in (".ipynb_checkpoints", "__pycache__")}
+
+    shutil.copytree(src, dest, ignore=ignore)
+    return links
 
 
 def _remove_submission(db_url: str, assignment: str, student: str) -> None:
@@ -208,6 +222,7 @@ def grade(
     known = set(assignments(root))
     outcomes: list[Outcome] = []
     todo: list[tuple[str, str]] = []
+    notes: dict[tuple[str, str], list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as tmp:
         course = Path(tmp) / "course"
         reports = Path(tmp) / "reports"
@@ -222,8 +237,9 @@ def grade(
                 if why:
                     outcomes.append(Outcome(student, a, "not graded", reason=why))
                     continue
-                ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-                shutil.copytree(a_dir, course / "submitted" / student / a, ignore=ignore, symlinks=True)
+                links = _copy_submission(a_dir, course / "submitted" / student / a)
+                if links:
+                    notes[student, a] = [f"symbolic links dropped: {', '.join(links[:5])}"]
                 todo.append((student, a))
         used = sorted({a for _, a in todo} | {o.assignment for o in outcomes if o.assignment in known})
         make_course(root, course, used)
@@ -235,17 +251,17 @@ def grade(
             backstop = limits.wall_seconds * len(notebooks(root, a)) + 300  # the sandbox kills first
             proc = autograde(course, a, student, db_url=db_url, check=False, timeout=backstop)
             found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
-            notes = [n for r in found for n in r.get("notes", [])]
+            run_notes = notes.get((student, a), []) + [n for r in found for n in r.get("notes", [])]
             failed = [r["reason"] for r in found if r.get("status") != "graded"]
             ok = proc.returncode == 0 and (course / "autograded" / student / a).is_dir()
             if ok and not failed and len(found) == len(notebooks(root, a)):
-                outcomes.append(Outcome(student, a, "graded", notes=notes))
+                outcomes.append(Outcome(student, a, "graded", notes=run_notes))
                 continue
             if not failed:
                 lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "rror" in ln]
                 failed = ["grading failed: " + (lines[-1][-300:] if lines else f"exit {proc.returncode}")]
             _remove_submission(db_url, a, student)
-            outcomes.append(Outcome(student, a, "not graded", reason="; ".join(failed), notes=notes))
+            outcomes.append(Outcome(student, a, "not graded", reason="; ".join(failed), notes=run_notes))
         scores = {a: read_scores(db_url, a) for a in used}
         for o in outcomes:
             sc = scores.get(o.assignment, {}).get(o.student)
