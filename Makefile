@@ -7,7 +7,7 @@ HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint book bench release check clean browser sandbox notebooks
+.PHONY: setup test lint book bench release check clean browser sandbox notebooks bench-sandbox
 
 setup: $(STAMP)
 
@@ -40,6 +40,9 @@ notebooks: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+bench-sandbox: setup sandbox
+	$(BIN)/python scripts/bench_sandbox.py
 
 release: setup
 	$(BIN)/lstm-course release

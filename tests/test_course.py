@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lstm_ref import course
+from lstm_ref.course import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,10 +71,10 @@ def test_cli_help_runs_without_nbgrader_work():
 def test_release_is_deterministic(tmp_path):
     """Two releases from the same sources are byte-identical, and equal the committed exercises/."""
     root = _course_copy(tmp_path, ["shapes"])
-    assert course.main(["--root", str(root), "release", "shapes"]) == 0
+    assert cli.main(["--root", str(root), "release", "shapes"]) == 0
     first = (root / "exercises/shapes/shapes.ipynb").read_bytes()
     page = (root / course.BOOK_PAGE).read_text()
-    assert course.main(["--root", str(root), "release", "shapes"]) == 0
+    assert cli.main(["--root", str(root), "release", "shapes"]) == 0
     assert (root / "exercises/shapes/shapes.ipynb").read_bytes() == first
     assert (root / course.BOOK_PAGE).read_text() == page
     assert first == (ROOT / "exercises/shapes/shapes.ipynb").read_bytes(), "run `lstm-course release`"
@@ -90,7 +91,7 @@ def test_grade_a_folder_with_a_broken_submission(tmp_path, capsys):
     course.write_nb(course.fill_release(rel, src), subs / "alice" / "gates" / "gates.ipynb")
     (subs / "bob" / "gates").mkdir(parents=True)
     (subs / "bob" / "gates" / "gates.ipynb").write_text('{"cells": [ this is not json')
-    code = course.main(["--root", str(root), "grade", str(subs), "--out", str(out)])
+    code = cli.main(["--root", str(root), "grade", str(subs), "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 1, "a broken submission makes the exit code 1"
     assert "bob" in printed and "NOT GRADED" in printed and "not a valid notebook" in printed
@@ -110,3 +111,48 @@ def test_check_round_trip(tmp_path, capsys):
         ("gates", 10.0, 10.0, 0.0, True)
     ]
     assert "gates" in capsys.readouterr().out
+
+
+def test_library_users_never_import_the_grading_code():
+    code = (
+        "import sys, lstm_ref, lstm_ref.numpy, lstm_ref.data, lstm_ref.shapes, lstm_ref.feedback\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lstm_ref.course') or m.startswith('nbgrader')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_grade_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
+    from lstm_ref.course import sandbox
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sandbox, "SEARCH_PATH", str(tmp_path))
+    (tmp_path / "subs").mkdir()
+    with pytest.raises(SystemExit, match="apt-get install bubblewrap"):
+        cli.main(["--root", str(ROOT), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists(), "nothing is graded without the sandbox"
+
+
+@pytest.mark.slow
+def test_no_sandbox_warns_loudly(tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
+    res = course.grade(ROOT, tmp_path / "subs", tmp_path / "out", progress=False, sandbox=False)
+    err = capsys.readouterr().err
+    assert "WARNING: --no-sandbox" in err and "YOUR rights" in err
+    assert res.outcomes == []
+
+
+@pytest.mark.slow
+def test_every_solution_scores_full_marks_in_the_sandbox(tmp_path):
+    """All four assignments (torch, TensorFlow/Keras training included) grade 10/10 under the default caps."""
+    subs = tmp_path / "subs"
+    for a in course.assignments(ROOT):
+        for nb_name in course.notebooks(ROOT, a):
+            src = course.read_nb(ROOT / course.SOLUTIONS / a / nb_name)
+            rel = course.read_nb(ROOT / course.EXERCISES / a / nb_name)
+            course.write_nb(course.fill_release(rel, src), subs / "solution" / a / nb_name)
+    res = course.grade(ROOT, subs, tmp_path / "out", progress=False)
+    assert [(o.assignment, o.status, o.score, o.max_score) for o in res.outcomes] == [
+        (a, "graded", 10.0, 10.0) for a in sorted(course.assignments(ROOT))
+    ], [(o.assignment, o.reason, o.notes) for o in res.outcomes]
+    assert all(o.notes == [] for o in res.outcomes), [o.notes for o in res.outcomes]

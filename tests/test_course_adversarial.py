@@ -381,7 +381,10 @@ def test_no_network_no_host_writes_no_survivors(graded):
     assert "TCP refused" in _outputs(_autograded(graded, "tcp_to_host"))
     for target in graded["paths"]["write_targets"]:
         assert not Path(target).exists(), f"{target} was written from the sandbox"
-    assert "WROTE" not in _outputs(_autograded(graded, "write_outside"))
+    wrote = [ln for ln in _outputs(_autograded(graded, "write_outside")).split("\\n") if "WROTE" in ln]
+    assert len(wrote) == 1 and f"/tmp/pwned-{TAG}.txt" in wrote[0], (
+        f"only its private /tmp is writable: {wrote}"
+    )
     left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and TAG.encode() in _cmdline(p)]
     assert left == [], f"{len(left)} child processes outlived their kernel"
 

@@ -108,7 +108,9 @@ class SandboxExecute(Execute):
         self._output_bytes = 0
         self._truncated: set[int] = set()
         self._guarded = False
-        self._setup = self._trusted_setup(nb, resources or {})
+        self._untrusted_ran = False
+        self._setup_cells = self._trusted_setup(nb, resources or {})
+        self._setup = "\n\n".join(self._setup_cells)
         info = (resources or {}).get("nbgrader", {})
         outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
         outcome["notebook"] = info.get("notebook")
@@ -148,11 +150,11 @@ class SandboxExecute(Execute):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(outcome, indent=1))
 
-    def _trusted_setup(self, nb, resources) -> str:
+    def _trusted_setup(self, nb, resources) -> list[str]:
         """The course's own set-up code: the gradebook's source of the locked cells before the first answer."""
         info = resources.get("nbgrader", {})
         if not self.guard or not info.get("db_url"):
-            return ""
+            return []
         from nbgrader.api import Gradebook, MissingEntry
 
         parts = []
@@ -172,7 +174,7 @@ class SandboxExecute(Execute):
                 except SyntaxError:
                     continue
                 parts.append(src)
-        return "\n\n".join(parts)
+        return parts
 
     # ------------------------------------------------------------------ the guard
     async def _run_silent(self, code: str, expression: str) -> tuple[str, object]:
@@ -220,7 +222,17 @@ class SandboxExecute(Execute):
                 return cell
             if fixed:
                 self._notes.append(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
+        trusted = cell.cell_type != "code" or (
+            cell.metadata.get("nbgrader", {}).get("locked") and cell.source in self._setup_cells
+        )
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type == "code" and self.guard and trusted and not self._untrusted_ran:
+            # the notebook's own set-up cell rebinds its names: they become the guard's reference
+            await self._run_silent(
+                _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['rebase'](get_ipython())", "1"
+            )
+        elif cell.cell_type == "code" and not trusted:
+            self._untrusted_ran = True
         if cell_index in self._truncated:
             cell.outputs.append(
                 NotebookNode(

@@ -134,7 +134,9 @@ def _copy_submission(src: Path, dest: Path) -> list[str]:
     links = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_symlink())
 
     def ignore(folder, names):
-        return {n for n in names if Path(folder, n).is_symlink() or n in (".ipynb_checkpoints", "__pycache__")}
+        return {
+            n for n in names if Path(folder, n).is_symlink() or n in (".ipynb_checkpoints", "__pycache__")
+        }
 
     shutil.copytree(src, dest, ignore=ignore)
     return links

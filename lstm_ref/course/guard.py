@@ -168,3 +168,12 @@ def start(shell, setup: str, preload=("numpy", "numpy.testing", "lstm_ref.feedba
 def check(shell) -> list[str]:
     """Restore the snapshot :func:`start` took; what had been changed, in words."""
     return restore(sys.__dict__["_lstm_course_guard"], shell.user_ns)
+
+
+def rebase(shell) -> list[str]:
+    """The notebook's own set-up cell ran (trusted, before any student cell): its names become the reference."""
+    snap = sys.__dict__["_lstm_course_guard"]
+    user_ns = shell.user_ns
+    snap["user_ns"] = {k: user_ns[k] for k in snap["user_ns"] if k in user_ns}
+    snap["functions"].update(_functions(snap["user_ns"]))
+    return sorted(snap["user_ns"])
