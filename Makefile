@@ -19,10 +19,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 browser:
-	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-deb.sh chromium chromium fonts-dejavu-core
 
 sandbox:
-	@bash scripts/ensure-bwrap.sh
+	@bash scripts/ensure-deb.sh bwrap bubblewrap
 
 lint: setup
 	$(BIN)/ruff check .

@@ -376,7 +376,7 @@ def test_sandbox_saw_nothing_secret(graded):
             assert SECRET not in path.read_text(encoding="utf-8"), f"{student}: the secret reached the kernel"
 
 
-def test_no_network_no_host_writes_no_survivors(graded):
+def test_no_network_no_host_writes_no_survivors(graded, survivors):
     assert graded["received"] == [], "a sandboxed kernel reached the host's TCP server"
     assert "TCP refused" in _outputs(_autograded(graded, "tcp_to_host"))
     for target in graded["paths"]["write_targets"]:
@@ -385,15 +385,8 @@ def test_no_network_no_host_writes_no_survivors(graded):
     assert len(wrote) == 1 and f"/tmp/pwned-{TAG}.txt" in wrote[0], (
         f"only its private /tmp is writable: {wrote}"
     )
-    left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and TAG.encode() in _cmdline(p)]
+    left = survivors(TAG)
     assert left == [], f"{len(left)} child processes outlived their kernel"
-
-
-def _cmdline(p: Path) -> bytes:
-    try:
-        return (p / "cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def test_big_output_is_capped(graded):

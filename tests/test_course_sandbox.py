@@ -52,7 +52,7 @@ def lines(out: str) -> dict[str, str]:
 
 
 def test_bwrap_is_installed():
-    """`make test` installs bubblewrap (scripts/ensure-bwrap.sh); every other test here needs it."""
+    """`make test` installs bubblewrap (scripts/ensure-deb.sh); every other test here needs it."""
     assert Path(sandbox.find_bwrap()).is_file()
 
 
@@ -243,7 +243,7 @@ def test_process_cap(tmp_path):
     assert int(got["STARTED"]) < 40 and got["ERR"] == "BlockingIOError", out
 
 
-def test_children_die_with_the_sandbox(tmp_path):
+def test_children_die_with_the_sandbox(tmp_path, survivors):
     """Processes the kernel leaves behind (even detached ones) end with it: nothing survives on the host."""
     tag = f"lstm-orphan-{os.getpid()}"
     status, out = run(
@@ -257,15 +257,8 @@ def test_children_die_with_the_sandbox(tmp_path):
     )
     assert lines(out)["SPAWNED"] == "50", out
     time.sleep(0.5)
-    left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and tag.encode() in _cmdline(p)]
+    left = survivors(tag)
     assert left == [], f"{len(left)} processes outlived the sandbox"
-
-
-def _cmdline(p: Path) -> bytes:
-    try:
-        return (p / "cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def test_cpu_limit_kills(tmp_path):

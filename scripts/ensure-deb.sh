@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Make sure a Debian package's command is present: ensure-deb.sh COMMAND PACKAGE [MORE PACKAGES...]
+# `make test` uses it for chromium (the book's browser check) and bubblewrap (the grading sandbox).
+# It installs the distribution's package with apt-get (as root) and never downloads anything else.
+set -euo pipefail
+cmd="$1"
+shift
+if command -v "$cmd" >/dev/null 2>&1; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "$cmd is missing; install it with: sudo apt-get install -y $*" >&2
+  exit 1
+fi
+echo "installing Debian's $* ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+command -v "$cmd"
