@@ -100,5 +100,6 @@ def test_report_says_whether_the_goal_was_met(bench):
     assert "**1.10x**" in text and "**met** (1.10x)" in text
     assert "| `SandboxKernelManager` | 0.60 | 0.50 | 0.20 |" in text
     assert "+0.10 (1.20x)" in text and "2 of 2 captured" in text
+    assert "differ by +0.20 s (medians), against +0.20 s per notebook" in text
     grading["sandboxed"] = [13.0]
     assert "**MISSED** (1.30x)" in bench.report(grading, kernels, 5, "x", 2, 3, 0.5)

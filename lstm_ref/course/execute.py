@@ -21,11 +21,13 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
+from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
-from nbclient.util import run_sync
+from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
@@ -91,6 +93,9 @@ class SandboxExecute(Execute):
     sandbox = Bool(True, help="run kernels in the bubblewrap sandbox").tag(config=True)
     guard = Bool(True, help="restore patched helpers before every test cell").tag(config=True)
     max_output_bytes = Integer(1 << 20, help="output one notebook may keep, bytes").tag(config=True)
+    setup_timeout = Integer(
+        600, help="seconds for the course set-up code run before the first cell (imports TF/torch: slow days)"
+    ).tag(config=True)
     report_dir = Unicode("", help="folder for <student>/<assignment>/<notebook>.json outcomes").tag(
         config=True
     )
@@ -177,14 +182,26 @@ class SandboxExecute(Execute):
         return parts
 
     # ------------------------------------------------------------------ the guard
-    async def _run_silent(self, code: str, expression: str) -> tuple[str, object]:
-        """Run ``code`` in the kernel without history or output; return the reply status and ``expression``."""
+    async def _run_silent(self, code: str, expression: str, timeout: float) -> tuple[str, object]:
+        """Run ``code`` in the kernel without history or output; return the reply status and ``expression``.
+
+        Waits at most ``timeout`` seconds (then the status is ``"timeout"``); raises ``DeadKernelError``
+        if the kernel dies meanwhile.
+        """
         msg_id = self.kc.execute(
             code, silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
         )
-        reply = await self.async_wait_for_reply(msg_id)
-        if reply is None:
-            return "timeout", None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = await ensure_async(self.kc.shell_channel.get_msg(timeout=1))
+            except Empty:
+                await self._async_check_alive()
+                if time.monotonic() > deadline:
+                    return "timeout", None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         content = reply["content"]
         value = content.get("user_expressions", {}).get("r", {})
         try:
@@ -199,12 +216,16 @@ class SandboxExecute(Execute):
                 _GUARD_RUN.format(src=GUARD_SOURCE)
                 + f"__lstm_r = __lstm_g['start'](get_ipython(), {self._setup!r})"
             )
-            status, value = await self._run_silent(code, "__import__('json').dumps(__lstm_r)")
+            status, value = await self._run_silent(
+                code, "__import__('json').dumps(__lstm_r)", self.setup_timeout
+            )
             if status != "ok" or not (value or {}).get("ok"):
                 self._notes.append("the course set-up code failed before the first cell")
         if self.guard and _is_test(cell):
             code = _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['check'](get_ipython())"
-            status, fixed = await self._run_silent(code, "__import__('json').dumps(__lstm_r)")
+            status, fixed = await self._run_silent(
+                code, "__import__('json').dumps(__lstm_r)", self.timeout or 60
+            )
             name = cell.metadata["nbgrader"].get("grade_id")
             if status != "ok" or not isinstance(fixed, list):
                 self._notes.append(f"{name}: the guard could not run ({status}); the test scores 0")
@@ -229,7 +250,9 @@ class SandboxExecute(Execute):
         if cell.cell_type == "code" and self.guard and trusted and not self._untrusted_ran:
             # the notebook's own set-up cell rebinds its names: they become the guard's reference
             await self._run_silent(
-                _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['rebase'](get_ipython())", "1"
+                _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['rebase'](get_ipython())",
+                "1",
+                self.timeout or 60,
             )
         elif cell.cell_type == "code" and not trusted:
             self._untrusted_ran = True

@@ -103,6 +103,7 @@ def _grading_config(
         f"c.SandboxExecute.sandbox = {sandbox!r}",
         f"c.SandboxExecute.report_dir = {str(report_dir)!r}",
         f"c.SandboxExecute.max_output_bytes = {max_output!r}",
+        "c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends",
         f"c.SandboxKernelManager.memory = {limits.memory!r}",
         f"c.SandboxKernelManager.processes = {limits.processes!r}",
         f"c.SandboxKernelManager.cpu_seconds = {limits.cpu_seconds!r}",
