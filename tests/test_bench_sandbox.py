@@ -1,8 +1,13 @@
-"""scripts/bench_sandbox.py: its submissions and its BENCHMARKS.md writing (fast: nothing is graded or
-timed here; the benchmark itself checks that grading gave full marks, and speed is never asserted in a test)."""
+"""scripts/bench_sandbox.py: its submissions, its refusal to time broken grading and its BENCHMARKS.md writing.
+
+Fast: nothing is really graded here (``course.grade`` is faked) and no speed is asserted: speed targets live
+in the benchmark, never in a timed test."""
 
 import importlib.util
+import os
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -103,3 +108,67 @@ def test_report_says_whether_the_goal_was_met(bench):
     assert "differ by +0.20 s (medians), against +0.20 s per notebook" in text
     grading["sandboxed"] = [13.0]
     assert "**MISSED** (1.30x)" in bench.report(grading, kernels, 5, "x", 2, 3, 0.5)
+
+
+def _fake_grade(outcomes):
+    def grade(root, subs, out, progress, sandbox):
+        print("per-student lines")
+        if not sandbox:
+            print(_warning(), file=sys.stderr)
+        return SimpleNamespace(outcomes=outcomes)
+
+    return grade
+
+
+def _warning():
+    from lstm_ref.course.grading import NO_SANDBOX_WARNING
+
+    return NO_SANDBOX_WARNING
+
+
+def test_grade_once_captures_the_warning_and_accepts_full_marks(bench, monkeypatch, tmp_path, capsys):
+    from lstm_ref.course.grading import Outcome
+
+    full = [Outcome("s1", "gates", "graded", 10.0, 10.0), Outcome("s2", "gates", "graded", 10.0, 10.0)]
+    monkeypatch.setattr(bench.course, "grade", _fake_grade(full))
+    seconds, err = bench.grade_once(ROOT, tmp_path, tmp_path / "out", sandbox=False, expected=2)
+    assert seconds >= 0 and _warning() in err
+    assert bench.grade_once(ROOT, tmp_path, tmp_path / "out", sandbox=True, expected=2)[1] == ""
+    assert capsys.readouterr() == ("", ""), "grade()'s printing is captured"
+
+
+@pytest.mark.parametrize(
+    "outcomes",
+    [
+        [("graded", 10.0, 10.0, ""), ("graded", 7.0, 10.0, "")],  # not full marks
+        [("graded", 10.0, 10.0, ""), ("not graded", None, None, "the kernel died")],
+        [("graded", 10.0, 10.0, "")],  # a submission missing
+        [("graded", 0.0, 0.0, ""), ("graded", 0.0, 0.0, "")],  # nothing to score
+    ],
+)
+def test_grade_once_refuses_to_time_broken_grading(bench, monkeypatch, tmp_path, outcomes):
+    from lstm_ref.course.grading import Outcome
+
+    made = [Outcome(f"s{i}", "gates", st, sc, top, why) for i, (st, sc, top, why) in enumerate(outcomes)]
+    monkeypatch.setattr(bench.course, "grade", _fake_grade(made))
+    with pytest.raises(bench.GradingBroken, match="did not give 2 submissions full marks"):
+        bench.grade_once(ROOT, tmp_path, tmp_path / "out", sandbox=True, expected=2)
+
+
+def test_main_exits_non_zero_when_grading_is_broken(bench, monkeypatch, tmp_path, capsys):
+    from lstm_ref.course.grading import Outcome
+
+    monkeypatch.setattr(bench.course, "grade", _fake_grade([Outcome("s", "gates", "not graded", reason="x")]))
+    monkeypatch.setattr(bench, "measure_kernel_start", lambda *a: pytest.fail("no kernels after a failure"))
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # main() puts the venv first, as grade() does
+    doc = tmp_path / "BENCHMARKS.md"
+    args = ["--root", str(ROOT), "--students", "1", "--assignments", "gates", "--write", str(doc)]
+    assert bench.main(args) == 1
+    assert "full marks" in capsys.readouterr().err and not doc.exists()
+
+
+def test_the_committed_benchmarks_file_has_the_section_once(bench):
+    text = (ROOT / "BENCHMARKS.md").read_text()
+    assert text.count(bench.BEGIN) == 1 and text.count(bench.END) == 1
+    assert text.index(bench.BEGIN) > text.index("<!-- bench:end -->"), "after the NumPy/torch table"
+    assert bench.INTRO in text, "the intro in BENCHMARKS.md is the one the script would add"

@@ -18,6 +18,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -254,6 +255,7 @@ def graded(tmp_path_factory):
         },
     )
 
+    before = set(Path(tempfile.gettempdir()).glob("lstm-sandbox-*"))
     old = os.environ.get("LSTM_COURSE_ATTACK_SECRET")
     os.environ["LSTM_COURSE_ATTACK_SECRET"] = SECRET  # the grader's environment holds a secret
     t0 = time.perf_counter()
@@ -280,6 +282,7 @@ def graded(tmp_path_factory):
         "base": base,
         "paths": paths,
         "received": received,
+        "leftover_state": set(Path(tempfile.gettempdir()).glob("lstm-sandbox-*")) - before,
     }
 
 
@@ -385,6 +388,7 @@ def test_no_network_no_host_writes_no_survivors(graded, survivors):
     assert len(wrote) == 1 and f"/tmp/pwned-{TAG}.txt" in wrote[0], (
         f"only its private /tmp is writable: {wrote}"
     )
+    assert graded["leftover_state"] == set(), "every kernel's private folder is removed after grading"
     left = survivors(TAG)
     assert left == [], f"{len(left)} child processes outlived their kernel"
 
