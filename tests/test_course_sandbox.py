@@ -195,6 +195,7 @@ def test_read_only_system_and_one_writable_scratch(tmp_path):
             except OSError as e:
                 print(f"WRITE {{p}}={{type(e).__name__}}")
         open("/home/student/result.txt", "w").write("mine")
+        print("MINE=" + open("result.txt").read())
         open({marker!r}, "w").write("private tmp")
         print("DONE=1")
         """,
@@ -203,7 +204,8 @@ def test_read_only_system_and_one_writable_scratch(tmp_path):
     assert got["DONE"] == "1", out
     for t in targets:
         assert got[f"WRITE {t}"] != "ok" and not t.exists(), f"{t} was writable"
-    assert (tmp_path / "state" / "work" / "result.txt").read_text() == "mine"
+    assert got["MINE"] == "mine", "its HOME is writable"
+    assert not (tmp_path / "state" / "work" / "result.txt").exists(), "nothing it writes reaches the host"
     assert not Path(marker).exists(), "the sandbox's /tmp must be its own"
 
 
@@ -271,6 +273,26 @@ def test_wall_clock_limit_kills(tmp_path):
     status, out = run(tmp_path, "import time; time.sleep(600)", Limits(wall_seconds=3))
     assert status["killed"] and status["reason"] == "killed: wall-clock limit (3 s)", status
     assert time.monotonic() - t0 < 120
+
+
+def test_scratch_space_is_capped(tmp_path):
+    """/home/student is a size-capped tmpfs: filling it fails with ENOSPC instead of filling the grader's disk."""
+    status, out = run(
+        tmp_path,
+        """
+        n = 0
+        try:
+            for i in range(100):
+                open(f"/home/student/fill{i}", "wb").write(b"x" * (1 << 20))
+                n += 1
+        except OSError as e:
+            print(f"FULL={e.errno}")
+        print(f"WROTE={n}")
+        """,
+        Limits(scratch_size=8 * MiB),
+    )
+    got = lines(out)
+    assert got["FULL"] == "28" and int(got["WROTE"]) <= 8, out  # ENOSPC after at most 8 MiB
 
 
 def test_file_size_cap(tmp_path):

@@ -19,8 +19,9 @@ Inside the sandbox (:func:`bwrap_argv`):
 - a read-only system: ``/usr``, a few files of ``/etc``, the Python installation, the venv and the
   ``lstm_ref`` package, each mounted at its own path. The course root, ``solutions/`` and ``source/``,
   the gradebook, other submissions and ``$HOME`` are not mounted at all;
-- the only writable places: ``/home/student`` (a scratch copy of this one submission, minus its
-  notebooks: the notebook being graded holds the hidden tests) and a size-capped private ``/tmp``;
+- the only writable places: ``/home/student``, a size-capped tmpfs that starts as a copy of this one
+  submission (minus its notebooks: the one being graded holds the hidden tests), and a size-capped
+  private ``/tmp``. Nothing the kernel writes reaches the grader's disk;
 - caps (:class:`Limits`): memory (``RLIMIT_DATA``), processes and threads (``RLIMIT_NPROC``),
   CPU time (``RLIMIT_CPU``), file size (``RLIMIT_FSIZE``), no core files, and the wall clock.
 
@@ -77,6 +78,7 @@ ENV_ALLOW = (
 #: The parts of /etc a Python kernel needs (dynamic loader, user names, time zone, fonts).
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group", "fonts")
 HOME = "/home/student"
+SUBMISSION = "/home/.submission"  # the scratch copy, read-only; copied into HOME as the kernel starts
 INSTALL_HINT = (
     "bubblewrap (bwrap) is not installed; grading sandboxes every student kernel with it. "
     "Install it with `sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` on "
@@ -98,6 +100,7 @@ class Limits:
     wall_seconds: int = 1800  # the whole notebook, kernel start included
     file_size: int = 256 * MiB  # largest file it may write (RLIMIT_FSIZE)
     tmp_size: int = 256 * MiB  # its private /tmp (a tmpfs)
+    scratch_size: int = 256 * MiB  # /home/student (a tmpfs), the submission's files included
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -176,8 +179,9 @@ def bwrap_argv(
 ) -> list[str]:
     """The full ``bwrap ... -- KERNEL`` command line (see the module docstring for what it isolates).
 
-    ``work`` is mounted read-write at ``/home/student`` (the kernel's cwd and HOME); ``ipc`` read-write at
-    its own path (the kernel's sockets and connection file). ``env`` is filtered by :data:`ENV_ALLOW`.
+    ``work`` (the scratch copy of the submission) is mounted read-only and copied into ``/home/student``
+    (a tmpfs, the kernel's cwd and HOME) before the kernel starts; ``ipc`` is mounted read-write at its own
+    path (the kernel's sockets and connection file). ``env`` is filtered by :data:`ENV_ALLOW`.
     """
     made: set[Path] = set()
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -196,7 +200,8 @@ def bwrap_argv(
     args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
     for path in readable_paths():
         args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
-    args += _parents(Path(HOME), made) + ["--bind", str(work), HOME]
+    args += _parents(Path(HOME), made) + ["--ro-bind", str(work), SUBMISSION]
+    args += ["--perms", "0777", "--size", str(limits.scratch_size), "--tmpfs", HOME]
     args += _parents(ipc, made) + ["--bind", str(ipc), str(ipc)]
     args += ["--chdir", HOME, "--clearenv"]
     clean = {k: v for k, v in env.items() if k in ENV_ALLOW}
@@ -217,7 +222,8 @@ def bwrap_argv(
         args += ["--inh-caps=-all", "--bounding-set=-all", "--"]
     else:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--"]
-    return args + kernel_cmd
+    # as the kernel's own uid: fill HOME from the submission, then become the kernel
+    return args + ["/bin/sh", "-c", f'cp -R {SUBMISSION}/. {HOME}/ && exec "$@"', "sh", *kernel_cmd]
 
 
 def _set_limits(limits: Limits, uid: int) -> None:
@@ -292,8 +298,10 @@ def prepare(state: Path, cwd: Path, limits: Limits) -> dict:
     ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__")
     shutil.copytree(cwd, work, ignore=ignore, symlinks=True)
     if os.geteuid() == 0:
-        for path in (ipc, work, *work.rglob("*")):
-            os.lchown(path, uid, uid)
+        os.chown(ipc, uid, uid)
+    for path in (work, *work.rglob("*")):  # readable by the kernel, which copies it into its HOME
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
     spec = {"uid": uid, "ipc": str(ipc), "work": str(work), "limits": asdict(limits)}
     (state / "spec.json").write_text(json.dumps(spec))
     return spec
