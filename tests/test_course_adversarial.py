@@ -184,7 +184,7 @@ def _write(subs: Path, student: str, answers: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def attacked(tmp_path_factory):
     base = tmp_path_factory.mktemp("adversarial")
     subs, out, subs2, out2 = base / "subs", base / "out", base / "subs-wall", base / "out-wall"
     secret_file = base / "host-secret.txt"
@@ -302,10 +302,10 @@ def _outputs(nb: dict) -> str:
     return "\n".join(text)
 
 
-def test_every_submission_has_a_recorded_outcome(graded):
-    got = _outcomes(graded)
-    assert set(got) == set(graded["expected"]), set(graded["expected"]) ^ set(got)
-    with open(graded["result"].outcomes_csv, newline="") as fh:
+def test_every_submission_has_a_recorded_outcome(attacked):
+    got = _outcomes(attacked)
+    assert set(got) == set(attacked["expected"]), set(attacked["expected"]) ^ set(got)
+    with open(attacked["result"].outcomes_csv, newline="") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert set(rows) == set(got)
     for student, o in got.items():
@@ -314,17 +314,17 @@ def test_every_submission_has_a_recorded_outcome(graded):
         assert rows[student]["status"] == o.status
 
 
-def test_honest_class_keeps_exactly_its_scores(graded):
-    got = _outcomes(graded)
+def test_honest_class_keeps_exactly_its_scores(attacked):
+    got = _outcomes(attacked)
     for student in [*HONEST, "honest_carol"]:
         o = got[student]
         assert o.graded, f"{student} lost their grade: {o.reason}"
-        assert o.score == graded["expected"][student][0], f"{student}: {o.score}, notes {o.notes}"
+        assert o.score == attacked["expected"][student][0], f"{student}: {o.score}, notes {o.notes}"
         assert o.max_score == 10.0
-    with open(graded["result"].csv, newline="") as fh:
+    with open(attacked["result"].csv, newline="") as fh:
         exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
     for student in [*HONEST, "honest_carol"]:
-        assert exported[student] == graded["expected"][student][0], "the gradebook export disagrees"
+        assert exported[student] == attacked["expected"][student][0], "the gradebook export disagrees"
 
 
 @pytest.mark.parametrize(
@@ -332,9 +332,9 @@ def test_honest_class_keeps_exactly_its_scores(graded):
     sorted(attacks({"port": 0, "grader_pid": 0, "software": (), "secret_files": [], "write_targets": []}))
     + ["invalid_json", "wrong_file_name", "deleted_tests"],
 )
-def test_attack_earns_nothing_and_is_recorded(graded, attack):
-    o = _outcomes(graded)[attack]
-    score, says = graded["expected"][attack]
+def test_attack_earns_nothing_and_is_recorded(attacked, attack):
+    o = _outcomes(attacked)[attack]
+    score, says = attacked["expected"][attack]
     if score is None:
         assert not o.graded and says in o.reason, f"{attack}: {o.status} {o.reason!r}"
     else:
@@ -343,12 +343,12 @@ def test_attack_earns_nothing_and_is_recorded(graded, attack):
     assert says in o.reason + " ".join(o.notes), f"{attack}: expected {says!r} in {o.reason!r} {o.notes}"
 
 
-def test_wall_clock_limit_ends_an_uninterruptible_loop(graded):
-    (o,) = graded["wall"].outcomes
+def test_wall_clock_limit_ends_an_uninterruptible_loop(attacked):
+    (o,) = attacked["wall"].outcomes
     assert not o.graded and o.reason == "killed: wall-clock limit (30 s)", o
 
 
-def test_no_leaks_into_student_feedback(graded):
+def test_no_leaks_into_student_feedback(attacked):
     """No secret, no hidden test line and no solution-only line reaches any student's feedback page."""
     hidden = set()
     rel_cells = {
@@ -359,8 +359,8 @@ def test_no_leaks_into_student_feedback(graded):
         if meta.get("grade") and not meta.get("solution"):
             hidden |= feedback.hidden_lines("".join(c["source"]), rel_cells.get(meta["grade_id"]))
     assert len(hidden) > 10
-    pages = sorted((graded["out"] / "feedback").rglob("*.html"))
-    assert len(pages) == len(graded["expected"]), "one page per submission (all are of a known assignment)"
+    pages = sorted((attacked["out"] / "feedback").rglob("*.html"))
+    assert len(pages) == len(attacked["expected"]), "one page per submission (all are of a known assignment)"
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert SECRET not in html, f"{page}: the secret leaked"
@@ -369,31 +369,31 @@ def test_no_leaks_into_student_feedback(graded):
         assert not leaked, f"{page}: hidden test lines {leaked[:3]}"
 
 
-def test_sandbox_saw_nothing_secret(graded):
-    assert "NO-LEAK" in _outputs(_autograded(graded, "read_hidden_files"))
-    env_out = _outputs(_autograded(graded, "print_environment"))
+def test_sandbox_saw_nothing_secret(attacked):
+    assert "NO-LEAK" in _outputs(_autograded(attacked, "read_hidden_files"))
+    env_out = _outputs(_autograded(attacked, "print_environment"))
     assert "HOME" in env_out and SECRET not in env_out and "LSTM_COURSE_ATTACK_SECRET" not in env_out
-    for student in graded["expected"]:
-        path = graded["out"] / "instructor" / student / A / NB
+    for student in attacked["expected"]:
+        path = attacked["out"] / "instructor" / student / A / NB
         if path.is_file():
             assert SECRET not in path.read_text(encoding="utf-8"), f"{student}: the secret reached the kernel"
 
 
-def test_no_network_no_host_writes_no_survivors(graded, survivors):
-    assert graded["received"] == [], "a sandboxed kernel reached the host's TCP server"
-    assert "TCP refused" in _outputs(_autograded(graded, "tcp_to_host"))
-    for target in graded["paths"]["write_targets"]:
+def test_no_network_no_host_writes_no_survivors(attacked, survivors):
+    assert attacked["received"] == [], "a sandboxed kernel reached the host's TCP server"
+    assert "TCP refused" in _outputs(_autograded(attacked, "tcp_to_host"))
+    for target in attacked["paths"]["write_targets"]:
         assert not Path(target).exists(), f"{target} was written from the sandbox"
-    wrote = [ln for ln in _outputs(_autograded(graded, "write_outside")).split("\\n") if "WROTE" in ln]
+    wrote = [ln for ln in _outputs(_autograded(attacked, "write_outside")).split("\\n") if "WROTE" in ln]
     assert len(wrote) == 1 and f"/tmp/pwned-{TAG}.txt" in wrote[0], (
         f"only its private /tmp is writable: {wrote}"
     )
-    assert graded["leftover_state"] == set(), "every kernel's private folder is removed after grading"
+    assert attacked["leftover_state"] == set(), "every kernel's private folder is removed after grading"
     left = survivors(TAG)
     assert left == [], f"{len(left)} child processes outlived their kernel"
 
 
-def test_big_output_is_capped(graded):
-    nb = _autograded(graded, "print_200mb")
+def test_big_output_is_capped(attacked):
+    nb = _autograded(attacked, "print_200mb")
     assert len(json.dumps(nb)) < 3 * (1 << 20)
     assert "output truncated" in _outputs(nb)
