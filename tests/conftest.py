@@ -24,3 +24,18 @@ def survivors():
         ]
 
     return find
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """``load_script("bench")``: the module ``scripts/bench.py``, loaded from its file (scripts/ is no package)."""
+    import importlib.util
+
+    def load(name: str):
+        path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,7 +1,6 @@
 """scripts/bench.py: its measuring and its BENCHMARKS.md writing work (no timing is asserted here:
 speed targets live in the benchmark, never in a timed test)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_script):
+    return load_script("bench")
 
 
 def test_measure_times_both_libraries_on_both_passes(bench, monkeypatch):

@@ -3,7 +3,6 @@
 Fast: nothing is really graded here (``course.grade`` is faked) and no speed is asserted: speed targets live
 in the benchmark, never in a timed test."""
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -16,11 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_sandbox", ROOT / "scripts" / "bench_sandbox.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_script):
+    return load_script("bench_sandbox")
 
 
 def test_build_submissions_writes_one_correct_notebook_per_student_and_assignment(bench, tmp_path):
