@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import runpy
 import socket
 import sys
 import tempfile
@@ -50,7 +51,7 @@ SRC = course.read_nb(ROOT / course.SOLUTIONS / A / NB)
 REL = course.read_nb(ROOT / course.EXERCISES / A / NB)
 STEP = course.strip_solution_markers(_cell(SRC, "lstm_step"))
 BACKWARD = course.strip_solution_markers(_cell(SRC, "lstm_backward"))
-CASES = __import__("runpy").run_path(str(ROOT / "tests" / "exercise_cases" / "gates.py"))
+CASES = runpy.run_path(str(ROOT / "tests" / "exercise_cases" / "gates.py"))
 WRONG_STEP = CASES["WRONG"]["cs231n_gate_order"]["lstm_step"]  # scores 6 / 10
 WRONG_SCORE = CASES["WRONG_SCORES"]["cs231n_gate_order"][0]
 TEST_IDS = [

@@ -38,6 +38,8 @@ __all__ = [
     "fill_release",
     "read_nb",
     "write_nb",
+    "nbmeta",
+    "is_test_cell",
 ]
 
 SOLUTIONS = "solutions"
@@ -219,6 +221,21 @@ def fill_release(release_nb: dict, source_nb: dict, answers: Mapping[str, str] |
     if answers:
         raise KeyError(f"no cells with grade_id {sorted(answers)}")
     return sub
+
+
+def nbmeta(cell: Mapping) -> dict:
+    """A cell's nbgrader metadata (``{}`` for a cell nbgrader does not know)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell: Mapping) -> bool:
+    """An autograded test cell: graded, and not a solution cell.
+
+    >>> is_test_cell({"metadata": {"nbgrader": {"grade": True, "solution": False}}})
+    True
+    """
+    meta = nbmeta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution")
 
 
 def read_nb(path: Path) -> dict:

@@ -33,9 +33,12 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
 from lstm_ref.course import guard, sandbox
+from lstm_ref.course.common import is_test_cell, nbmeta
 
-GUARD_SOURCE = Path(guard.__file__).read_text(encoding="utf-8")
-_GUARD_RUN = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n"
+# every guard request runs the guard's source afresh (the kernel never imports it), then one of its functions
+_GUARD_PRELUDE = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n".format(
+    src=Path(guard.__file__).read_text(encoding="utf-8")
+)
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -82,11 +85,6 @@ class SandboxKernelManager(AsyncKernelManager):
             shutil.rmtree(self.state, ignore_errors=True)
 
 
-def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 class SandboxExecute(Execute):
     """nbgrader's ``Execute`` with a sandboxed kernel, a guard before test cells, capped output and outcomes."""
 
@@ -115,7 +113,6 @@ class SandboxExecute(Execute):
         self._guarded = False
         self._untrusted_ran = False
         self._setup_cells = self._trusted_setup(nb, resources or {})
-        self._setup = "\n\n".join(self._setup_cells)
         info = (resources or {}).get("nbgrader", {})
         outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
         outcome["notebook"] = info.get("notebook")
@@ -165,7 +162,7 @@ class SandboxExecute(Execute):
         parts = []
         with Gradebook(info["db_url"]) as gb:
             for cell in nb.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
+                meta = nbmeta(cell)
                 if meta.get("solution") or meta.get("grade"):
                     break
                 if cell.cell_type != "code" or not meta.get("locked"):
@@ -209,86 +206,67 @@ class SandboxExecute(Execute):
         except (KeyError, ValueError, SyntaxError, TypeError):
             return content["status"], None
 
+    async def _guard(self, call: str, timeout: float, *args: str) -> tuple[str, object]:
+        """Run ``call(get_ipython(), *args)`` of a fresh copy of the guard; its reply status and result."""
+        params = "".join(f", {a!r}" for a in args)
+        code = _GUARD_PRELUDE + f"__lstm_r = __lstm_g[{call!r}](get_ipython(){params})"
+        return await self._run_silent(code, "__import__('json').dumps(__lstm_r)", timeout)
+
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        if self.guard and cell.cell_type == "code" and not self._guarded:
+        code_cell = cell.cell_type == "code"
+        if self.guard and code_cell and not self._guarded:
             self._guarded = True
-            code = (
-                _GUARD_RUN.format(src=GUARD_SOURCE)
-                + f"__lstm_r = __lstm_g['start'](get_ipython(), {self._setup!r})"
-            )
-            status, value = await self._run_silent(
-                code, "__import__('json').dumps(__lstm_r)", self.setup_timeout
-            )
+            # before the first cell: the course's set-up code, then the snapshot (guard.start)
+            setup = "\n\n".join(self._setup_cells)
+            status, value = await self._guard("start", self.setup_timeout, setup)
             if status != "ok" or not (value or {}).get("ok"):
                 self._notes.append("the course set-up code failed before the first cell")
-        if self.guard and _is_test(cell):
-            code = _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['check'](get_ipython())"
-            status, fixed = await self._run_silent(
-                code, "__import__('json').dumps(__lstm_r)", self.timeout or 60
-            )
-            name = cell.metadata["nbgrader"].get("grade_id")
+        if self.guard and code_cell and is_test_cell(cell):
+            status, fixed = await self._guard("check", self.timeout or 60)
+            name = nbmeta(cell).get("grade_id")
             if status != "ok" or not isinstance(fixed, list):
                 self._notes.append(f"{name}: the guard could not run ({status}); the test scores 0")
+                why = "the kernel was altered so that the tests cannot be trusted"
                 cell.outputs = [
                     NotebookNode(
                         output_type="error",
                         ename="TamperingDetected",
-                        evalue="the kernel was altered so that the tests cannot be trusted",
-                        traceback=[
-                            "TamperingDetected: the kernel was altered so that the tests cannot be trusted"
-                        ],
+                        evalue=why,
+                        traceback=[f"TamperingDetected: {why}"],
                     )
                 ]
                 cell.execution_count = None
                 return cell
             if fixed:
                 self._notes.append(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
-        trusted = cell.cell_type != "code" or (
-            cell.metadata.get("nbgrader", {}).get("locked") and cell.source in self._setup_cells
-        )
+        trusted = not code_cell or (nbmeta(cell).get("locked") and cell.source in self._setup_cells)
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-        if cell.cell_type == "code" and self.guard and trusted and not self._untrusted_ran:
+        if code_cell and self.guard and trusted and not self._untrusted_ran:
             # the notebook's own set-up cell rebinds its names: they become the guard's reference
-            await self._run_silent(
-                _GUARD_RUN.format(src=GUARD_SOURCE) + "__lstm_r = __lstm_g['rebase'](get_ipython())",
-                "1",
-                self.timeout or 60,
-            )
-        elif cell.cell_type == "code" and not trusted:
+            await self._guard("rebase", self.timeout or 60)
+        elif not trusted:
             self._untrusted_ran = True
         if cell_index in self._truncated:
-            cell.outputs.append(
-                NotebookNode(
-                    output_type="stream",
-                    name="stdout",
-                    text=f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n",
-                )
+            text = (
+                f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n"
             )
-        if cell.cell_type == "code":
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=text))
+        if code_cell:
+            events = {"CellTimeoutError": "timed out", "MemoryError": "hit the memory cap (MemoryError)"}
             for out in cell.outputs:
-                if out.get("output_type") == "error" and out.get("ename") in (
-                    "CellTimeoutError",
-                    "MemoryError",
-                ):
-                    what = (
-                        "timed out"
-                        if out["ename"] == "CellTimeoutError"
-                        else "hit the memory cap (MemoryError)"
-                    )
-                    gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {cell_index}")
-                    self._notes.append(f"{gid}: {what}")
+                if out.get("output_type") == "error" and out.get("ename") in events:
+                    gid = nbmeta(cell).get("grade_id", f"cell {cell_index}")
+                    self._notes.append(f"{gid}: {events[out['ename']]}")
         return cell
 
     execute_cell = run_sync(async_execute_cell)  # nbconvert calls the sync name, bound to the base class
 
     # ------------------------------------------------------------------ capped output
     def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(json.dumps(content.get("data", content.get("text", content.get("traceback", "")))))
-        if msg["msg_type"] in ("stream", "display_data", "execute_result", "error", "update_display_data"):
-            if msg["msg_type"] != "error":
-                self._output_bytes += size
-            if self._output_bytes > self.max_output_bytes and msg["msg_type"] != "error":
+        if msg["msg_type"] in ("stream", "display_data", "execute_result", "update_display_data"):
+            content = msg.get("content", {})
+            self._output_bytes += len(json.dumps(content.get("data", content.get("text", ""))))
+            if self._output_bytes > self.max_output_bytes:  # dropped as it arrives; errors are always kept
                 if cell_index not in self._truncated:
                     self._truncated.add(cell_index)
                     self._notes.append(

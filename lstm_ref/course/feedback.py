@@ -25,6 +25,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from lstm_ref.course.common import is_test_cell, nbmeta
+
 __all__ = ["TestResult", "hidden_lines", "redact", "render_student_feedback", "test_results"]
 
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -39,10 +41,6 @@ _INVISIBLE = re.compile(
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
-
-
-def _meta(cell: dict) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 def _lines(source: str) -> set[str]:
@@ -106,11 +104,6 @@ class TestResult:
     message: str
 
 
-def _is_test(cell: dict) -> bool:
-    meta = _meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
 def _errors(cell: dict) -> list[str]:
     return [
         f"{o.get('ename', 'Error')}: {o['evalue']}"
@@ -128,7 +121,9 @@ def _wrote_stderr(cell: dict) -> bool:
 
 
 def _release_sources(release_nb: dict) -> dict[str, str]:
-    return {_meta(c)["grade_id"]: _source(c) for c in release_nb.get("cells", []) if _meta(c).get("grade_id")}
+    return {
+        nbmeta(c)["grade_id"]: _source(c) for c in release_nb.get("cells", []) if nbmeta(c).get("grade_id")
+    }
 
 
 def test_results(
@@ -143,9 +138,9 @@ def test_results(
     released = _release_sources(release_nb)
     results = []
     for cell in graded_nb.get("cells", []):
-        if not _is_test(cell):
+        if not is_test_cell(cell):
             continue
-        meta = _meta(cell)
+        meta = nbmeta(cell)
         name = meta.get("grade_id", "?")
         max_points = float(meta.get("points", 0) or 0)
         errors, stderr = _errors(cell), _wrote_stderr(cell)
@@ -201,8 +196,8 @@ def render_student_feedback(
     released = _release_sources(release_nb)
     secrets: set[str] = set()
     for cell in graded_nb.get("cells", []):
-        if _is_test(cell):
-            secrets |= hidden_lines(_source(cell), released.get(_meta(cell).get("grade_id", "")))
+        if is_test_cell(cell):
+            secrets |= hidden_lines(_source(cell), released.get(nbmeta(cell).get("grade_id", "")))
     earned, total = sum(r.points for r in results), sum(r.max_points for r in results)
     title = f"{student}: {assignment} / {notebook}"
     out = [
@@ -227,10 +222,10 @@ def render_student_feedback(
         )
     out += ["</table>", "<h2>Your answers</h2>"]
     for cell in graded_nb.get("cells", []):
-        if not _meta(cell).get("solution"):
+        if not nbmeta(cell).get("solution"):
             continue
         # the student's own code; scrubbed anyway so that the page never holds a hidden line
-        out.append(f"<h3>{e(_meta(cell).get('grade_id', '?'))}</h3>")
+        out.append(f"<h3>{e(nbmeta(cell).get('grade_id', '?'))}</h3>")
         out.append(f"<pre>{e(_scrub(_source(cell), secrets))}</pre>")
         for err in _errors(cell):
             out.append(f'<p class="fail">{e(redact(err, secrets))}</p>')

@@ -154,7 +154,8 @@ def _remove_submission(db_url: str, assignment: str, student: str) -> None:
             pass
 
 
-def _student_feedback(course: Path, out: Path, student: str, a: str, scores: dict[str, float], reason: str):
+def _write_feedback(course: Path, out: Path, student: str, a: str, scores: dict[str, float], reason: str):
+    """The student's page (``OUT/feedback``) and, when graded, the autograded notebook (``OUT/instructor``)."""
     from lstm_ref.course.feedback import render_student_feedback
 
     for nb_name in notebooks(course, a):
@@ -272,7 +273,7 @@ def grade(
                 o.score, o.max_score = sc.score, sc.max_score
             if o.assignment in known:
                 cells = sc.cells if sc is not None else {}
-                _student_feedback(course, out, o.student, o.assignment, cells, "" if o.graded else o.reason)
+                _write_feedback(course, out, o.student, o.assignment, cells, "" if o.graded else o.reason)
         for a in used:
             nbgrader(course, "generate_feedback", a, "--force", db_url=db_url, check=False)
         if (course / "feedback").is_dir():

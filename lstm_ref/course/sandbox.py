@@ -102,13 +102,6 @@ class Limits:
     tmp_size: int = 256 * MiB  # its private /tmp (a tmpfs)
     scratch_size: int = 256 * MiB  # /home/student (a tmpfs), the submission's files included
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> Limits:
-        return cls(**json.loads(text))
-
 
 #: Where :func:`find_bwrap` looks, after ``$PATH``.
 SEARCH_PATH = "/usr/bin:/bin:/usr/local/bin"
