@@ -7,7 +7,7 @@ HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint book bench release check clean browser sandbox notebooks bench-sandbox
+.PHONY: setup test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading
 
 setup: $(STAMP)
 
@@ -24,11 +24,14 @@ browser:
 sandbox:
 	@bash scripts/ensure-deb.sh bwrap bubblewrap
 
+postgres:
+	@bash scripts/ensure-deb.sh '/usr/lib/postgresql/*/bin/initdb' postgresql
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup browser sandbox lint
+test: setup browser sandbox postgres lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 book: setup
@@ -43,6 +46,9 @@ bench: setup
 
 bench-sandbox: setup sandbox
 	$(BIN)/python scripts/bench_sandbox.py
+
+bench-grading: setup sandbox
+	$(BIN)/python scripts/bench_grading.py
 
 release: setup
 	$(BIN)/lstm-course release

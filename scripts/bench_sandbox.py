@@ -268,17 +268,17 @@ def report(
     return "\n".join(lines)
 
 
-def write_block(path: Path, block: str) -> None:
-    """Put ``block`` between BEGIN and END in ``path``; append the section (INTRO and markers) if missing."""
+def write_block(path: Path, block: str, begin: str = BEGIN, end: str = END, intro: str = INTRO) -> None:
+    """Put ``block`` between ``begin`` and ``end`` in ``path``; append the section (intro, markers) if missing."""
     text = path.read_text() if path.exists() else ""
-    if BEGIN not in text or END not in text:
+    if begin not in text or end not in text:
         if text and not text.endswith("\n"):
             text += "\n"
         if text and not text.endswith("\n\n"):
             text += "\n"
-        text = f"{text}{INTRO}\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    path.write_text(f"{head}{BEGIN}\n{block}\n{END}{rest.split(END, 1)[1]}")
+        text = f"{text}{intro}\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    path.write_text(f"{head}{begin}\n{block}\n{end}{rest.split(end, 1)[1]}")
 
 
 def _positive(text: str) -> int:

@@ -39,3 +39,66 @@ def load_script():
         return module
 
     return load
+
+
+def _postgres_bin() -> Path:
+    """The folder of PostgreSQL's server programs (Debian keeps them off PATH)."""
+    import glob
+    import shutil
+
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    hits = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not hits:
+        pytest.fail("PostgreSQL's server is missing: run `make postgres` (Debian's postgresql package)")
+    return Path(hits[-1]).parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the session: ``initdb`` + ``pg_ctl`` in a temp dir, on a loopback port.
+
+    Yields the URL of an empty database ``gradebook``. As root, the server runs as Debian's ``postgres``
+    user (``initdb`` refuses root). ``fsync=off``: these tests check transactions, not crash durability.
+    """
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    psycopg = pytest.importorskip("psycopg")
+    bindir = _postgres_bin()
+    tmp = Path(tempfile.mkdtemp(prefix="lstm-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data, log = tmp / "data", tmp / "server.log"
+
+    def run(*cmd: str) -> None:
+        proc = subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=300)
+        if proc.returncode:
+            server_log = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}\n{server_log}")
+
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync", "-E", "UTF8")
+    opts = f"-k {tmp} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "300", "start")
+    try:
+        conn = psycopg.connect(host="127.0.0.1", port=port, user="grader", dbname="postgres")
+        conn.autocommit = True
+        conn.cursor().execute("CREATE DATABASE gradebook")
+        conn.close()
+        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=120,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -67,6 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--max-output", type=parse_size, default=1 << 20, help="output kept per notebook (default: 1M)"
     )
+    p.add_argument("--workers", type=int, help="local Dask worker processes (default: the machine's cores)")
+    p.add_argument(
+        "--scheduler", help="address of an existing Dask scheduler (tcp://HOST:PORT) instead of local workers"
+    )
+    p.add_argument("--regrade", action="store_true", help="grade every submission again, changed or not")
+    p.add_argument("--report", action="store_true", help="also write OUT/report.html and OUT/items.csv")
+    p = sub.add_parser(
+        "report",
+        help="the class report: OUT/report.html and OUT/items.csv from a graded folder",
+    )
+    p.add_argument("--out", default="grades", help="the folder `grade` wrote (default: grades)")
+    p.add_argument("--db", dest="db_url", help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
     args = parser.parse_args(argv)
     root = find_root(args.root)
     if args.command == "release":
@@ -80,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         rows = check(root, args.assignment)
         return 0 if rows and all(r.ok for r in rows) else 1
+    if args.command == "report":
+        from lstm_ref.course.report import write_report
+
+        rep = write_report(Path(args.out).resolve(), args.db_url)
+        print(f"report: {rep.html}\nitems: {rep.items_csv}")
+        return 0
     from lstm_ref.course.grading import grade
 
     limits = Limits(
@@ -88,16 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu_seconds=args.cpu_time,
         wall_seconds=args.wall_time,
     )
-    res = grade(
-        root,
-        Path(args.submissions),
-        Path(args.out),
-        args.db_url,
-        sandbox=not args.no_sandbox,
-        limits=limits,
-        cell_timeout=args.cell_timeout,
-        max_output=args.max_output,
-    )
+    try:
+        res = grade(
+            root,
+            Path(args.submissions),
+            Path(args.out),
+            args.db_url,
+            sandbox=not args.no_sandbox,
+            limits=limits,
+            cell_timeout=args.cell_timeout,
+            max_output=args.max_output,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            regrade=args.regrade,
+            report=args.report,
+        )
+    except KeyboardInterrupt:
+        return 130  # grade() said what was stored; the next run resumes
     return 1 if res.broken else 0
 
 

@@ -19,6 +19,7 @@ import ast
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,6 +70,10 @@ class SandboxKernelManager(AsyncKernelManager):
         spec = sandbox.prepare(self.state, Path(kw.get("cwd") or os.getcwd()), self.limits)
         self.ip = str(Path(spec["ipc"]) / "kernel")
         self.kernel_spec.interrupt_mode = "message"
+        # what the kernel writes to the OS-level stdout/stderr (start-up banners, a student's os.write(2, ...))
+        # is not part of the notebook: it must not fill the grader's terminal or logs
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):

@@ -1,27 +1,38 @@
-"""Grade a class: every kernel sandboxed, every submission ends with a recorded outcome.
+"""Grade a class in parallel on Dask: every kernel sandboxed, every submission recorded once, nothing lost.
 
-``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb`` and
+``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``.
+One Dask task grades one (student, assignment) on a worker, in a scratch course with a private
+gradebook (:mod:`lstm_ref.course.tasks`); this process, the *coordinator*, stores each result in the
+central gradebook in one transaction (:mod:`lstm_ref.course.gradebook`) and then in the ledger. It
 writes to ``OUT``:
 
 - ``outcomes.csv``: one row per (student, assignment): ``graded`` with the score, or ``not graded``
-  with the reason (not a valid notebook, notebook missing, the kernel died, a limit killed it), and the
-  notes (patched objects the guard restored, output truncated, cells timed out);
-- ``grades.csv`` (nbgrader's export) and the gradebook (``--db``, SQLite ``OUT/gradebook.db`` by
-  default), holding the graded submissions only;
-- ``feedback/<student>/<assignment>/<notebook>.html``: what the student sees, test names, points and
-  the shape-aware messages, never the hidden tests (:mod:`lstm_ref.course.feedback`);
-- ``instructor/<student>/<assignment>/<notebook>.html``: nbgrader's full feedback, hidden tests
-  included, and ``instructor/.../<notebook>.ipynb``, the autograded notebook.
+  with the reason (not a valid notebook, notebook missing, the kernel died, a limit killed it, the
+  worker grading it died twice), and notes (patched objects restored, output truncated, ...);
+- ``grades.csv`` (nbgrader's export) and the gradebook (``db_url``: SQLite ``OUT/gradebook.db`` by
+  default, or PostgreSQL), holding the graded submissions only;
+- ``results/<student>/<assignment>.json``: the ledger, one file per submission: its content hash,
+  outcome, time, worker and test cells with the misconceptions their failures reveal;
+- ``feedback/<student>/<assignment>/<notebook>.html``: the student's page, without hidden tests;
+- ``instructor/<student>/<assignment>/``: nbgrader's full feedback and the autograded notebook.
 
-Each (student, assignment) is graded in its own ``nbgrader autograde`` process, so nothing a
-submission does can cost another student's grade. Kernels run in the bubblewrap sandbox
-(:mod:`lstm_ref.course.sandbox`) unless ``sandbox=False``.
+Runs are resumable and idempotent. A submission whose content hash (its files and the assignment's
+source) matches its ledger entry is not graded again, unless ``regrade``; a result is stored by
+*replacing* the submission in the gradebook, so a run interrupted at any point and run again ends
+exactly where an uninterrupted run ends. Infrastructure failures (a worker that died twice, a crash
+of the grading code) are recorded as not graded and retried on the next run.
+
+``workers=N`` starts a local Dask cluster of N single-threaded worker processes;
+``scheduler="tcp://host:port"`` uses an existing cluster (dask-jobqueue, Kubernetes, ``dask
+scheduler`` + ``dask worker``): same code, and workers need only ``lstm_ref[course]`` and bubblewrap.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -29,20 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_ref.course import sandbox as sbx
-from lstm_ref.course.common import (
-    EXERCISES,
-    assignments,
-    autograde,
-    generate,
-    make_course,
-    nbgrader,
-    notebooks,
-    read_nb,
-    read_scores,
-)
+from lstm_ref.course.common import EXERCISES, assignments, make_course, nbgrader, read_nb
+from lstm_ref.course.tasks import CourseBundle, Job, Settings, grade_job, read_submission, submission_digest
 
-__all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING"]
+__all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS"]
 
+RESULTS = "results"
 NO_SANDBOX_WARNING = """\
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 !! WARNING: --no-sandbox. Student code runs with YOUR rights: it can read the hidden tests and the   !!
@@ -75,6 +78,7 @@ class GradeResult:
     csv: Path
     outcomes_csv: Path
     feedback: Path
+    graded_now: int = 0  # submissions graded by this run (the rest were unchanged since the last run)
 
     @property
     def rows(self) -> list[tuple[str, str, float, float]]:
@@ -87,31 +91,25 @@ class GradeResult:
         return [(o.student, o.assignment, o.reason) for o in self.outcomes if not o.graded]
 
 
-def _grading_config(
-    report_dir: Path, sandbox: bool, limits: sbx.Limits, cell_timeout: int | None, max_output: int
-) -> str:
-    """Lines appended to the temporary course's ``nbgrader_config.py`` for a grading run."""
-    lines = [
-        "",
-        "# ---- added by lstm-course grade",
-        "from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern",
-        "from nbgrader.preprocessors import LimitOutput, SaveAutoGrades",
-        "from nbconvert.preprocessors import ClearMetadataPreprocessor",
-        "from lstm_ref.course.execute import SandboxExecute",
-        "c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,",
-        "    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
-        f"c.SandboxExecute.sandbox = {sandbox!r}",
-        f"c.SandboxExecute.report_dir = {str(report_dir)!r}",
-        f"c.SandboxExecute.max_output_bytes = {max_output!r}",
-        "c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends",
-        f"c.SandboxKernelManager.memory = {limits.memory!r}",
-        f"c.SandboxKernelManager.processes = {limits.processes!r}",
-        f"c.SandboxKernelManager.cpu_seconds = {limits.cpu_seconds!r}",
-        f"c.SandboxKernelManager.wall_seconds = {limits.wall_seconds!r}",
-    ]
-    if cell_timeout is not None:
-        lines.append(f"c.Execute.timeout = {int(cell_timeout)!r}")
-    return "\n".join(lines) + "\n"
+# --------------------------------------------------------------------------- the ledger
+
+
+def _ledger_path(out: Path, student: str, assignment: str) -> Path:
+    return out / RESULTS / student / f"{assignment}.json"
+
+
+def _read_ledger(out: Path, student: str, assignment: str) -> dict | None:
+    try:
+        return json.loads(_ledger_path(out, student, assignment).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _check_submission(a_dir: Path, expected: list[str]) -> str:
@@ -129,55 +127,60 @@ def _check_submission(a_dir: Path, expected: list[str]) -> str:
     return ""
 
 
-def _copy_submission(src: Path, dest: Path) -> list[str]:
-    """Copy a submission folder without its symbolic links (nbgrader, run as root, would follow a link
-    to any file on the grading machine into the kernel's scratch copy); return the links left out."""
-    links = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_symlink())
-
-    def ignore(folder, names):
-        return {
-            n for n in names if Path(folder, n).is_symlink() or n in (".ipynb_checkpoints", "__pycache__")
-        }
-
-    shutil.copytree(src, dest, ignore=ignore)
-    return links
-
-
-def _remove_submission(db_url: str, assignment: str, student: str) -> None:
-    """Drop a submission that was not graded from the gradebook (its outcome says why)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            gb.remove_submission(assignment, student)
-        except MissingEntry:
-            pass
+def _not_graded(student: str, a: str, digest: str, reason: str, notes=(), retry: bool = False) -> dict:
+    return {
+        "student": student,
+        "assignment": a,
+        "hash": digest,
+        "status": "not graded",
+        "reason": reason,
+        "notes": list(notes),
+        "retry": retry,
+        "cells": [],
+        "files": {},
+        "gradebook": None,
+        "score": None,
+        "max_score": None,
+        "seconds": 0.0,
+        "worker": "",
+    }
 
 
-def _write_feedback(course: Path, out: Path, student: str, a: str, scores: dict[str, float], reason: str):
-    """The student's page (``OUT/feedback``) and, when graded, the autograded notebook (``OUT/instructor``)."""
+def _record(gb, root: Path, out: Path, result: dict) -> dict:
+    """Store one result: the gradebook (one transaction), then the files, then the ledger entry.
+
+    A crash between the steps is repaired by the next run: with no ledger entry the submission is
+    graded again, and storing replaces what the gradebook holds.
+    """
+    from datetime import UTC, datetime
+
+    from lstm_ref.course import gradebook
     from lstm_ref.course.feedback import render_student_feedback
 
-    for nb_name in notebooks(course, a):
-        graded = course / "autograded" / student / a / nb_name
-        release = read_nb(course / EXERCISES / a / nb_name)
-        nb = read_nb(graded) if graded.is_file() else release
-        html = render_student_feedback(
-            nb,
-            release,
-            student=student,
-            assignment=a,
-            notebook=nb_name[: -len(".ipynb")],
-            scores=scores if graded.is_file() else {},
-            outcome=f"NOT GRADED: {reason}" if reason else None,
-        )
-        dest = out / "feedback" / student / a / nb_name.replace(".ipynb", ".html")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(html, encoding="utf-8")
-        if graded.is_file():
-            inst = out / "instructor" / student / a / nb_name
-            inst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(graded, inst)
+    student, a = result["student"], result["assignment"]
+    if result["status"] == "graded":
+        gradebook.store(gb, student, a, result["gradebook"])
+    else:
+        gradebook.remove(gb, student, a)
+        shutil.rmtree(out / "instructor" / student / a, ignore_errors=True)
+        for nb_path in sorted((root / EXERCISES / a).glob("*.ipynb")):
+            release = read_nb(nb_path)
+            page = render_student_feedback(
+                release,
+                release,
+                student=student,
+                assignment=a,
+                notebook=nb_path.stem,
+                scores={},
+                outcome=f"NOT GRADED: {result['reason']}",
+            )
+            result["files"][f"feedback/{student}/{a}/{nb_path.stem}.html"] = page.encode()
+    for rel, data in result["files"].items():
+        _write_atomic(out / rel, data)
+    entry = {k: v for k, v in result.items() if k not in ("files", "gradebook")}
+    entry["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_atomic(_ledger_path(out, student, a), json.dumps(entry, indent=1).encode())
+    return entry
 
 
 def _write_outcomes(path: Path, outcomes: list[Outcome]) -> None:
@@ -190,6 +193,75 @@ def _write_outcomes(path: Path, outcomes: list[Outcome]) -> None:
             w.writerow([o.student, o.assignment, o.status, score, top, o.reason, " | ".join(o.notes)])
 
 
+# --------------------------------------------------------------------------- Dask
+
+
+def _cluster(workers: int | None, scheduler: str | None):
+    """A Dask client: on ``scheduler``, or on a new local cluster of ``workers`` processes."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="120s"), None
+    n = workers or os.cpu_count() or 1
+    # a task whose worker dies is retried once elsewhere; dying twice marks it KilledWorker
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: two graders on one machine never clash
+            silence_logs=logging.ERROR,
+            memory_limit=0,  # each kernel has its own cap in the sandbox; the worker itself stays small
+        )
+    return Client(cluster), cluster
+
+
+def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, progress: bool) -> None:
+    """Grade ``jobs`` on Dask and call ``on_result(result)`` in this process as each one ends."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    client, cluster = _cluster(workers, scheduler)
+    futures = []
+    try:
+        shared = client.scatter(bundle, broadcast=True, hash=False)
+        by_key = {}
+        for job in jobs:
+            key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
+            fut = client.submit(grade_job, shared, job, key=key, pure=False, retries=0)
+            by_key[fut.key] = job
+            futures.append(fut)
+        failed = 0
+        with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
+            for fut in as_completed(futures):
+                job = by_key[fut.key]
+                if fut.status == "finished":
+                    result = fut.result()
+                else:
+                    exc = fut.exception()
+                    why = (
+                        "the worker grading it died twice (KilledWorker)"
+                        if type(exc).__name__ == "KilledWorker"
+                        else f"grading failed: {type(exc).__name__}: {exc}"[:500]
+                    )
+                    result = _not_graded(job.student, job.assignment, job.digest, why, job.notes, retry=True)
+                fut.release()
+                failed += result["status"] != "graded"
+                on_result(result)
+                bar.update(1)
+                bar.set_postfix(not_graded=failed, refresh=False)
+    finally:
+        if futures:
+            client.cancel(futures)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- grade
+
+
 def grade(
     root: Path,
     submissions: Path,
@@ -200,15 +272,21 @@ def grade(
     limits: sbx.Limits | None = None,
     cell_timeout: int | None = None,
     max_output: int = 1 << 20,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    regrade: bool = False,
+    report: bool = False,
 ) -> GradeResult:
     """Autograde ``submissions/<student>/<assignment>/<nb>.ipynb`` into ``out`` (see the module docstring).
 
-    ``sandbox=False`` runs student code unsandboxed, after a loud warning. With ``sandbox=True``
-    and no bubblewrap installed, raise ``SystemExit`` with install instructions. ``limits`` caps each
+    ``sandbox=False`` runs student code unsandboxed, after a loud warning; with ``sandbox=True`` and
+    no bubblewrap installed, raise ``SystemExit`` with install instructions. ``limits`` caps each
     kernel (memory, processes, CPU time, wall clock); ``cell_timeout`` overrides the course's per-cell
     timeout (``Execute.timeout``, seconds); ``max_output`` caps the output a notebook keeps (bytes).
+    ``workers`` (default: the machine's cores) or ``scheduler`` choose the Dask cluster; ``regrade``
+    grades every submission again; ``report`` writes ``OUT/report.html`` and ``OUT/items.csv``.
     """
-    from tqdm.auto import tqdm
+    from lstm_ref.course import gradebook
 
     limits = limits or sbx.Limits()
     if sandbox:
@@ -222,73 +300,82 @@ def grade(
     if not submissions.is_dir():
         raise SystemExit(f"{submissions}: no such folder (expected <student>/<assignment>/<notebook>.ipynb)")
     out.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    known = set(assignments(root))
-    outcomes: list[Outcome] = []
-    todo: list[tuple[str, str]] = []
-    notes: dict[tuple[str, str], list[str]] = {}
-    with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as tmp:
-        course = Path(tmp) / "course"
-        reports = Path(tmp) / "reports"
-        for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-            for a_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-                student, a = student_dir.name, a_dir.name
-                if a not in known:
-                    why = f"unknown assignment (known: {', '.join(sorted(known))})"
-                    outcomes.append(Outcome(student, a, "not graded", reason=why))
-                    continue
-                why = _check_submission(a_dir, notebooks(root, a))
-                if why:
-                    outcomes.append(Outcome(student, a, "not graded", reason=why))
-                    continue
-                links = _copy_submission(a_dir, course / "submitted" / student / a)
-                if links:
-                    notes[student, a] = [f"symbolic links dropped: {', '.join(links[:5])}"]
-                todo.append((student, a))
-        used = sorted({a for _, a in todo} | {o.assignment for o in outcomes if o.assignment in known})
-        make_course(root, course, used)
-        with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(_grading_config(reports, sandbox, limits, cell_timeout, max_output))
-        for a in used:
-            generate(course, a, db_url=db_url)
-        for student, a in tqdm(todo, desc="autograde", disable=not progress):
-            backstop = limits.wall_seconds * len(notebooks(root, a)) + 300  # the sandbox kills first
-            proc = autograde(course, a, student, db_url=db_url, check=False, timeout=backstop)
-            found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
-            run_notes = notes.get((student, a), []) + [n for r in found for n in r.get("notes", [])]
-            failed = [r["reason"] for r in found if r.get("status") != "graded"]
-            ok = proc.returncode == 0 and (course / "autograded" / student / a).is_dir()
-            if ok and not failed and len(found) == len(notebooks(root, a)):
-                outcomes.append(Outcome(student, a, "graded", notes=run_notes))
+    db_url = gradebook.normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
+    bundle = CourseBundle.from_root(root, Settings(sandbox, limits, cell_timeout, max_output))
+    known = assignments(root)
+    entries: dict[tuple[str, str], dict] = {}  # the ledger entry of every submission found
+    todo: list[Job] = []
+    now: list[dict] = []  # outcomes decided here, without a kernel
+    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        for a_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            student, a = student_dir.name, a_dir.name
+            if a not in known:
+                why = f"unknown assignment (known: {', '.join(known)})"
+                entries[student, a] = _not_graded(student, a, "", why)  # nothing to store: no such assignment
                 continue
-            if not failed:
-                lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "rror" in ln]
-                failed = ["grading failed: " + (lines[-1][-300:] if lines else f"exit {proc.returncode}")]
-            _remove_submission(db_url, a, student)
-            outcomes.append(Outcome(student, a, "not graded", reason="; ".join(failed), notes=run_notes))
-        scores = {a: read_scores(db_url, a) for a in used}
-        for o in outcomes:
-            sc = scores.get(o.assignment, {}).get(o.student)
-            if o.graded and sc is not None:
-                o.score, o.max_score = sc.score, sc.max_score
-            if o.assignment in known:
-                cells = sc.cells if sc is not None else {}
-                _write_feedback(course, out, o.student, o.assignment, cells, "" if o.graded else o.reason)
-        for a in used:
-            nbgrader(course, "generate_feedback", a, "--force", db_url=db_url, check=False)
-        if (course / "feedback").is_dir():
-            shutil.copytree(course / "feedback", out / "instructor", dirs_exist_ok=True)
+            files, links = read_submission(a_dir)
+            digest = submission_digest(files, bundle.course_key(a))
+            notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
+            old = _read_ledger(out, student, a)
+            if not regrade and old and old.get("hash") == digest and not old.get("retry"):
+                entries[student, a] = old
+                continue
+            why = _check_submission(a_dir, bundle.notebooks(a))
+            if why:
+                now.append(_not_graded(student, a, digest, why, notes))
+            else:
+                todo.append(Job(student, a, digest, files, tuple(notes)))
+    with gradebook.open_gradebook(db_url) as gb, tempfile.TemporaryDirectory(prefix="lstm-course-") as tmp:
+        course = make_course(root, Path(tmp) / "course", known)
+        used = sorted({j.assignment for j in todo} | {r["assignment"] for r in now})
+        if used:
+            gradebook.prepare_assignments(course, used, db_url)
+        for result in now:
+            entries[result["student"], result["assignment"]] = _record(gb, root, out, result)
+
+        def on_result(result: dict) -> None:
+            entries[result["student"], result["assignment"]] = _record(gb, root, out, result)
+
+        if todo:
+            try:
+                _run(todo, bundle, workers, scheduler, on_result, progress)
+            except KeyboardInterrupt:
+                done = sum(1 for j in todo if (j.student, j.assignment) in entries)
+                print(
+                    f"\ninterrupted: {done} of {len(todo)} submissions stored; run the same command again to "
+                    "grade the rest (nothing is lost or counted twice)",
+                    file=sys.stderr,
+                )
+                raise
+        scores = {a: gradebook.graded_students(gb, a) for a in known}
         grades_csv = out / "grades.csv"
         nbgrader(course, "export", f"--to={grades_csv}", db_url=db_url)
-    outcomes.sort(key=lambda o: (o.student, o.assignment))
+    outcomes = []
+    for (student, a), e in sorted(entries.items()):
+        o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
+        if o.graded:
+            o.score, o.max_score = scores[a][student]
+        outcomes.append(o)
     outcomes_csv = out / "outcomes.csv"
     _write_outcomes(outcomes_csv, outcomes)
-    for o in outcomes:
-        if o.graded:
-            print(f"{o.student:<20} {o.assignment:<12} {o.score:>5g} / {o.max_score:g}")
-        else:
-            print(f"{o.student:<20} {o.assignment:<12} NOT GRADED: {o.reason}")
+    if report:
+        from lstm_ref.course.report import write_report
+
+        write_report(out, db_url)
+    _summary(outcomes, len(todo) + len(now), out, grades_csv, outcomes_csv, db_url)
+    return GradeResult(outcomes, grades_csv, outcomes_csv, out / "feedback", graded_now=len(todo) + len(now))
+
+
+def _summary(outcomes: list[Outcome], graded_now: int, out, grades_csv, outcomes_csv, db_url) -> None:
+    if len(outcomes) <= 100:
+        for o in outcomes:
+            if o.graded:
+                print(f"{o.student:<20} {o.assignment:<12} {o.score:>5g} / {o.max_score:g}")
+            else:
+                print(f"{o.student:<20} {o.assignment:<12} NOT GRADED: {o.reason}")
+    bad = sum(not o.graded for o in outcomes)
     print(
+        f"{len(outcomes)} submissions: {len(outcomes) - bad} graded, {bad} not graded "
+        f"({graded_now} graded by this run, {len(outcomes) - graded_now} unchanged since the last)\n"
         f"outcomes: {outcomes_csv}\ngrades: {grades_csv}\nfeedback: {out / 'feedback'}\ngradebook: {db_url}"
     )
-    return GradeResult(outcomes, grades_csv, outcomes_csv, out / "feedback")
