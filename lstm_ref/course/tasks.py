@@ -184,13 +184,23 @@ def _api(course: Path, db_url: str, report_dir: Path | None = None):
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
+def _scratch_root() -> str | None:
+    """The Dask worker's own folder (removed with the worker), else the system's temporary folder."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):
+        return None
+
+
 def _template(bundle: CourseBundle, assignment: str) -> Path:
     """This worker's template course for ``assignment`` (built once per process, bundle and assignment)."""
     key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
     with _LOCK:
         if key in _TEMPLATES and _TEMPLATES[key].is_dir():
             return _TEMPLATES[key]
-        base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-"))
+        base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()))
         course = base / "course"
         for rel, data in bundle.files.items():
             if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
@@ -312,7 +322,7 @@ def grade_job(bundle: CourseBundle, job: Job) -> dict:
         "max_score": None,
     }
     nb_names = bundle.notebooks(a)
-    with tempfile.TemporaryDirectory(prefix="lstm-course-task-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lstm-course-task-", dir=_scratch_root()) as tmp:
         try:
             template = _template(bundle, a)
             course = Path(tmp) / "course"
