@@ -1,9 +1,11 @@
-"""The class report (lstm_ref.course.report) on a gradebook and ledger whose every count is chosen here.
+"""The class report (lstm_ref.course.report) on a gradebook and results whose every count is chosen here.
 
-A real nbgrader gradebook (the gates assignment recorded by ``generate_assignment``) gets five graded
-students with chosen points per test cell; the ledger gets their failed cells with chosen
-misconceptions, and two NOT GRADED submissions, one with a reason that carries HTML. Every number the
-report shows is checked against counts computed here, and the page is opened in headless Chromium.
+A real nbgrader gradebook (the gates assignment, recorded by ``nbgrader generate_assignment``) gets
+five graded students with chosen points per test cell, written through nbgrader.api.Gradebook; the
+results folder gets their cells with chosen misconceptions, two NOT GRADED submissions (one with a
+reason that carries HTML), and one "graded" result the gradebook does not hold, which must not be
+counted. Every number the report shows is checked against counts computed here from those choices,
+and the page is opened in headless Chromium.
 """
 
 from __future__ import annotations
@@ -11,114 +13,200 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from lstm_ref.course import gradebook
-from lstm_ref.course.common import make_course, nbmeta, read_nb
+from lstm_ref.course.common import generate, make_course, nbmeta, read_nb
 from lstm_ref.course.report import write_report
 from lstm_ref.misconceptions import describe
 
-pytestmark = pytest.mark.slow
+# nbgrader's own add_submission trips SQLAlchemy's autoflush warnings (as in lstm_ref.course.tasks)
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted")
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"
 POINTS = {
     nbmeta(c)["grade_id"]: float(nbmeta(c)["points"])
     for c in read_nb(ROOT / "solutions" / A / f"{A}.ipynb").cells
-    if nbmeta(c).get("grade")
+    if nbmeta(c).get("grade") and not nbmeta(c).get("solution")
 }
-# student -> {failed test cell: misconceptions its message showed}; every other cell passed
+# student -> {failed test cell: the misconceptions its message showed}; every other cell passed
 FAILED = {
     "ana": {},
     "bo": {"test_step_gate_order": ["gate-order"], "test_step_matches_torch": ["wrong-values"]},
-    "cy": {"test_step_gate_order": ["gate-order"]},
+    "cy": {"test_step_gate_order": ["gate-order", "cell-update"]},
     "di": {"test_torch_output": ["weight-layout"], "test_forward_values": []},
     "ed": {"test_step_gate_order": [], "test_torch_output": ["weight-layout"]},
 }
+SECONDS = {"ana": 2.0, "bo": 3.5, "cy": 1.25, "di": 9.75, "ed": 4.0}
 NOT_GRADED = {"fay": "the kernel died <script>alert(1)</script>", "gus": "gates.ipynb is missing"}
+STALE = "hal"  # a "graded" result with no submission in the gradebook
+ODD = "AssertionError: odd failure <b>{}</b>"
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    url = f"sqlite:///{out / 'gradebook.db'}"
-    gradebook.prepare_assignments(make_course(ROOT, out / "course", [A]), [A], url)
-    with gradebook.open_gradebook(url) as gb:
-        for student, failed in FAILED.items():
-            grades = {
-                c: {"auto_score": 0.0 if c in failed else p, "needs_manual_grade": False}
-                for c, p in POINTS.items()
-            }
-            notebooks = {A: {"grades": grades, "comments": {}}}
-            gradebook.store(gb, student, A, {"timestamp": None, "notebooks": notebooks})
-    for k, (student, failed) in enumerate(FAILED.items()):
-        cells = [
-            {
-                "notebook": A,
-                "name": c,
-                "points": 0.0 if c in failed else p,
-                "max_points": p,
-                "passed": c not in failed,
-                "message": f"AssertionError: odd failure <b>{c}</b>" if c in failed else "",
-                "misconceptions": failed.get(c, []),
-            }
-            for c, p in POINTS.items()
-        ]
-        entry = {"student": student, "assignment": A, "status": "graded", "reason": "", "seconds": 2.0 + k}
-        _ledger(out, {**entry, "cells": cells})
-    for student, why in NOT_GRADED.items():
-        _ledger(
-            out, {"student": student, "assignment": A, "status": "not graded", "reason": why, "cells": []}
-        )
-    return out, write_report(out, url)
-
-
-def _ledger(out: Path, entry: dict) -> None:
-    path = out / "results" / entry["student"] / f"{entry['assignment']}.json"
+def _result(out: Path, student: str, **fields) -> None:
+    entry = {
+        "student": student,
+        "assignment": A,
+        "hash": "0" * 64,
+        "status": "graded",
+        "reason": "",
+        "notes": [],
+        "score": None,
+        "max_score": None,
+        "seconds": 1.0,
+        "worker": "tcp://127.0.0.1:4321",
+        "graded_at": "2026-11-29T07:00:00+00:00",
+        "cells": [],
+        **fields,
+    }
+    path = out / "results" / student / f"{A}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entry), encoding="utf-8")
 
 
-def test_items_csv_counts(report):
+def _cells(failed: dict[str, list[str]]) -> list[dict]:
+    return [
+        {
+            "notebook": A,
+            "name": c,
+            "points": 0.0 if c in failed else p,
+            "max_points": p,
+            "passed": c not in failed,
+            "message": ODD.format(c) if c in failed else "",
+            "misconceptions": failed.get(c, []),
+        }
+        for c, p in POINTS.items()
+    ]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    from nbgrader.api import Gradebook
+
+    out = tmp_path_factory.mktemp("report")
+    url = f"sqlite:///{out / 'gradebook.db'}"
+    generate(make_course(ROOT, out / "course", [A]), A, db_url=url)
+    with Gradebook(url) as gb:
+        for student, failed in FAILED.items():
+            gb.add_student(student)
+            gb.add_submission(A, student)
+            for cell, p in POINTS.items():
+                grade = gb.find_grade(cell, A, A, student)
+                grade.auto_score = 0.0 if cell in failed else p
+                grade.needs_manual_grade = False
+            gb.db.commit()
+    for student, failed in FAILED.items():
+        score = sum(p for c, p in POINTS.items() if c not in failed)
+        _result(
+            out,
+            student,
+            cells=_cells(failed),
+            score=score,
+            max_score=sum(POINTS.values()),
+            seconds=SECONDS[student],
+        )
+    for student, why in NOT_GRADED.items():
+        _result(out, student, status="not graded", reason=why, seconds=0.5, worker="")
+    _result(out, STALE, cells=_cells({"test_step_gate_order": ["gate-order"]}))
+    return out, write_report(out, url)
+
+
+@pytest.mark.slow
+def test_items_csv_counts_are_the_gradebooks(report):
     out, rep = report
     with open(out / "items.csv", newline="", encoding="utf-8") as fh:
         rows = {r["cell"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == set(POINTS)
+    assert list(rows) == list(POINTS)  # every test cell, in notebook order
     for cell, p in POINTS.items():
         failed = [s for s, f in FAILED.items() if cell in f]
-        assert int(rows[cell]["submissions"]) == len(FAILED)
-        assert int(rows[cell]["passed"]) == len(FAILED) - len(failed)
-        assert float(rows[cell]["max_points"]) == p
-        seen = {}
-        for s in failed:
-            for m in FAILED[s][cell]:
-                seen[m] = seen.get(m, 0) + 1
-        got = dict(x.split(":") for x in rows[cell]["misconceptions"].split("; ") if x)
+        row = rows[cell]
+        assert (row["assignment"], row["notebook"], float(row["max_points"])) == (A, A, p)
+        assert int(row["submissions"]) == len(FAILED)
+        assert int(row["passed"]) == len(FAILED) - len(failed)
+        assert float(row["pass_rate"]) == pytest.approx(1 - len(failed) / len(FAILED), abs=1e-4)
+        assert float(row["mean_points"]) == pytest.approx(p * (1 - len(failed) / len(FAILED)), abs=1e-4)
+        seen = Counter(m for s in failed for m in FAILED[s][cell])
+        got = dict(x.split(":") for x in row["misconceptions"].split("; ") if x)
         assert {k: int(v) for k, v in got.items()} == seen, cell
+        assert int(row["unmatched"]) == sum(not FAILED[s][cell] for s in failed)
+    assert [(i.cell, i.passed) for i in rep.items] == [(c, int(r["passed"])) for c, r in rows.items()]
 
 
-def test_page_states_the_misconception_counts_in_words(report):
+@pytest.mark.slow
+def test_page_states_the_counts_in_words(report):
     _, rep = report
     page = rep.html.read_text(encoding="utf-8")
-    # class-wide: 2 of 5 graded submissions showed gate-order, 2 weight-layout, 1 wrong-values
-    for mid, k in (("gate-order", 2), ("weight-layout", 2), ("wrong-values", 1)):
-        assert f"<b>{100 * k / 5:.0f}% ({k} of 5)</b> {describe(mid)}" in page
-    # a failure that matched none is shown with its (escaped) message
-    assert "no known misconception matched" in page and "odd failure &lt;b&gt;test_forward_values" in page
+    n = len(FAILED)  # the stale "graded" result of hal is not counted anywhere
+    per_cell = Counter((c, m) for f in FAILED.values() for c, ms in f.items() for m in ms)
+    for (cell, mid), k in per_cell.items():
+        block = page.split(f"<code>{cell}</code> (")[-1].split("<h3>")[0]
+        assert f"<b>{100 * k / n:.0f}% ({k} of {n})</b> {describe(mid)}" in block, (cell, mid)
+    class_wide = Counter(m for f in FAILED.values() for m in {m for ms in f.values() for m in ms})
+    assert class_wide == {"gate-order": 2, "cell-update": 1, "weight-layout": 2, "wrong-values": 1}
+    for mid, k in class_wide.items():
+        assert f"<b>{100 * k / n:.0f}% ({k} of {n})</b> {describe(mid)}" in page
+    # failures that matched none: counted, with their (escaped) message
+    assert "<b>1 of 5</b>: no known misconception matched" in page
+    assert ODD.format("test_forward_values").replace("<", "&lt;").replace(">", "&gt;") in page
     assert "<b>test_forward_values" not in page
+    # summary: 8 submissions (5 graded, 2 not graded, 1 stale), mean score from the chosen points
+    scores = [sum(p for c, p in POINTS.items() if c not in f) for f in FAILED.values()]
+    mean = f"{sum(scores) / len(scores):.2f} / {sum(POINTS.values()):g}"
+    assert re.search(
+        rf'<td>{A}</td><td class="n">8</td><td class="n">5</td><td class="n">2</td><td class="n">{mean}</td>',
+        page,
+    )
 
 
-def test_page_is_offline_and_escapes_student_text(report):
+@pytest.mark.slow
+def test_page_is_offline_valid_and_escapes_student_text(report):
     _, rep = report
     page = rep.html.read_text(encoding="utf-8")
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]+)""", page)
-    assert not [u for u in links if re.match(r"(https?:)?//", u)], links
-    assert "<title>" in page and page.count("<svg") == 2
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "gus" in page and "gates.ipynb is missing" in page  # every NOT GRADED submission is listed
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]+)|url\(([^)]*)\)|@import""", page)
+    assert all(u.startswith("#") for pair in refs for u in pair if u), refs  # only links inside the page
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    assert page.startswith("<!DOCTYPE html>") and re.search(r"<title>[^<]+</title>", page)
+    assert page.count("<svg") == 2
+    # valid: every element closed in order, no id twice (two inline SVGs share one document)
+    checker = _TagChecker()
+    checker.feed(page)
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    # slowest first
+    slow = re.findall(r"<tr><td>(\w+)</td><td>gates</td><td class=\"n\">([\d.]+)</td>", page)
+    assert [s for s, _ in slow[:3]] == sorted(SECONDS, key=SECONDS.get, reverse=True)[:3]
 
 
+class _TagChecker(HTMLParser):
+    VOID = {"meta", "br", "img", "hr", "link", "input", "col", "wbr", "source"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <path ... /> inside SVG
+        pass
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+@pytest.mark.slow
 def test_page_renders_in_chromium(report):
     _, rep = report
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -132,17 +220,36 @@ def test_page_renders_in_chromium(report):
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on(
-                "request",
-                lambda r: errors.append(f"network: {r.url}") if not r.url.startswith("file:") else None,
+                "request", lambda r: None if r.url.startswith("file:") else errors.append(f"network: {r.url}")
             )
             page.goto(rep.html.as_uri())
             sizes = page.eval_on_selector_all(
-                "figure svg",
+                "figure svg, img",
                 "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
+            )
+            drawn = page.eval_on_selector_all(
+                "figure svg", "els => els.map(e => e.querySelectorAll('path').length)"
             )
             text = page.inner_text("body")
         finally:
             browser.close()
     assert errors == []
     assert len(sizes) == 2 and all(w > 100 and h > 100 for w, h in sizes), sizes
-    assert "40% (2 of 5)" in text
+    assert all(n > 10 for n in drawn), drawn
+    assert "40% (2 of 5)" in text and "the kernel died <script>alert(1)</script>" in text
+
+
+def test_missing_gradebook_is_named(tmp_path):
+    pytest.importorskip("nbgrader")
+    with pytest.raises(FileNotFoundError, match="no gradebook at sqlite:///"):
+        write_report(tmp_path)
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+@pytest.mark.slow
+def test_progress_and_a_second_run(report, capsys):
+    out, rep = report
+    again = write_report(out, f"sqlite:///{out / 'gradebook.db'}", progress=True)
+    err = capsys.readouterr().err
+    assert "report: 8 results, 5 graded submissions in the gradebook" in err and "report.html" in err
+    assert again.items_csv.read_text(encoding="utf-8") == rep.items_csv.read_text(encoding="utf-8")

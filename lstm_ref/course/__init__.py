@@ -7,11 +7,16 @@ Each command works in a temporary copy of the course, so the repository stays cl
 - ``lstm-course check``: for every assignment, autograde the filled-in solution (must score
   full marks) and the blank release (must score 0); prints a table with timings.
 - ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
-  with every kernel in a bubblewrap sandbox (:mod:`lstm_ref.course.sandbox`); every submission
-  ends graded or NOT GRADED with its reason; students get feedback without the hidden tests.
+  in parallel on Dask (local workers or ``--scheduler``), with every kernel in a bubblewrap sandbox
+  (:mod:`lstm_ref.course.sandbox`), into a SQLite or PostgreSQL gradebook; every submission ends
+  graded or NOT GRADED with its reason, runs resume where they stopped, and students get feedback
+  without the hidden tests.
+- ``lstm-course report``: the class report, pass rates and the misconceptions behind the failures.
 
 Modules: :mod:`~lstm_ref.course.common` (layout, notebooks, nbgrader runs),
-:mod:`~lstm_ref.course.releases` (release, book listing, check), :mod:`~lstm_ref.course.grading`,
+:mod:`~lstm_ref.course.releases` (release, book listing, check), :mod:`~lstm_ref.course.grading`
+(the coordinator), :mod:`~lstm_ref.course.tasks` (one submission, on a Dask worker),
+:mod:`~lstm_ref.course.gradebook` (one transaction per result), :mod:`~lstm_ref.course.report`,
 :mod:`~lstm_ref.course.sandbox` (the bubblewrap command and its supervisor),
 :mod:`~lstm_ref.course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
 :mod:`~lstm_ref.course.guard` (restores what student code patched before each test cell),
@@ -28,6 +33,8 @@ _LAZY = {
     "GradeResult": "grading",
     "Outcome": "grading",
     "grade": "grading",
+    "Report": "report",
+    "write_report": "report",
     "CheckRow": "releases",
     "book_section": "releases",
     "check": "releases",

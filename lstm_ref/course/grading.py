@@ -36,6 +36,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,13 @@ from lstm_ref.course import sandbox as sbx
 from lstm_ref.course.common import EXERCISES, assignments, make_course, nbgrader, read_nb
 from lstm_ref.course.tasks import CourseBundle, Job, Settings, grade_job, read_submission, submission_digest
 
-__all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS"]
+__all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS", "CLUSTER_CONFIG"]
 
 RESULTS = "results"
+# The scheduler settings grading relies on (set them on an existing cluster's scheduler too):
+# a task whose worker dies is retried elsewhere, and a second death marks it KilledWorker; a worker
+# holds only the task it runs (no queue of assigned tasks that would share its death).
+CLUSTER_CONFIG = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
 NO_SANDBOX_WARNING = """\
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 !! WARNING: --no-sandbox. Student code runs with YOUR rights: it can read the hidden tests and the   !!
@@ -204,8 +209,7 @@ def _cluster(workers: int | None, scheduler: str | None):
     if scheduler:
         return Client(scheduler, timeout="120s"), None
     n = workers or os.cpu_count() or 1
-    # a task whose worker dies is retried once elsewhere; dying twice marks it KilledWorker
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set(CLUSTER_CONFIG):
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
@@ -217,15 +221,23 @@ def _cluster(workers: int | None, scheduler: str | None):
     return Client(cluster), cluster
 
 
+def _course(bundle: CourseBundle) -> CourseBundle:
+    return bundle
+
+
 def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, progress: bool) -> None:
     """Grade ``jobs`` on Dask and call ``on_result(result)`` in this process as each one ends."""
+    from concurrent.futures import CancelledError
+
     from distributed import as_completed
     from tqdm.auto import tqdm
 
     client, cluster = _cluster(workers, scheduler)
     futures = []
     try:
-        shared = client.scatter(bundle, broadcast=True, hash=False)
+        # the course travels once, as a task's result (not scattered data): if every worker holding it
+        # dies, the scheduler computes it again from the task instead of cancelling all the grading
+        shared = client.submit(_course, bundle, key=f"course-{uuid.uuid4().hex}", pure=False)
         by_key = {}
         for job in jobs:
             key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
@@ -236,10 +248,10 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
         with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
             for fut in as_completed(futures):
                 job = by_key[fut.key]
-                if fut.status == "finished":
+                try:
+                    # a result held by a worker that died before we fetched it is computed again: wait for it
                     result = fut.result()
-                else:
-                    exc = fut.exception()
+                except (Exception, CancelledError) as exc:
                     why = (
                         "the worker grading it died twice (KilledWorker)"
                         if type(exc).__name__ == "KilledWorker"

@@ -2,21 +2,26 @@
 
 ``write_report(OUT)`` reads what ``lstm-course grade`` wrote to ``OUT``:
 
-- the gradebook (``db_url``, default ``sqlite:///OUT/gradebook.db``) through nbgrader's ``Gradebook``:
-  every graded submission's score and the points of every test cell (the counts and pass rates);
-- the ledger ``OUT/results/<student>/<assignment>.json``: outcomes (graded or NOT GRADED and why),
-  seconds per submission, and per failed test cell the misconception ids that
-  :func:`lstm_ref.misconceptions.classify` found in its message;
+- the gradebook (``db_url``, default ``sqlite:///OUT/gradebook.db``), only through nbgrader's
+  :class:`nbgrader.api.Gradebook`. It holds the graded submissions: every score and the points of
+  every test cell, so every count, score and pass rate comes from it;
+- the results ``OUT/results/<student>/<assignment>.json``, one per submission: ``status`` ("graded" or
+  "not graded") and ``reason``, ``seconds``, ``worker``, and per test cell (``cells``) whether it
+  passed, its redacted ``message`` and the ``misconceptions`` ids that
+  :func:`lstm_ref.misconceptions.classify` found in it. Only the results of submissions the gradebook
+  holds as graded are counted for misconceptions.
 
 and writes:
 
 - ``OUT/items.csv``: one row per (assignment, notebook, test cell): max points, graded submissions,
-  how many passed (full points), pass rate, mean points, and ``id:count`` of the misconceptions seen;
+  passed (full points), failed, pass rate, mean points, the misconceptions of its failures as
+  ``id:count; id:count`` and how many failures matched none;
 - ``OUT/report.html``: one page that works offline (inline CSS, figures as inline SVG drawn by
-  matplotlib): a summary per assignment, the score distributions, the pass rate of every test cell,
-  the misconceptions behind each failing check in words with counts ("38% (19 of 50) read h_n as
-  batch-first ..."), the failures that match none with their most common messages, the slowest
-  submissions and every NOT GRADED one with its reason. All student-influenced text is escaped.
+  matplotlib with Agg, no script, no link): a summary per assignment, the score distributions, the pass
+  rate of every test cell, the misconceptions behind each failing check in words with counts
+  ("38% (19 of 50) read h_n / c_n as batch-first ..."), the failures that match none with their most
+  common messages, the slowest submissions and every NOT GRADED one with its reason. Messages and
+  reasons carry student-influenced text: everything from the data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -25,98 +30,214 @@ import csv
 import html
 import io
 import json
+import re
+import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_ref.course.common import ORDER
 from lstm_ref.misconceptions import describe
 
-__all__ = ["Report", "write_report", "read_ledger"]
+__all__ = ["Item", "Report", "read_results", "read_gradebook", "write_report"]
+
+CSV_FIELDS = (
+    "assignment notebook cell max_points submissions passed failed pass_rate mean_points "
+    "misconceptions unmatched"
+).split()
+
+
+@dataclass
+class Item:
+    """One test cell of one assignment across the class (a row of ``items.csv``)."""
+
+    assignment: str
+    notebook: str
+    cell: str
+    max_points: float
+    points: dict[str, float]  # student -> points, from the gradebook
+    misconceptions: Counter = field(default_factory=Counter)  # id -> failed submissions showing it
+    unmatched: Counter = field(default_factory=Counter)  # message -> failed submissions matching no id
+
+    @property
+    def submissions(self) -> int:
+        return len(self.points)
+
+    @property
+    def passed(self) -> int:
+        return sum(p == self.max_points for p in self.points.values())
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.submissions if self.submissions else 0.0
+
+    @property
+    def mean_points(self) -> float:
+        return sum(self.points.values()) / self.submissions if self.submissions else 0.0
+
+    def row(self) -> dict:
+        """The ``items.csv`` row."""
+        return {
+            "assignment": self.assignment,
+            "notebook": self.notebook,
+            "cell": self.cell,
+            "max_points": f"{self.max_points:g}",
+            "submissions": self.submissions,
+            "passed": self.passed,
+            "failed": self.submissions - self.passed,
+            "pass_rate": f"{self.pass_rate:.4f}",
+            "mean_points": f"{self.mean_points:.4f}",
+            "misconceptions": "; ".join(f"{k}:{v}" for k, v in self.misconceptions.most_common()),
+            "unmatched": sum(self.unmatched.values()),
+        }
 
 
 @dataclass
 class Report:
     html: Path
     items_csv: Path
-    items: list[dict]  # the rows of items.csv
+    items: list[Item]
 
 
-def read_ledger(out: Path) -> list[dict]:
-    """Every ledger entry under ``OUT/results``, sorted by (student, assignment)."""
-    entries = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "results").glob("*/*.json"))]
-    return sorted(entries, key=lambda e: (e["student"], e["assignment"]))
+def read_results(out: Path) -> list[dict]:
+    """Every ``OUT/results/<student>/<assignment>.json``, sorted by (student, assignment)."""
+    found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(out).glob("results/*/*.json"))]
+    return sorted(found, key=lambda r: (r["student"], r["assignment"]))
 
 
-def _order(names) -> list[str]:
-    return sorted(names, key=lambda a: (ORDER.index(a) if a in ORDER else len(ORDER), a))
+def read_gradebook(db_url: str) -> tuple[dict[str, dict[str, tuple[float, float]]], list[Item]]:
+    """``{assignment: {student: (score, max_score)}}`` and one :class:`Item` per test cell (no results yet)."""
+    from nbgrader.api import Gradebook  # lazy: nbgrader is the course extra
 
-
-def _from_gradebook(
-    db_url: str,
-) -> tuple[dict[str, list[tuple[str, float, float]]], dict[tuple, list[float]]]:
-    """``{assignment: [(student, score, max)]}`` and ``{(assignment, notebook, cell, max): [points]}``."""
-    from lstm_ref.course.gradebook import open_gradebook
-
-    subs: dict[str, list] = defaultdict(list)
-    cells: dict[tuple, list[float]] = defaultdict(list)
-    with open_gradebook(db_url) as gb:
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).exists():
+        raise FileNotFoundError(f"no gradebook at {db_url}: run lstm-course grade first")
+    scores: dict[str, dict[str, tuple[float, float]]] = {}
+    items: dict[tuple[str, str, str], Item] = {}
+    # course_id "": nbgrader then adds no course row; reading stays read-only (the id only tags new rows)
+    with Gradebook(db_url, course_id="") as gb:
         for a in gb.assignments:
+            scores[a.name] = {}
             for nb in a.notebooks:  # every test cell gets a row, even with no submission
                 answers = {c.name for c in nb.solution_cells}
                 for gc in nb.grade_cells:
                     if gc.name not in answers:
-                        cells[a.name, nb.name, gc.name, float(gc.max_score)]
+                        items[a.name, nb.name, gc.name] = Item(
+                            a.name, nb.name, gc.name, float(gc.max_score), {}
+                        )
             for sub in gb.assignment_submissions(a.name):
-                subs[a.name].append((sub.student.id, float(sub.score), float(sub.max_score)))
+                student = sub.student.id
+                scores[a.name][student] = (float(sub.score), float(sub.max_score))
                 for snb in sub.notebooks:
-                    answers = {c.name for c in snb.notebook.solution_cells}
                     for g in snb.grades:
-                        if g.name not in answers:
-                            cells[a.name, snb.name, g.name, float(g.max_score)].append(float(g.score))
-    return subs, cells
+                        if (a.name, snb.name, g.name) in items:
+                            items[a.name, snb.name, g.name].points[student] = float(g.score)
+    return scores, list(items.values())
 
 
-def _svg(fig) -> str:
+def _rank(assignment: str) -> tuple[int, str]:
+    return (ORDER.index(assignment) if assignment in ORDER else len(ORDER), assignment)
+
+
+def write_report(out: Path, db_url: str | None = None, progress: bool = False) -> Report:
+    """Write ``OUT/items.csv`` and ``OUT/report.html`` (see the module docstring); return them and the items.
+
+    ``progress`` prints what is read and written to stderr.
+    """
+    from lstm_ref.course.gradebook import normalize_url  # the grader's URL rule: the same gradebook
+
+    out = Path(out)
+    db_url = normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
+    say = (lambda msg: print(f"report: {msg}", file=sys.stderr)) if progress else (lambda msg: None)
+    results = read_results(out)
+    scores, items = read_gradebook(db_url)
+    say(f"{len(results)} results, {sum(map(len, scores.values()))} graded submissions in the gradebook")
+    by_key = {(i.assignment, i.notebook, i.cell): i for i in items}
+    position: dict[tuple, int] = {}  # a cell's place in its notebook: the results list them in order
+    for r in results:
+        if r["status"] != "graded" or r["student"] not in scores.get(r["assignment"], {}):
+            continue  # misconceptions are counted over the graded submissions only
+        for k, c in enumerate(r.get("cells", [])):
+            key = (r["assignment"], c["notebook"], c["name"])
+            position.setdefault(key, k)
+            if key not in by_key or c["passed"]:
+                continue
+            if c.get("misconceptions"):
+                by_key[key].misconceptions.update(set(c["misconceptions"]))
+            else:
+                by_key[key].unmatched[c.get("message", "")[:300]] += 1
+    items.sort(
+        key=lambda i: (
+            _rank(i.assignment),
+            i.notebook,
+            position.get((i.assignment, i.notebook, i.cell), 1e9),
+            i.cell,
+        )
+    )
+    items_csv = out / "items.csv"
+    with open(items_csv, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(i.row() for i in items)
+    page = out / "report.html"
+    page.write_text(_page(results, scores, items), encoding="utf-8")
+    say(f"wrote {page} and {items_csv} ({len(items)} test cells)")
+    return Report(page, items_csv, items)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _svg(fig, name: str) -> str:
+    """``fig`` as inline SVG: no XML prologue, no metadata, no namespace URLs, ids unique to ``name``."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(
+        buf, format="svg", bbox_inches="tight", metadata=dict.fromkeys(("Creator", "Date", "Format", "Type"))
+    )
     text = buf.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prologue: the SVG sits inside the HTML
+    text = re.sub(r' xmlns(:xlink)?="[^"]*"', "", text[text.index("<svg") :])
+    text = re.sub(r'\bid="', f'id="{name}-', text)  # two figures on one page: no id twice
+    return text.replace('href="#', f'href="#{name}-').replace("url(#", f"url(#{name}-")
 
 
-def _figures(subs: dict, items: list[dict]) -> tuple[str, str]:
-    """The score histograms and the pass-rate bars, as inline SVG."""
+def _figures(scores: dict, items: list[Item]) -> tuple[str, str]:
+    """The score histograms (one panel per assignment) and the pass-rate bars, as inline SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    names = _order(subs) or ["(none)"]
+    names = sorted(scores, key=_rank) or ["(no assignment)"]
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
     for ax, a in zip(axes[0], names, strict=True):
-        scores = [s for _, s, _ in subs.get(a, [])]
-        top = max([m for _, _, m in subs.get(a, [])] or [1.0])
-        ax.hist(scores, bins=[x - 0.5 for x in range(int(top) + 2)], color="#3b7dd8", edgecolor="white")
-        ax.set_title(f"{a} (n = {len(scores)})")
-        ax.set_xlabel("score")
-        ax.set_ylabel("submissions")
-    fig.suptitle("Score distribution per assignment", y=1.06)
-    hist = _svg(fig)
+        got = list(scores.get(a, {}).values())
+        top = max((m for _, m in got), default=1.0)
+        ax.hist(
+            [s for s, _ in got],
+            bins=[x - 0.5 for x in range(int(top) + 2)],
+            color="#3b7dd8",
+            edgecolor="white",
+        )
+        ax.set(title=f"{a} (n = {len(got)})", xlabel="score", ylabel="submissions")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("Score distribution per assignment", y=1.04)
+    hist = _svg(fig, "scores")
     plt.close(fig)
-    rows = [i for i in items if i["submissions"]]
+    rows = [i for i in items if i.submissions]
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * max(len(rows), 1) + 1.2))
-    labels = [f"{i['assignment']}: {i['cell']}" for i in rows]
-    rates = [100 * i["pass_rate"] for i in rows]
+    rates = [100 * i.pass_rate for i in rows]
     ax.barh(range(len(rows)), rates, color=["#2e9e5b" if r >= 50 else "#d8573b" for r in rates])
-    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"{i.assignment}: {i.cell}" for i in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of graded submissions with full points")
-    ax.set_title("Pass rate of every test cell")
-    bars = _svg(fig)
+    ax.set(
+        xlim=(0, 100), xlabel="% of graded submissions with full points", title="Pass rate of every test cell"
+    )
+    bars = _svg(fig, "passrate")
     plt.close(fig)
     return hist, bars
 
+
+# --------------------------------------------------------------------------- the page
 
 _CSS = """
 body { font-family: sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -124,12 +245,15 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.n { text-align: right; }
 code { background: #f3f3f3; padding: 0 0.2em; }
-.mis { margin: 0.2em 0; }
+p.mis { margin: 0.2em 0; }
 figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; }
 """
+esc = html.escape
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    """A table; cells are already-escaped HTML, except numbers (right-aligned in ``numeric`` columns)."""
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join(
         "<tr>"
@@ -140,159 +264,103 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_report(out: Path, db_url: str | None = None, progress: bool = False) -> Report:
-    """Write ``OUT/items.csv`` and ``OUT/report.html`` (see the module docstring); return both and the rows."""
-    from lstm_ref.course.gradebook import normalize_url
-
-    out = Path(out)
-    db_url = normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
-    ledger = read_ledger(out)
-    subs, cells = _from_gradebook(db_url)
-    seen: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (assignment, cell) -> id counts
-    unmatched: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (assignment, cell) -> messages
-    for e in ledger:
-        if e["status"] != "graded":
-            continue
-        for c in e.get("cells", []):
-            if c["passed"]:
-                continue
-            if c["misconceptions"]:
-                seen[e["assignment"], c["name"]].update(c["misconceptions"])
-            else:
-                unmatched[e["assignment"], c["name"]][c["message"][:200]] += 1
-    position: dict[tuple[str, str], int] = {}  # notebook order, as the ledger lists the test cells
-    for e in ledger:
-        for k, c in enumerate(e.get("cells", [])):
-            position.setdefault((e["assignment"], c["name"]), k)
-    rank = {a: k for k, a in enumerate(_order({key[0] for key in cells}))}
-
-    def where(key: tuple) -> tuple:
-        a, nb, cell, _ = key
-        return rank[a], nb, position.get((a, cell), len(position)), cell
-
-    items = []
-    for (a, nb, cell, top), points in sorted(cells.items(), key=lambda kv: where(kv[0])):
-        passed = sum(p == top for p in points)
-        items.append(
-            {
-                "assignment": a,
-                "notebook": nb,
-                "cell": cell,
-                "max_points": top,
-                "submissions": len(points),
-                "passed": passed,
-                "pass_rate": passed / len(points) if points else 0.0,
-                "mean_points": sum(points) / len(points) if points else 0.0,
-                "misconceptions": "; ".join(f"{k}:{v}" for k, v in seen[a, cell].most_common()),
-            }
-        )
-    items_csv = out / "items.csv"
-    with open(items_csv, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(items[0]) if items else ["assignment"])
-        w.writeheader()
-        for i in items:
-            w.writerow({**i, "pass_rate": f"{i['pass_rate']:.4f}", "mean_points": f"{i['mean_points']:.4f}"})
-    page = _page(ledger, subs, items, seen, unmatched)
-    path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return Report(path, items_csv, items)
+def _share(mid: str, count: int, n: int) -> str:
+    """ "38% (19 of 50) <words> [id]"."""
+    pct = 100 * count / n if n else 0.0
+    return f'<p class="mis"><b>{pct:.0f}% ({count} of {n})</b> {esc(describe(mid))} <small>[{esc(mid)}]</small></p>'
 
 
-def _page(ledger, subs, items, seen, unmatched) -> str:
-    esc = html.escape
+def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
     by_a: dict[str, list[dict]] = defaultdict(list)
-    for e in ledger:
-        by_a[e["assignment"]].append(e)
-    names = _order(set(by_a) | set(subs))
+    for r in results:
+        by_a[r["assignment"]].append(r)
+    names = sorted(set(by_a) | set(scores), key=_rank)
     summary = []
     for a in names:
-        graded = subs.get(a, [])
-        mean = sum(s for _, s, _ in graded) / len(graded) if graded else 0.0
-        top = graded[0][2] if graded else 0.0
-        bad = sum(e["status"] != "graded" for e in by_a.get(a, []))
-        summary.append(
-            [esc(a), str(len(by_a.get(a, []))), str(len(graded)), str(bad), f"{mean:.2f} / {top:g}"]
-        )
-    hist, bars = _figures(subs, items)
+        graded = scores.get(a, {})
+        students = {r["student"] for r in by_a[a]} | set(graded)
+        not_graded = sum(r["status"] != "graded" for r in by_a[a])
+        mean = sum(s for s, _ in graded.values()) / len(graded) if graded else 0.0
+        top = max((m for _, m in graded.values()), default=0.0)
+        mean_text = f"{mean:.2f} / {top:g}" if graded else "–"
+        summary.append([esc(a), len(students), len(graded), not_graded, mean_text])
+    hist, bars = _figures(scores, items)
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><title>Class report: LSTM-shapes exercises</title>',
-        f"<style>{_CSS}</style></head><body>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Class report: LSTM-shapes exercises</title><style>{_CSS}</style></head><body>",
         "<h1>Class report</h1>",
-        f"<p>{len(ledger)} submissions in the ledger; scores and pass rates from the gradebook (graded "
-        "submissions only), misconceptions from the messages of the failed checks.</p>",
+        f"<p>{len(results)} submissions with results; scores and pass rates from the gradebook (graded "
+        "submissions only); misconceptions from the messages of the failed checks.</p>",
         "<h2>Summary</h2>",
         _table(["assignment", "submissions", "graded", "not graded", "mean score"], summary, {1, 2, 3, 4}),
         f"<figure>{hist}</figure>",
         "<h2>Pass rate of every test cell</h2>",
         f"<figure>{bars}</figure>",
         _table(
-            ["assignment", "test cell", "points", "graded", "passed", "pass rate"],
+            ["assignment", "notebook", "test cell", "points", "graded", "passed", "pass rate"],
             [
-                [
-                    esc(i["assignment"]),
-                    f"<code>{esc(i['cell'])}</code>",
-                    f"{i['max_points']:g}",
-                    str(i["submissions"]),
-                    str(i["passed"]),
-                    f"{100 * i['pass_rate']:.0f}%",
-                ]
+                [esc(i.assignment), esc(i.notebook), f"<code>{esc(i.cell)}</code>", f"{i.max_points:g}"]
+                + [i.submissions, i.passed, f"{100 * i.pass_rate:.0f}%" if i.submissions else "–"]
                 for i in items
             ],
-            {2, 3, 4, 5},
+            {3, 4, 5, 6},
         ),
         "<h2>Misconceptions across the class</h2>",
         "<p>Graded submissions with at least one failed check showing each misconception.</p>",
     ]
     for a in names:
-        who: Counter = Counter()
-        for e in by_a.get(a, []):
-            if e["status"] == "graded":
-                who.update({m for c in e.get("cells", []) if not c["passed"] for m in c["misconceptions"]})
-        n = len(subs.get(a, []))
+        n = len(scores.get(a, {}))
+        who = Counter()
+        for r in by_a[a]:
+            if r["status"] == "graded" and r["student"] in scores.get(a, {}):
+                who.update(
+                    {m for c in r.get("cells", []) if not c["passed"] for m in c.get("misconceptions", [])}
+                )
         if who:
             parts.append(f"<h3>{esc(a)} ({n} graded)</h3>")
-            parts += [
-                f'<p class="mis"><b>{100 * k / n:.0f}% ({k} of {n})</b> {esc(describe(mid))} <small>[{esc(mid)}]</small></p>'
-                for mid, k in who.most_common()
-            ]
+            parts += [_share(mid, k, n) for mid, k in who.most_common()]
     parts.append("<h2>What each failing check reveals</h2>")
     for i in items:
-        key = (i["assignment"], i["cell"])
-        if not seen.get(key) and not unmatched.get(key):
+        if not i.misconceptions and not i.unmatched:
             continue
-        n = i["submissions"]
+        n = i.submissions
         parts.append(
-            f"<h3>{esc(i['assignment'])}: <code>{esc(i['cell'])}</code> ({n - i['passed']} of {n} failed)</h3>"
+            f"<h3>{esc(i.assignment)}: <code>{esc(i.cell)}</code> ({n - i.passed} of {n} graded submissions failed)</h3>"
         )
-        for mid, count in seen.get(key, Counter()).most_common():
-            pct = 100 * count / n if n else 0.0
+        parts += [_share(mid, k, n) for mid, k in i.misconceptions.most_common()]
+        if i.unmatched:
             parts.append(
-                f'<p class="mis"><b>{pct:.0f}% ({count} of {n})</b> {esc(describe(mid))} <small>[{esc(mid)}]</small></p>'
+                f'<p class="mis"><b>{sum(i.unmatched.values())} of {n}</b>: no known misconception matched; '
+                "the most common messages:</p><ul>"
             )
-        for msg, count in unmatched.get(key, Counter()).most_common(3):
-            parts.append(
-                f'<p class="mis">{count} of {n}: no known misconception matched; the message was '
-                f"<code>{esc(msg)}</code></p>"
-            )
-    slow = sorted((e for e in ledger if e.get("seconds")), key=lambda e: -e["seconds"])[:10]
+            parts += [f"<li>{k} × <code>{esc(msg)}</code></li>" for msg, k in i.unmatched.most_common(3)]
+            parts.append("</ul>")
+    slow = sorted((r for r in results if r.get("seconds")), key=lambda r: -r["seconds"])[:10]
     parts += [
         "<h2>Slowest submissions</h2>",
         _table(
-            ["student", "assignment", "seconds", "status"],
+            ["student", "assignment", "seconds", "status", "worker"],
             [
-                [esc(e["student"]), esc(e["assignment"]), f"{e['seconds']:.1f}", esc(e["status"])]
-                for e in slow
+                [
+                    esc(r["student"]),
+                    esc(r["assignment"]),
+                    f"{r['seconds']:.1f}",
+                    esc(r["status"]),
+                    esc(r.get("worker", "")),
+                ]
+                for r in slow
             ],
             {2},
         ),
         "<h2>Not graded</h2>",
     ]
-    broken = [e for e in ledger if e["status"] != "graded"]
+    broken = [r for r in results if r["status"] != "graded"]
     parts.append(
         _table(
             ["student", "assignment", "reason"],
-            [[esc(e["student"]), esc(e["assignment"]), esc(e.get("reason", ""))] for e in broken],
+            [[esc(r["student"]), esc(r["assignment"]), esc(r.get("reason", ""))] for r in broken],
         )
         if broken
         else "<p>Every submission was graded.</p>"
