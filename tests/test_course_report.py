@@ -253,3 +253,16 @@ def test_progress_and_a_second_run(report, capsys):
     err = capsys.readouterr().err
     assert "report: 8 results, 5 graded submissions in the gradebook" in err and "report.html" in err
     assert again.items_csv.read_text(encoding="utf-8") == rep.items_csv.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_cli_report(report, capsys, tmp_path):
+    from lstm_ref.course.cli import main
+
+    out, rep = report
+    (out / "report.html").unlink()
+    assert main(["--root", str(ROOT), "report", "--out", str(out)]) == 0
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    assert (out / "report.html").read_text(encoding="utf-8") == rep.html.read_text(encoding="utf-8")
+    assert main(["--root", str(ROOT), "report", "--out", str(tmp_path)]) == 2  # nothing graded there
+    assert "no gradebook at sqlite:///" in capsys.readouterr().err

@@ -95,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         from lstm_ref.course.report import write_report
 
-        rep = write_report(Path(args.out).resolve(), args.db_url)
+        try:
+            rep = write_report(Path(args.out).resolve(), args.db_url)
+        except FileNotFoundError as exc:
+            print(f"lstm-course report: {exc}", file=sys.stderr)
+            return 2
         print(f"report: {rep.html}\nitems: {rep.items_csv}")
         return 0
     from lstm_ref.course.grading import grade

@@ -42,7 +42,15 @@ from pathlib import Path
 
 from lstm_ref.course import sandbox as sbx
 from lstm_ref.course.common import EXERCISES, assignments, make_course, nbgrader, read_nb
-from lstm_ref.course.tasks import CourseBundle, Job, Settings, grade_job, read_submission, submission_digest
+from lstm_ref.course.tasks import (
+    CourseBundle,
+    Job,
+    Settings,
+    SubmissionTooLarge,
+    grade_job,
+    read_submission,
+    submission_digest,
+)
 
 __all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS", "CLUSTER_CONFIG"]
 
@@ -325,7 +333,11 @@ def grade(
                 why = f"unknown assignment (known: {', '.join(known)})"
                 entries[student, a] = _not_graded(student, a, "", why)  # nothing to store: no such assignment
                 continue
-            files, links = read_submission(a_dir)
+            try:
+                files, links = read_submission(a_dir)
+            except SubmissionTooLarge as exc:  # never read into memory: recorded, and checked again next run
+                now.append(_not_graded(student, a, "", str(exc)))
+                continue
             digest = submission_digest(files, bundle.course_key(a))
             notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
             old = _read_ledger(out, student, a)

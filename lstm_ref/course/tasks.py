@@ -37,7 +37,16 @@ from pathlib import Path, PurePosixPath
 from lstm_ref.course import sandbox as sbx
 from lstm_ref.course.common import COURSE_ID, EXERCISES, SOLUTIONS
 
-__all__ = ["Settings", "CourseBundle", "Job", "grade_job", "grading_config", "read_submission"]
+__all__ = [
+    "Settings",
+    "CourseBundle",
+    "Job",
+    "grade_job",
+    "grading_config",
+    "read_submission",
+    "SubmissionTooLarge",
+    "MAX_SUBMISSION_BYTES",
+]
 
 
 @dataclass(frozen=True)
@@ -98,20 +107,31 @@ class Job:
     notes: tuple[str, ...] = ()
 
 
-def read_submission(folder: Path) -> tuple[dict[str, bytes], list[str]]:
+MAX_SUBMISSION_BYTES = 64 << 20  # a submission travels to a worker in memory
+
+
+class SubmissionTooLarge(ValueError):
+    """A submission folder over :data:`MAX_SUBMISSION_BYTES`; it is recorded NOT GRADED, never read."""
+
+
+def read_submission(folder: Path, limit: int = MAX_SUBMISSION_BYTES) -> tuple[dict[str, bytes], list[str]]:
     """The files of a submission folder and the symbolic links left out (never followed).
 
     nbgrader, run as root, would follow a link to any file on the grading machine, so links are
-    dropped; so are ``.ipynb_checkpoints`` and ``__pycache__``.
+    dropped; so are ``.ipynb_checkpoints`` and ``__pycache__``. A folder holding more than ``limit``
+    bytes raises :class:`SubmissionTooLarge` before anything is read.
     """
+    total = sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    if total > limit:
+        raise SubmissionTooLarge(
+            f"the submission holds {total / 2**20:.0f} MiB, over the {limit / 2**20:.0f} MiB limit"
+        )
     files, links = {}, []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if {".ipynb_checkpoints", "__pycache__"} & set(rel.parts):
             continue
-        if path.is_symlink() or any(
-            p.is_symlink() for p in path.relative_to(folder).parents if str(p) != "."
-        ):
+        if path.is_symlink() or any((folder / p).is_symlink() for p in rel.parents if p.parts):
             links.append(rel.as_posix())
         elif path.is_file():
             files[rel.as_posix()] = path.read_bytes()

@@ -1,0 +1,77 @@
+"""lstm_ref.course.tasks: what a job carries, and the hash that decides whether it is graded again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lstm_ref.course.tasks import (
+    CourseBundle,
+    Settings,
+    SubmissionTooLarge,
+    _safe_relpath,
+    grading_config,
+    read_submission,
+    submission_digest,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_read_submission_drops_links_and_caches(tmp_path):
+    sub = tmp_path / "sub"
+    (sub / "data").mkdir(parents=True)
+    (sub / "gates.ipynb").write_text("{}")
+    (sub / "data" / "x.csv").write_text("1,2\n")
+    (sub / ".ipynb_checkpoints").mkdir()
+    (sub / ".ipynb_checkpoints" / "gates-checkpoint.ipynb").write_text("{}")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden tests")
+    (sub / "notes.txt").symlink_to(secret)
+    (sub / "linked_dir").symlink_to(tmp_path)
+    files, links = read_submission(sub)
+    assert files == {"data/x.csv": b"1,2\n", "gates.ipynb": b"{}"}
+    assert links == ["linked_dir", "notes.txt"]
+
+
+def test_read_submission_refuses_a_huge_folder_before_reading(tmp_path):
+    (tmp_path / "big.bin").write_bytes(b"\0" * 3000)
+    with pytest.raises(SubmissionTooLarge, match="over the 0 MiB limit"):
+        read_submission(tmp_path, limit=2000)
+
+
+def test_digest_follows_content_and_course():
+    files = {"gates.ipynb": b"{}", "a.txt": b"x"}
+    d = submission_digest(files, "k1")
+    assert d == submission_digest(dict(reversed(files.items())), "k1")  # order does not matter
+    assert d != submission_digest({**files, "a.txt": b"y"}, "k1")
+    assert d != submission_digest({"gates.ipynb": b"{}", "b.txt": b"x"}, "k1")  # names count
+    assert d != submission_digest(files, "k2")
+
+
+def test_course_key_changes_only_with_that_assignment(tmp_path):
+    for name in ("nbgrader_config.py",):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    before = CourseBundle.from_root(tmp_path, Settings())
+    nb = tmp_path / "solutions" / "gates" / "gates.ipynb"
+    nb.write_text(nb.read_text().replace("numerically safe sigmoid", "safe sigmoid"))
+    after = CourseBundle.from_root(tmp_path, Settings())
+    assert before.course_key("gates") != after.course_key("gates")
+    assert before.course_key("shapes") == after.course_key("shapes")
+    assert before.notebooks("gates") == ["gates.ipynb"]
+
+
+def test_unsafe_paths_are_refused():
+    assert str(_safe_relpath("data/x.csv")) == "data/x.csv"
+    for bad in ("../x", "/etc/passwd", "a/../../x", ""):
+        with pytest.raises(ValueError, match="unsafe path"):
+            _safe_relpath(bad)
+
+
+def test_grading_config_names_the_sandbox_and_limits(tmp_path):
+    text = grading_config(tmp_path, Settings(cell_timeout=7))
+    assert "c.SandboxExecute.sandbox = True" in text and "c.Execute.timeout = 7" in text
+    compile(text, "nbgrader_config.py", "exec")
