@@ -75,3 +75,29 @@ def test_grading_config_names_the_sandbox_and_limits(tmp_path):
     text = grading_config(tmp_path, Settings(cell_timeout=7))
     assert "c.SandboxExecute.sandbox = True" in text and "c.Execute.timeout = 7" in text
     compile(text, "nbgrader_config.py", "exec")
+
+
+@pytest.mark.slow
+def test_grades_from_a_deleted_working_folder(tmp_path):
+    """A worker may start in a folder that is gone (a Dask worker inherits its parent's cwd, and nbgrader
+    starts from the cwd); grading must not depend on it."""
+    import subprocess
+    import sys
+
+    code = f"""
+import os, tempfile
+import nbformat
+from pathlib import Path
+from lstm_ref.course.common import fill_release, read_nb
+from lstm_ref.course.tasks import CourseBundle, Job, Settings, grade_job
+root = Path({str(ROOT)!r})
+nb = fill_release(read_nb(root / "exercises/gates/gates.ipynb"), read_nb(root / "solutions/gates/gates.ipynb"))
+job = Job("ana", "gates", "d", {{"gates.ipynb": nbformat.writes(nbformat.from_dict(nb)).encode()}})
+gone = tempfile.mkdtemp(dir={str(tmp_path)!r})
+os.chdir(gone)
+os.rmdir(gone)
+r = grade_job(CourseBundle.from_root(root, Settings()), job)
+print(r["status"], r["score"], r["reason"])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.stdout.strip() == "graded 10.0", proc.stdout + proc.stderr[-2000:]

@@ -60,12 +60,13 @@ def prepare_assignments(course: Path, assignments: list[str], db_url: str) -> No
 
     ``course`` is a scratch course folder (``nbgrader_config.py`` and ``solutions/``).
     """
-    from lstm_ref.course.tasks import _api
+    from lstm_ref.course.tasks import NBGRADER, _api
 
     _path_for_alembic()
     api = _api(course, db_url)
     for a in assignments:
-        res = api.generate_assignment(a, force=True, create=True)
+        with NBGRADER:
+            res = api.generate_assignment(a, force=True, create=True)
         if not res["success"]:
             raise RuntimeError(f"generate_assignment {a} into {db_url} failed:\n{res['log'][-3000:]}")
 

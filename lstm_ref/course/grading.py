@@ -43,6 +43,7 @@ from pathlib import Path
 from lstm_ref.course import sandbox as sbx
 from lstm_ref.course.common import EXERCISES, assignments, make_course, nbgrader, read_nb
 from lstm_ref.course.tasks import (
+    NBGRADER,
     CourseBundle,
     Job,
     Settings,
@@ -217,7 +218,8 @@ def _cluster(workers: int | None, scheduler: str | None):
     if scheduler:
         return Client(scheduler, timeout="120s"), None
     n = workers or os.cpu_count() or 1
-    with dask.config.set(CLUSTER_CONFIG):
+    # workers start in this process's cwd: not while an nbgrader run of another thread has moved it
+    with dask.config.set(CLUSTER_CONFIG), NBGRADER:
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,

@@ -175,6 +175,10 @@ def grading_config(report_dir: Path, settings: Settings) -> str:
 # --------------------------------------------------------------------------- worker side
 
 _LOCK = threading.Lock()
+# nbgrader's converters chdir the whole process while they run (BaseConverter.start): two at once in
+# one process (threads of a worker, two grade() calls in one program) would leave each other in the
+# wrong, later deleted, folder. Every in-process nbgrader run holds this lock.
+NBGRADER = threading.RLock()
 _TEMPLATES: dict[tuple[str, str], Path] = {}
 
 
@@ -214,6 +218,11 @@ def _scratch_root() -> str | None:
         return None
 
 
+def _settle() -> None:
+    """Move to a folder that outlives every run (call holding NBGRADER): nbgrader starts from the cwd."""
+    os.chdir(_scratch_root() or tempfile.gettempdir())
+
+
 def _template(bundle: CourseBundle, assignment: str) -> Path:
     """This worker's template course for ``assignment`` (built once per process, bundle and assignment)."""
     key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
@@ -229,9 +238,11 @@ def _template(bundle: CourseBundle, assignment: str) -> Path:
                 dest.write_bytes(data)
         with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
             fh.write(grading_config(base / "reports", bundle.settings))
-        res = _api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
-            assignment, force=True, create=True
-        )
+        with NBGRADER:
+            _settle()
+            res = _api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
+                assignment, force=True, create=True
+            )
         if not res["success"]:
             raise RuntimeError(
                 f"generate_assignment {assignment} failed on this worker:\n{res['log'][-3000:]}"
@@ -358,23 +369,26 @@ def grade_job(bundle: CourseBundle, job: Job) -> dict:
             reports = Path(tmp) / "reports"
             db_url = f"sqlite:///{course / 'gradebook.db'}"
             api = _api(course, db_url, reports)
-            res = api.autograde(a, student, force=True, create=True)
+            with NBGRADER:
+                _settle()
+                res = api.autograde(a, student, force=True, create=True)
             found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
             result["notes"] += [n for r in found for n in r.get("notes", [])]
             failed = [r["reason"] for r in found if r.get("status") != "graded"]
             if not res["success"] or failed or len(found) != len(nb_names):
                 if not failed:
-                    lines = [ln for ln in (res.get("log") or "").splitlines() if "rror" in ln]
-                    failed = [
-                        "grading failed: " + (lines[-1][-300:] if lines else "nbgrader autograde failed")
-                    ]
+                    log = [ln for ln in (res.get("log") or "").splitlines() if ln.strip()]
+                    errors = [ln for ln in log if "rror" in ln] or log[-3:] or ["nbgrader autograde failed"]
+                    failed = ["grading failed: " + " | ".join(errors[-3:])[-500:]]
+                    result["log"] = "\n".join(log[-60:])
                 result["reason"] = "; ".join(failed)
             else:
                 rows = _gradebook_rows(db_url, a, student)
                 result.update(
                     status="graded", gradebook=rows, score=rows["score"], max_score=rows["max_score"]
                 )
-                api.generate_feedback(a, student, force=True)
+                with NBGRADER:
+                    api.generate_feedback(a, student, force=True)
                 for nb_name in nb_names:
                     stem = nb_name[: -len(".ipynb")]
                     graded_path = course / "autograded" / student / a / nb_name
