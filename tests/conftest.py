@@ -102,3 +102,19 @@ def postgres_url():
             timeout=120,
         )
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_db(postgres_url):
+    """A new, empty database on the session's PostgreSQL server, for one test; dropped after it."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
