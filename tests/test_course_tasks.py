@@ -101,3 +101,17 @@ print(r["status"], r["score"], r["reason"])
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert proc.stdout.strip() == "graded 10.0", proc.stdout + proc.stderr[-2000:]
+
+
+def test_kernels_get_the_thread_limits(tmp_path):
+    """The worker sets the thread variables, and the sandbox lets exactly those through to the kernel."""
+    from lstm_ref.course import sandbox
+    from lstm_ref.course.tasks import THREAD_VARIABLES
+
+    env = {name: "1" for name in THREAD_VARIABLES} | {"SECRET_TOKEN": "x"}
+    argv = sandbox.bwrap_argv(
+        ["python"], work=tmp_path, ipc=tmp_path, uid=1, limits=sandbox.Limits(), env=env
+    )
+    passed = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setenv"}
+    assert all(passed.get(name) == "1" for name in THREAD_VARIABLES), passed
+    assert "SECRET_TOKEN" not in passed

@@ -73,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--regrade", action="store_true", help="grade every submission again, changed or not")
     p.add_argument("--report", action="store_true", help="also write OUT/report.html and OUT/items.csv")
+    p.add_argument(
+        "--kernel-threads",
+        type=int,
+        default=1,
+        help="threads of NumPy/torch/TensorFlow in each kernel (default: 1, one worker per core)",
+    )
     p = sub.add_parser(
         "report",
         help="the class report: OUT/report.html and OUT/items.csv from a graded folder",
@@ -124,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scheduler=args.scheduler,
             regrade=args.regrade,
             report=args.report,
+            kernel_threads=args.kernel_threads,
         )
     except KeyboardInterrupt:
         return 130  # grade() said what was stored; the next run resumes

@@ -298,6 +298,7 @@ def grade(
     scheduler: str | None = None,
     regrade: bool = False,
     report: bool = False,
+    kernel_threads: int = 1,
 ) -> GradeResult:
     """Autograde ``submissions/<student>/<assignment>/<nb>.ipynb`` into ``out`` (see the module docstring).
 
@@ -306,7 +307,8 @@ def grade(
     kernel (memory, processes, CPU time, wall clock); ``cell_timeout`` overrides the course's per-cell
     timeout (``Execute.timeout``, seconds); ``max_output`` caps the output a notebook keeps (bytes).
     ``workers`` (default: the machine's cores) or ``scheduler`` choose the Dask cluster; ``regrade``
-    grades every submission again; ``report`` writes ``OUT/report.html`` and ``OUT/items.csv``.
+    grades every submission again; ``report`` writes ``OUT/report.html`` and ``OUT/items.csv``;
+    ``kernel_threads`` caps the numeric libraries' threads in each kernel (one worker is one core).
     """
     from lstm_ref.course import gradebook
 
@@ -323,7 +325,7 @@ def grade(
         raise SystemExit(f"{submissions}: no such folder (expected <student>/<assignment>/<notebook>.ipynb)")
     out.mkdir(parents=True, exist_ok=True)
     db_url = gradebook.normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
-    bundle = CourseBundle.from_root(root, Settings(sandbox, limits, cell_timeout, max_output))
+    bundle = CourseBundle.from_root(root, Settings(sandbox, limits, cell_timeout, max_output, kernel_threads))
     known = assignments(root)
     entries: dict[tuple[str, str], dict] = {}  # the ledger entry of every submission found
     todo: list[Job] = []

@@ -57,6 +57,9 @@ class Settings:
     limits: sbx.Limits = field(default_factory=sbx.Limits)
     cell_timeout: int | None = None  # None: the course's Execute.timeout
     max_output: int = 1 << 20  # output bytes one notebook may keep
+    # threads of the numeric libraries in a kernel (OpenMP, MKL, OpenBLAS, TensorFlow): one worker is one
+    # core, and the exercises' arrays are tiny, so more threads only fight the other workers for the CPU
+    kernel_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,22 @@ NBGRADER = threading.RLock()
 _TEMPLATES: dict[tuple[str, str], Path] = {}
 
 
-def _prepare_process() -> None:
-    """nbgrader runs ``alembic`` and kernels named ``python3`` from PATH: make them this interpreter's."""
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+def _prepare_process(settings: Settings) -> None:
+    """nbgrader runs ``alembic`` and kernels named ``python3`` from PATH: make them this interpreter's.
+
+    Kernels inherit the thread limits (``settings.kernel_threads``) through the sandbox's allow-list.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(settings.kernel_threads)
     bindir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -335,7 +352,7 @@ def grade_job(bundle: CourseBundle, job: Job) -> dict:
     from lstm_ref.course.common import read_nb
     from lstm_ref.course.feedback import render_student_feedback
 
-    _prepare_process()
+    _prepare_process(bundle.settings)
     t0 = time.monotonic()
     a, student = job.assignment, job.student
     result = {
