@@ -19,7 +19,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["normalize_url", "open_gradebook", "prepare_assignments", "store", "remove", "graded_students"]
+__all__ = [
+    "normalize_url",
+    "open_gradebook",
+    "prepare_assignments",
+    "store",
+    "remove",
+    "export_csv",
+    "graded_students",
+]
 
 
 def normalize_url(db_url: str) -> str:
@@ -162,6 +170,13 @@ def remove(gb, student: str, assignment: str) -> None:
     except BaseException:
         s.rollback()
         raise
+
+
+def export_csv(gb, path: Path) -> None:
+    """nbgrader's own CSV export (what ``nbgrader export`` writes), in this process."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    CsvExportPlugin(to=str(path)).export(gb)
 
 
 def graded_students(gb, assignment: str) -> dict[str, tuple[float, float]]:

@@ -41,13 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_ref.course import sandbox as sbx
-from lstm_ref.course.common import EXERCISES, assignments, make_course, nbgrader, read_nb
+from lstm_ref.course.common import EXERCISES, assignments, make_course, read_nb
 from lstm_ref.course.tasks import (
     NBGRADER,
     CourseBundle,
     Job,
     Settings,
     SubmissionTooLarge,
+    build_template,
     grade_job,
     read_submission,
     submission_digest,
@@ -248,10 +249,17 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
         # the course travels once, as a task's result (not scattered data): if every worker holding it
         # dies, the scheduler computes it again from the task instead of cancelling all the grading
         shared = client.submit(_course, bundle, key=f"course-{uuid.uuid4().hex}", pure=False)
+        # each assignment's template course is built once on the cluster, then shared by the workers
+        templates = {
+            a: client.submit(build_template, shared, a, key=f"template-{a}-{uuid.uuid4().hex}", pure=False)
+            for a in sorted({job.assignment for job in jobs})
+        }
         by_key = {}
         for job in jobs:
             key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
-            fut = client.submit(grade_job, shared, job, key=key, pure=False, retries=0)
+            fut = client.submit(
+                grade_job, shared, job, templates[job.assignment], key=key, pure=False, retries=0
+            )
             by_key[fut.key] = job
             futures.append(fut)
         failed = 0
@@ -377,7 +385,7 @@ def grade(
                 raise
         scores = {a: gradebook.graded_students(gb, a) for a in known}
         grades_csv = out / "grades.csv"
-        nbgrader(course, "export", f"--to={grades_csv}", db_url=db_url)
+        gradebook.export_csv(gb, grades_csv)
     outcomes = []
     for (student, a), e in sorted(entries.items()):
         o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))

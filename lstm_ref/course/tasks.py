@@ -240,30 +240,53 @@ def _settle() -> None:
     os.chdir(_scratch_root() or tempfile.gettempdir())
 
 
-def _template(bundle: CourseBundle, assignment: str) -> Path:
-    """This worker's template course for ``assignment`` (built once per process, bundle and assignment)."""
-    key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
-    with _LOCK:
-        if key in _TEMPLATES and _TEMPLATES[key].is_dir():
-            return _TEMPLATES[key]
-        base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()))
-        course = base / "course"
+def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
+    """The template course of ``assignment`` as files: the bundle's config (with the grading settings),
+    source and release notebooks, and a private SQLite gradebook holding the assignment.
+
+    A Dask task of its own: the cluster builds each template once (``generate_assignment``, a few
+    seconds) and hands the bytes to every worker that grades the assignment.
+    """
+    _prepare_process(bundle.settings)
+    with tempfile.TemporaryDirectory(
+        prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()
+    ) as tmp:
+        course = Path(tmp) / "course"
         for rel, data in bundle.files.items():
             if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
                 dest = course / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(data)
         with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(grading_config(base / "reports", bundle.settings))
+            fh.write(grading_config(Path(tmp) / "reports", bundle.settings))
         with NBGRADER:
             _settle()
             res = _api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
                 assignment, force=True, create=True
             )
         if not res["success"]:
-            raise RuntimeError(
-                f"generate_assignment {assignment} failed on this worker:\n{res['log'][-3000:]}"
-            )
+            raise RuntimeError(f"generate_assignment {assignment} failed:\n{res['log'][-3000:]}")
+        return {
+            p.relative_to(course).as_posix(): p.read_bytes() for p in sorted(course.rglob("*")) if p.is_file()
+        }
+
+
+def _template(bundle: CourseBundle, assignment: str, files: dict[str, bytes] | None) -> Path:
+    """This worker's template course folder for ``assignment``, written once per process from ``files``
+    (:func:`build_template`'s result; built here when ``None``)."""
+    key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
+    with _LOCK:
+        if key in _TEMPLATES and _TEMPLATES[key].is_dir():
+            return _TEMPLATES[key]
+        files = files if files is not None else build_template(bundle, assignment)
+        course = (
+            Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()))
+            / "course"
+        )
+        for rel, data in files.items():
+            dest = course / _safe_relpath(rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
         _TEMPLATES[key] = course
         return course
 
@@ -342,8 +365,10 @@ def _cells(graded: dict, release: dict, grades: dict, nb_name: str) -> list[dict
     return rows
 
 
-def grade_job(bundle: CourseBundle, job: Job) -> dict:
+def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None = None) -> dict:
     """Grade one submission (see the module docstring); return the result as JSON-ready data.
+
+    ``template`` is :func:`build_template`'s result for the job's assignment (``None``: built here).
 
     The result has ``status`` ``"graded"`` or ``"not graded"`` with a ``reason``; a graded one carries
     ``gradebook`` (what to store), ``cells`` (the ledger's test rows) and ``files`` (``OUT``-relative
@@ -372,10 +397,10 @@ def grade_job(bundle: CourseBundle, job: Job) -> dict:
     nb_names = bundle.notebooks(a)
     with tempfile.TemporaryDirectory(prefix="lstm-course-task-", dir=_scratch_root()) as tmp:
         try:
-            template = _template(bundle, a)
+            template_dir = _template(bundle, a, template)
             course = Path(tmp) / "course"
             shutil.copytree(
-                template, course, ignore=shutil.ignore_patterns("autograded", "feedback", "submitted")
+                template_dir, course, ignore=shutil.ignore_patterns("autograded", "feedback", "submitted")
             )
             sub_dir = course / "submitted" / student / a
             sub_dir.mkdir(parents=True)
