@@ -21,6 +21,7 @@ the reason; a worker that dies is Dask's to notice (the coordinator retries the 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -279,10 +280,11 @@ def _template(bundle: CourseBundle, assignment: str, files: dict[str, bytes] | N
         if key in _TEMPLATES and _TEMPLATES[key].is_dir():
             return _TEMPLATES[key]
         files = files if files is not None else build_template(bundle, assignment)
-        course = (
-            Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()))
-            / "course"
-        )
+        scratch = _scratch_root()
+        base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=scratch))
+        if scratch is None:  # outside Dask nothing removes it with the worker: remove it with this process
+            atexit.register(shutil.rmtree, base, True)
+        course = base / "course"
         for rel, data in files.items():
             dest = course / _safe_relpath(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
