@@ -46,8 +46,9 @@ def normalize_url(db_url: str) -> str:
     return db_url
 
 
-def _path_for_alembic() -> None:
-    """nbgrader stamps a new database with ``alembic`` found on PATH: this interpreter's."""
+def interpreter_first_on_path() -> None:
+    """Put this interpreter's folder first on PATH: nbgrader stamps a new database with the ``alembic``
+    it finds there, and starts kernels named ``python3`` from there."""
     bindir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -59,7 +60,7 @@ def open_gradebook(db_url: str):
 
     from lstm_ref.course.common import COURSE_ID
 
-    _path_for_alembic()
+    interpreter_first_on_path()
     return Gradebook(db_url, course_id=COURSE_ID)
 
 
@@ -70,7 +71,7 @@ def prepare_assignments(course: Path, assignments: list[str], db_url: str) -> No
     """
     from lstm_ref.course.tasks import NBGRADER, _api
 
-    _path_for_alembic()
+    interpreter_first_on_path()
     api = _api(course, db_url)
     for a in assignments:
         with NBGRADER:

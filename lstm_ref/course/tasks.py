@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -202,9 +201,9 @@ def _prepare_process(settings: Settings) -> None:
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = str(settings.kernel_threads)
-    bindir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    from lstm_ref.course.gradebook import interpreter_first_on_path
+
+    interpreter_first_on_path()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings on every submission
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
