@@ -100,13 +100,27 @@ def param_count(
     ``bidirectional``, ``Bidirectional(LSTM)`` with ``merge_mode="concat"``)
     layers; the count is their sum. The count never depends on the number of
     time steps or the batch size. ``bias=False`` drops the bias terms
-    (Keras ``use_bias=False``); ``proj_size`` (PyTorch only) adds
-    ``weight_hr`` ``(proj_size, H)`` and makes the output ``proj_size`` wide.
+    (Keras ``use_bias=False``).
+
+    ``proj_size = P > 0`` (PyTorch only; Keras has no projection) projects
+    ``h`` from ``H`` down to ``P`` values with ``weight_hr`` ``(P, H)``, which has
+    no bias. ``h`` is then ``P`` wide, so ``weight_hh`` is ``(4H, P)`` and layer
+    ``k > 0`` takes ``P * num_directions`` inputs; ``c`` stays ``H`` wide. Per layer
+    and direction: ``4H(F_k + P) + 8H + PH``.
 
     Args:
         input_size: ``F``, features per time step.
         hidden_size: ``H``, Keras ``units``.
         framework: ``"keras"`` or ``"torch"``.
+        num_layers: stacked layers (each one bidirectional if ``bidirectional``).
+        bidirectional: two directions per layer, outputs concatenated.
+        bias: with bias vectors (PyTorch ``bias``, Keras ``use_bias``).
+        proj_size: ``P``, PyTorch's ``proj_size`` (``0 <= P < H``); 0 means no
+            projection. Any other value with ``framework="keras"`` raises ValueError.
+
+    Returns:
+        The number of scalar weights, as ``sum(p.numel() for p in lstm.parameters())``
+        (PyTorch) or ``model.count_params()`` (Keras) report it.
 
     >>> param_count(1, 4, framework="keras")
     96
@@ -114,6 +128,12 @@ def param_count(
     112
     >>> param_count(7, 32, framework="torch", num_layers=2, bidirectional=True)
     35584
+    >>> param_count(3, 5, framework="torch", proj_size=2)  # 4*5*(3+2) + 8*5 + 2*5
+    150
+    >>> param_count(3, 5, framework="keras", proj_size=2)
+    Traceback (most recent call last):
+        ...
+    ValueError: proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection
     """
     fw = _framework(framework)
     f_in, h, num_layers, proj_size = _lstm_sizes(

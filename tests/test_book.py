@@ -61,11 +61,15 @@ def built() -> Path:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=3600,  # a hang is caught per cell (_config.yml); this only bounds a stuck build
     )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, "jupyter-book build failed:\n" + log[-6000:]
     assert "build succeeded" in log
+    # progress.py: one line per chapter read (executed or cached) and a summary when any was read
+    todo = int(re.search(r"\[book\] (\d+) page\(s\) to read", log).group(1))
+    assert len(re.findall(r"\[book \d+/\d+\] \S+: [\d.]+ s", log)) == todo, log[-3000:]
+    assert todo == 0 or re.search(r"\[book\] read \d+ page\(s\) in [\d.]+ s; slowest: ", log)
     return HTML
 
 
@@ -282,3 +286,89 @@ def test_pages_in_browser(server, built):
     assert not problems, "\n".join(problems)
     assert math_total > 0, "no math found anywhere: the MathJax check checked nothing"
     assert len(list(SHOTS.glob("*.png"))) == len(pages(built))
+
+
+MIN_ANIMATIONS = 4  # book/anim.py: window_slide, unrolled_loop, stateful_batches, packed_batch_sizes
+
+ANIMATIONS = """
+async () => {
+  const out = [];
+  for (const fig of document.querySelectorAll('figure.lstm-anim')) {
+    const img = fig.querySelector('picture > img');
+    const still = fig.querySelector('picture > source[media="(prefers-reduced-motion: reduce)"]');
+    if (img) await img.decode().catch(() => null);
+    out.push({
+      src: img && img.getAttribute('src'),
+      alt: img && img.getAttribute('alt'),
+      natural: img ? img.naturalWidth : 0,
+      complete: img ? img.complete : false,
+      current: img && img.currentSrc,
+      still: still && still.getAttribute('srcset'),
+    });
+  }
+  return out;
+}
+"""
+
+
+def _data_uri(uri: str | None, mime: str) -> bytes:
+    """The bytes of a ``data:<mime>;base64,...`` URI (an AssertionError for anything else)."""
+    import base64
+
+    prefix = f"data:{mime};base64,"
+    assert uri and uri.startswith(prefix), f"expected a {mime} data URI, got {(uri or '')[:40]!r}"
+    return base64.b64decode(uri[len(prefix) :])
+
+
+def test_animations_in_browser(server, built):
+    """The book's animations (book/anim.py) load in chromium: at least MIN_ANIMATIONS
+    figure.lstm-anim, each a decoded GIF of more than one frame with alt text and a reduced-motion
+    still PNG; with reduced motion emulated, the browser shows the still frame instead."""
+    import io
+
+    from PIL import Image
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).is_file(), "Debian's chromium is missing: run `make browser`"
+    with_anim = [p for p in pages(built) if "lstm-anim" in p.read_text("utf-8")]
+    seen: dict[str, dict[str, list]] = {"no-preference": {}, "reduce": {}}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for motion in seen:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion=motion)
+            context.route(
+                "**/*",
+                lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort(),
+            )
+            for path in with_anim:
+                rel = path.relative_to(built).as_posix()
+                page = context.new_page()
+                page.goto(f"{server}/{rel}", wait_until="load")
+                seen[motion][rel] = page.evaluate(ANIMATIONS)
+                page.close()
+            context.close()
+        browser.close()
+    counts = {rel: len(figs) for rel, figs in seen["no-preference"].items()}
+    assert sum(counts.values()) >= MIN_ANIMATIONS, f"only {sum(counts.values())} animations: {counts}"
+    problems = []
+    for rel, figs in seen["no-preference"].items():
+        for k, (moving, reduced) in enumerate(zip(figs, seen["reduce"][rel], strict=True)):
+            where = f"{rel} animation {k}"
+            if not (moving["complete"] and moving["natural"] > 0 and reduced["natural"] > 0):
+                problems.append(f"{where}: the image did not decode")
+            if not (moving["alt"] or "").strip():
+                problems.append(f"{where}: no alt text")
+            if not moving["still"]:
+                problems.append(f"{where}: no <source media='(prefers-reduced-motion: reduce)'>")
+                continue
+            gif = Image.open(io.BytesIO(_data_uri(moving["src"], "image/gif")))
+            still = Image.open(io.BytesIO(_data_uri(moving["still"], "image/png")))
+            if gif.n_frames < 2:
+                problems.append(f"{where}: the GIF has {gif.n_frames} frame")
+            if still.size != gif.size:
+                problems.append(f"{where}: still {still.size} != GIF {gif.size}")
+            if moving["current"] != moving["src"]:
+                problems.append(f"{where}: without reduced motion the browser did not pick the GIF")
+            if reduced["current"] != moving["still"]:
+                problems.append(f"{where}: with reduced motion the browser did not pick the still PNG")
+    assert not problems, "\n".join(problems)

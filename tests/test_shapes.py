@@ -35,16 +35,45 @@ def test_param_count_torch(layers, bidir, bias):
         assert got == want, (f, h, layers, bidir, bias)
 
 
-@pytest.mark.parametrize("layers", [1, 2])
+# (F, H, P): P = 1 and P = H - 1 are the extremes torch accepts; F < P, F = P and F > P all occur
+PROJ_SIZES = [(1, 2, 1), (5, 6, 2), (2, 7, 6), (4, 4, 1), (3, 16, 3)]
+
+
+@pytest.mark.parametrize("f,h,proj", PROJ_SIZES)
+@pytest.mark.parametrize("layers", [1, 2, 3])
 @pytest.mark.parametrize("bidir", [False, True])
-@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
-def test_param_count_torch_proj(layers, bidir):
-    lstm = _torch_lstm(5, 6, layers, bidir, proj=2)
+@pytest.mark.parametrize("bias", [True, False])
+# PyTorch's one-time CPU notice for proj_size; it falls back to its default implementation
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")
+def test_param_count_torch_proj(f, h, proj, layers, bidir, bias):
+    """param_count(proj_size=P) equals what torch.nn.LSTM(..., proj_size=P) really holds."""
+    lstm = _torch_lstm(f, h, layers, bidir, bias, proj)
     want = sum(p.numel() for p in lstm.parameters())
-    assert (
-        shapes.param_count(5, 6, framework="torch", num_layers=layers, bidirectional=bidir, proj_size=2)
-        == want
+    got = shapes.param_count(
+        f, h, framework="torch", num_layers=layers, bidirectional=bidir, bias=bias, proj_size=proj
     )
+    assert got == want, (f, h, proj, layers, bidir, bias)
+    # the docstring's formula, per layer and direction: 4H(F_k + P) + 8H + PH, with F_k = D*P for k > 0
+    d = 2 if bidir else 1
+    first = 4 * h * (f + proj) + (8 * h if bias else 0) + proj * h
+    later = 4 * h * (d * proj + proj) + (8 * h if bias else 0) + proj * h
+    assert got == d * (first + (layers - 1) * later)
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")
+def test_proj_size_shapes_in_torch():
+    """With proj_size=P: h is P wide, c stays H wide; weight_hr (P, H); layer 1 reads D*P inputs."""
+    f, h, p, b, t = 3, 5, 2, 4, 6
+    lstm = torch.nn.LSTM(f, h, num_layers=2, bidirectional=True, proj_size=p, batch_first=True)
+    sd = {k: tuple(v.shape) for k, v in lstm.state_dict().items()}
+    assert sd["weight_hr_l0"] == (p, h) and sd["weight_hh_l0"] == (4 * h, p)
+    assert sd["weight_ih_l1"] == (4 * h, 2 * p)
+    with torch.no_grad():
+        out, (h_n, c_n) = lstm(torch.zeros(b, t, f))
+    assert tuple(out.shape) == (b, t, 2 * p)
+    assert tuple(h_n.shape) == (4, b, p) and tuple(c_n.shape) == (4, b, h)
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(4, 4, 2\), got \[4, 4, 5\]"):
+        lstm(torch.zeros(b, t, f), (torch.zeros(4, b, h), torch.zeros(4, b, h)))
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
