@@ -4,6 +4,7 @@
   how many weights an LSTM has and where they live.
 - :func:`keras_lstm_shapes`, :func:`torch_lstm_shapes`: the input, output and
   state shapes of ``keras.layers.LSTM`` and ``torch.nn.LSTM``.
+- :func:`check_targets`: targets that Keras would broadcast against the output (no error, wrong loss).
 - :func:`describe`, :func:`diagnose`, :func:`assert_shape`: a shape in words,
   and which axis of a wrong shape is wrong (the classic mistakes are named).
   The exercises build their feedback from these.
@@ -571,3 +572,78 @@ def assert_shape(got, expected_shape, layout: str | Sequence[str] = "btf", *, na
     msg = diagnose(got, expected_shape, layout, name=name)
     if msg is not None:
         raise AssertionError(msg)
+
+
+def _drop_trailing_ones(shape: tuple) -> tuple:
+    while shape and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def check_targets(output_shape, y, *, sparse_labels: bool = False) -> None:
+    """Raise ``ValueError`` unless targets ``y`` line up with a model's output, sample by sample.
+
+    Keras 3 brings a prediction and its target to the same rank before the loss: it squeezes or
+    adds a last axis of size 1, then broadcasts. A many-to-one target ``y (N, 1)`` against a
+    ``return_sequences=True`` output ``(N, T, 1)`` therefore trains with **no error**, on the mean
+    of the loss at every time step instead of the last one. This check refuses exactly the pairs
+    that would be broadcast: the per-sample shapes must be equal once trailing axes of size 1 are
+    ignored (a ``(N,)`` target against a ``(N, 1)`` output is fine).
+
+    Args:
+        output_shape: the model's output shape, batch first, ``None`` for an unknown size
+            (``model.output_shape``), e.g. ``(None, T, 1)`` or ``(None, 1)``.
+        y: the targets (an array/tensor or its shape), batch first: ``(N, ...)``.
+        sparse_labels: integer class labels for a softmax output ``(batch, ..., classes)``
+            (``sparse_categorical_crossentropy``): then ``y`` has no class axis.
+
+    >>> check_targets((None, 1), (128, 1))  # many-to-one, one target per sample
+    >>> check_targets((None, 10, 1), (128, 10))  # one target per time step
+    >>> check_targets((None, 10, 1), (128, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: targets y (128, 1) do not fit the model's output (batch, time_steps, units) = (?, 10, 1): ...
+    """
+    out = _shape(output_shape)
+    got = _shape(y)
+    if len(out) < 2:
+        raise ValueError(f"output_shape {out}: expected (batch, ...) with at least one axis per sample")
+    if len(got) < 1:
+        raise ValueError(f"targets y {got}: expected (batch, ...), got a scalar")
+    names = (
+        ("batch", "time_steps", "units")
+        if len(out) == 3
+        else ("batch",) + tuple(f"axis {i}" for i in range(1, len(out) - 1)) + ("units",)
+    )
+    head = f"targets y {got} do not fit the model's output {layout_str(names, dict(zip(names, out, strict=True)))}"
+    if out[0] is not None and got[0] != out[0]:
+        raise ValueError(f"{head}: {got[0]} samples in y, {out[0]} in the output")
+    per_out = out[1:-1] if sparse_labels else out[1:]
+    if _drop_trailing_ones(tuple(got[1:])) == _drop_trailing_ones(tuple(per_out)):
+        return
+    if (
+        not sparse_labels
+        and len(out) == 3
+        and _drop_trailing_ones(tuple(got[1:])) == _drop_trailing_ones(out[2:])
+    ):
+        steps = _size(out[1])
+        keras_does = (
+            "Keras would broadcast y over the time steps and train on the mean loss of all steps, "
+            "without an error"
+            if out[2] == 1
+            else "Keras stops with 'Incompatible shapes' inside fit"
+        )
+        raise ValueError(
+            f"{head}: the model predicts at every one of the {steps} time steps (return_sequences=True) "
+            f"but y has one target per sample; {keras_does}. Use return_sequences=False for one "
+            f"prediction per sample, or give y one target per step, shape ({got[0]}, {steps}, {out[2]})"
+        )
+    want = ", ".join(_size(s) for s in (out[1:-1] if sparse_labels else out[1:]))
+    raise ValueError(
+        f"{head}: per sample the output is {_tup(per_out)} and y is {_tup(got[1:])}; "
+        f"expected y of shape ({got[0]}, {want})" + (" (integer labels)" if sparse_labels else "")
+    )
+
+
+def _tup(shape: Sequence[Dim]) -> str:
+    return str(tuple(shape)).replace("None", "?")

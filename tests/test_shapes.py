@@ -417,3 +417,67 @@ def test_diagnose_property(problem):
     for fix, shape in _apply_fixes(msg, got):  # every concrete fix really gives the expected shape
         assert len(shape) == len(exp), (fix, msg)
         assert all(e is None or s == e for s, e in zip(shape, exp, strict=True)), (fix, shape, msg)
+
+
+# ---------------------------------------------------------------- targets against outputs (Keras's loss)
+
+T_STEPS, N_SAMPLES = 6, 16
+# (return_sequences, units, targets' shape): many-to-one, many-to-many, and the mix-ups
+TARGET_CASES = [
+    (False, 1, (N_SAMPLES, 1)),
+    (False, 1, (N_SAMPLES,)),
+    (False, 3, (N_SAMPLES, 3)),
+    (True, 1, (N_SAMPLES, T_STEPS, 1)),
+    (True, 1, (N_SAMPLES, T_STEPS)),
+    (True, 3, (N_SAMPLES, T_STEPS, 3)),
+    (True, 1, (N_SAMPLES, 1)),  # the silent one: broadcast over the time steps
+    (True, 1, (N_SAMPLES,)),
+    (True, 3, (N_SAMPLES, 3)),
+    (False, 3, (N_SAMPLES, 2)),
+    (False, 1, (N_SAMPLES, T_STEPS)),
+]
+
+
+@pytest.mark.parametrize("return_sequences, units, y_shape", TARGET_CASES)
+def test_check_targets_accepts_exactly_what_keras_trains_as_meant(return_sequences, units, y_shape):
+    """check_targets passes iff Keras's MSE equals the loss meant: prediction i against target i."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N_SAMPLES, T_STEPS, 2)).astype("float32")
+    y = rng.normal(size=y_shape).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(T_STEPS, 2)),
+            keras.layers.LSTM(4, return_sequences=return_sequences),
+            keras.layers.Dense(units),
+        ]
+    )
+    model.compile(loss="mse")
+    pred = model.predict(x, verbose=0)
+    try:
+        keras_loss = model.evaluate(x, y, batch_size=N_SAMPLES, verbose=0)
+    except Exception:  # noqa: BLE001 - Keras refuses the pair (e.g. "Incompatible shapes")
+        keras_loss = None
+    meant = float(((pred - y.reshape(pred.shape)) ** 2).mean()) if y.size == pred.size else None
+    as_meant = keras_loss is not None and meant is not None and np.isclose(keras_loss, meant, rtol=1e-5)
+    try:
+        shapes.check_targets(model.output_shape, y)
+        accepted = True
+    except ValueError as err:
+        accepted = False
+        assert f"targets y {y_shape}" in str(err) and "expected" in str(err) or "return_sequences" in str(err)
+    assert accepted == as_meant, (model.output_shape, y_shape, keras_loss, meant)
+
+
+def test_check_targets_names_the_silent_broadcast():
+    with pytest.raises(ValueError) as err:
+        shapes.check_targets((None, 10, 1), np.zeros((128, 1)))
+    message = str(err.value)
+    assert message.startswith(
+        "targets y (128, 1) do not fit the model's output (batch, time_steps, units) = (?, 10, 1)"
+    )
+    assert "without an error" in message and "shape (128, 10, 1)" in message
+    with pytest.raises(ValueError, match="31 samples in y, 32 in the output"):
+        shapes.check_targets((32, 1), (31, 1))
+    shapes.check_targets((None, 10, 5), (8, 10), sparse_labels=True)  # integer labels per step
+    with pytest.raises(ValueError, match=r"expected y of shape \(8, 10\) \(integer labels\)"):
+        shapes.check_targets((None, 10, 5), (8, 5), sparse_labels=True)
