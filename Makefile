@@ -1,22 +1,27 @@
 # One-command set-up: every target below creates .venv when it is missing or stale.
-# The stamp is keyed on the content of pyproject.toml, so editing it reinstalls.
+# .venv holds exactly requirements.lock (every package pinned, installers included) plus the project
+# itself (`-e .`, no deps), installed by scripts/lock.sh with uv, or pip where uv cannot be had
+# (INSTALLER=pip forces it). The stamp is keyed on the content of pyproject.toml and requirements.lock,
+# so editing either reinstalls. `make lock` resolves pyproject.toml again into requirements.lock.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+HASH := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
+PYTEST_JOBS ?= 2
 
-.PHONY: setup test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading
+.PHONY: setup lock test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
-	$(BIN)/python -m pip install --quiet -e '.[course,dev]'
+$(STAMP): pyproject.toml requirements.lock
+	VENV=$(VENV) PY=$(PY) bash scripts/lock.sh install
 	@rm -f $(VENV)/.stamp-*
 	@touch $@
+
+lock:
+	VENV=$(VENV) PY=$(PY) bash scripts/lock.sh compile
 
 browser:
 	@bash scripts/ensure-deb.sh chromium chromium fonts-dejavu-core
@@ -31,8 +36,17 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two passes (tests/conftest.py says which files and why): the files that can share the machine on
+# $(PYTEST_JOBS) workers, then the EXCLUSIVE ones alone. Both always run; a pass that selects nothing
+# (exit 5) fails only when the other one selected nothing too.
 test: setup browser sandbox postgres lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@set +e; \
+	echo "pytest, pass 1 of 2: the shared files on $(PYTEST_JOBS) workers"; \
+	LSTM_TESTS=shared $(BIN)/python -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS); a=$$?; \
+	echo "pytest, pass 2 of 2: the exclusive files, alone"; \
+	LSTM_TESTS=exclusive $(BIN)/python -m pytest $(PYTEST_ARGS); b=$$?; \
+	for rc in $$a $$b; do case $$rc in 0|5) ;; *) exit $$rc ;; esac; done; \
+	test $$a -eq 0 -o $$b -eq 0 || exit 5
 
 book: setup
 	$(BIN)/jupyter-book build book --warningiserror --keep-going
@@ -50,11 +64,14 @@ bench-sandbox: setup sandbox
 bench-grading: setup sandbox
 	$(BIN)/python scripts/bench_grading.py
 
+bench-trace: setup
+	$(BIN)/python scripts/bench_trace.py
+
 release: setup
-	$(BIN)/lstm-course release
+	$(BIN)/lstm-course --root . release
 
 check: setup
-	$(BIN)/lstm-course check
+	$(BIN)/lstm-course --root . check
 
 clean:
 	rm -rf book/_build .pytest_cache

@@ -2,12 +2,19 @@
 
 The light modules load with NumPy only:
 
-- ``lstm_ref.numpy``: the NumPy LSTM (forward and full BPTT), a twin of ``torch.nn.LSTM``;
-- ``lstm_ref.data``: windows of a series, stateful batches, the shipped datasets;
-- ``lstm_ref.shapes``: parameter counts and output/state shapes for both frameworks.
+- ``lstm_ref.numpy``: the NumPy LSTM written to be read (CS231n style: named gates, step
+  forward/backward pairs, a plain loop over time), a twin of ``torch.nn.LSTM``;
+- ``lstm_ref.numpy_fast``: the same layer, tuned for speed (tested against the readable one);
+- ``lstm_ref.data``: windows of a series, stateful batches, forecasts, the shipped datasets;
+- ``lstm_ref.shapes``: parameter counts and the one parameter table, output/state shapes for both
+  frameworks;
+- ``lstm_ref.diagnose``: the words for shapes: which axis of a wrong shape is wrong, and the fix;
+- ``lstm_ref.feedback``: assertions for exercise tests, in the same words;
+- ``lstm_ref.trace``: the shape tracer, for your own PyTorch or Keras model.
 
 The framework modules import their framework, and only they do:
-``lstm_ref.torch``, ``lstm_ref.keras`` and ``lstm_ref.convert``.
+``lstm_ref.torch``, ``lstm_ref.keras`` and ``lstm_ref.convert``. The instructor's tools are a
+separate package, ``lstm_course``.
 
 The one weight format everywhere is PyTorch's ``state_dict``:
 ``weight_ih_l{k}`` (4H, in), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}`` (4H,),
@@ -19,7 +26,18 @@ __version__ = "0.1.0"
 
 import importlib
 
-_SUBMODULES = ("numpy", "data", "shapes", "feedback", "torch", "keras", "convert", "course")
+_SUBMODULES = (
+    "numpy",
+    "numpy_fast",
+    "data",
+    "shapes",
+    "diagnose",
+    "feedback",
+    "trace",
+    "torch",
+    "keras",
+    "convert",
+)
 __all__ = [*_SUBMODULES, "__version__"]
 
 

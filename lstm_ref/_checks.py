@@ -1,9 +1,18 @@
-"""Input validation shared by every public entry point of ``lstm_ref``.
+"""Input validation shared by every public entry point of ``lstm_ref``, and its one ``to_numpy``.
 
-Each check raises a ``ValueError`` that names the expected layout and the
-shape it received, and, for the classic mistakes, says how to fix them.
-Nothing here imports torch or TensorFlow: checks work on plain shapes, so the
-framework modules reuse them on tensors via ``tuple(t.shape)``.
+Each check raises a ``ValueError`` that names the expected layout and the shape it received.
+The shape checks take their words from :mod:`lstm_ref.diagnose` (the same sentences as the
+exercises' feedback and the traces), so the classic mistakes come with their fix.
+
+- :func:`to_numpy`: a NumPy array from an array, a list, or a tensor of any framework;
+- :func:`as_float_array`: numbers only, no NaN or inf;
+- :func:`check_int`: the integer check (``minimum=1`` is the positive-integer check);
+- :func:`check_shape`, :func:`check_sequence`, :func:`check_state`: shapes of ``x`` and ``h0``/``c0``;
+- :func:`check_state_dict`: the keys and shapes of a weight dict;
+- :func:`check_targets`: targets that Keras would broadcast against the output (no error, wrong loss).
+
+Nothing here imports torch or TensorFlow: checks work on plain shapes, so the framework modules
+reuse them on tensors via ``tuple(t.shape)``.
 """
 
 from __future__ import annotations
@@ -12,24 +21,29 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-BTF = ("batch", "time_steps", "features")
-TBF = ("time_steps", "batch", "features")
-STATE = ("num_layers*num_directions", "batch", "hidden_size")
+from lstm_ref.diagnose import BTF, STATE, TBF, diagnose, layout_str
+
+__all__ = ["BTF", "STATE", "TBF", "layout_str"]  # re-exported: the layouts live in lstm_ref.diagnose
 
 
-def layout_str(layout: Sequence[str], expected: Mapping[str, int | None] | None = None) -> str:
-    """Render a layout such as ``(batch, time_steps, features) = (?, ?, 3)``.
+def to_numpy(value, *, copy: bool = False) -> np.ndarray:
+    """``value`` as a NumPy array: a torch tensor is detached and moved to the CPU first.
 
-    >>> layout_str(BTF, {"features": 3})
-    '(batch, time_steps, features) = (?, ?, 3)'
-    >>> layout_str(BTF)
-    '(batch, time_steps, features)'
+    Works for NumPy arrays, lists, torch tensors (on any device, with or without gradients) and
+    Keras/TensorFlow tensors and variables (``.numpy()``), without importing any framework.
+    ``copy=True`` always returns a new array; otherwise an array comes back as it is.
+
+    >>> to_numpy([1.0, 2.0])
+    array([1., 2.])
+    >>> a = np.zeros(2)
+    >>> to_numpy(a) is a, to_numpy(a, copy=True) is a
+    (True, False)
     """
-    names = "(" + ", ".join(layout) + ")"
-    if not expected:
-        return names
-    vals = ["?" if expected.get(n) is None else str(expected[n]) for n in layout]
-    return f"{names} = ({', '.join(vals)})"
+    if hasattr(value, "detach"):  # torch.Tensor
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor, keras.Variable
+        value = value.numpy()
+    return np.array(value, copy=True) if copy else np.asarray(value)
 
 
 def as_float_array(x, name: str = "x") -> np.ndarray:
@@ -73,26 +87,18 @@ def check_shape(
 ) -> None:
     """Check that ``shape`` has ``len(layout)`` axes and the sizes in ``expected``.
 
-    ``expected`` maps axis names to sizes; ``None`` (or a missing name) means any size.
+    ``expected`` maps axis names to sizes; ``None`` (or a missing name) means any size. The
+    message is :func:`lstm_ref.diagnose.diagnose`'s, with ``hint`` added at the end.
 
     >>> check_shape((4, 10, 3), BTF, {"features": 3})
     >>> check_shape((4, 10, 2), BTF, {"features": 3})
     Traceback (most recent call last):
     ...
-    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (4, 10, 2): features is 2, expected 3
+    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (4, 10, 2): axis 2 (features) is 2, expected 3
     """
-    shape = tuple(int(s) for s in shape)
-    want = layout_str(layout, expected)
-    if len(shape) != len(layout):
-        msg = f"{name}: expected {want}, got shape {shape}: a {len(shape)}-D array, expected {len(layout)}-D"
-        raise ValueError(msg + (f"; {hint}" if hint else ""))
-    wrong = [
-        f"{ax} is {s}, expected {expected[ax]}"
-        for ax, s in zip(layout, shape, strict=True)
-        if expected.get(ax) is not None and s != expected[ax]
-    ]
-    if wrong:
-        msg = f"{name}: expected {want}, got shape {shape}: " + "; ".join(wrong)
+    exp = tuple(expected.get(axis) for axis in layout)
+    msg = diagnose(tuple(int(s) for s in shape), exp, tuple(layout), name=name)
+    if msg is not None:
         raise ValueError(msg + (f"; {hint}" if hint else ""))
 
 
@@ -109,31 +115,10 @@ def check_sequence(
     >>> check_sequence((5, 3), features=3)
     Traceback (most recent call last):
     ...
-    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (5, 3): a 2-D array has no time axis; use x.reshape(5, 1, 3) for one time step each, or make_windows(series, look_back) for windows of a series
+    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (5, 3): the time_steps axis (axis 1) is missing: each sample is a single row, with no time axis. An LSTM reads a sequence per sample: use x.reshape(5, 1, 3) for one time step each, or cut windows with lstm_ref.data.make_windows(series, look_back=...)
     """
     shape = tuple(int(s) for s in shape)
-    layout = BTF if batch_first else TBF
-    want = layout_str(layout, {"features": features})
-    if len(shape) == 2:
-        n, f = shape
-        fix = f"x.reshape({n}, 1, {f})" if batch_first else f"x.reshape(1, {n}, {f})"
-        raise ValueError(
-            f"{name}: expected {want}, got shape {shape}: a 2-D array has no time axis; "
-            f"use {fix} for one time step each, or make_windows(series, look_back) "
-            "for windows of a series"
-        )
-    if len(shape) == 1:
-        raise ValueError(
-            f"{name}: expected {want}, got shape {shape}: a 1-D array is a bare series; "
-            "cut it into windows with lstm_ref.data.make_windows(series, look_back)"
-        )
-    hint = ""
-    if len(shape) == 3 and shape[-1] != features and features in shape[:2]:
-        hint = (
-            "the features axis must be last; if your array is (batch, features, time_steps) "
-            "use x.transpose(0, 2, 1)"
-        )
-    check_shape(shape, layout, {"features": features}, name, hint)
+    check_shape(shape, BTF if batch_first else TBF, {"features": features}, name)
     return (shape[0], shape[1]) if batch_first else (shape[1], shape[0])
 
 
@@ -153,26 +138,10 @@ def check_state(
     >>> check_state((4, 2, 5), layers_dirs=2, batch=4, hidden=5)
     Traceback (most recent call last):
     ...
-    ValueError: h0: expected (num_layers*num_directions, batch, hidden_size) = (2, 4, 5), got shape (4, 2, 5): it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True; use h0.transpose(1, 0, 2) (torch: h0.permute(1, 0, 2).contiguous())
+    ValueError: h0: expected (num_layers*num_directions, batch, hidden_size) = (2, 4, 5), got shape (4, 2, 5): the axes are in the wrong order: it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True; use x.transpose(1, 0, 2) (torch: x.permute(1, 0, 2).contiguous())
     """
-    shape = tuple(int(s) for s in shape)
-    exp = {"num_layers*num_directions": layers_dirs, "batch": batch, "hidden_size": hidden}
-    want = layout_str(STATE, exp)
-    if shape == (layers_dirs, batch, hidden):
-        return
-    if shape == (batch, layers_dirs, hidden):
-        raise ValueError(
-            f"{name}: expected {want}, got shape {shape}: it looks like "
-            "(batch, num_layers*num_directions, hidden_size); the state is never batch-first, "
-            "even with batch_first=True; use h0.transpose(1, 0, 2) "
-            "(torch: h0.permute(1, 0, 2).contiguous())"
-        )
-    if len(shape) == 2 and shape == (batch, hidden):
-        raise ValueError(
-            f"{name}: expected {want}, got shape {shape}: the layer axis is missing; "
-            f"use {name}[None] (or stack one ({batch}, {hidden}) state per layer and direction)"
-        )
-    check_shape(shape, STATE, exp, name)
+    sizes = {"num_layers*num_directions": layers_dirs, "batch": batch, "hidden_size": hidden}
+    check_shape(shape, STATE, sizes, name)
 
 
 def check_state_dict(
@@ -212,16 +181,97 @@ def check_state_dict(
 def check_int(value, name: str, minimum: int | None = None) -> int:
     """Return ``value`` as a Python int; reject floats, bools and values below ``minimum``.
 
+    The package's one integer check: ``check_int(n, "hidden_size", minimum=1)`` is the
+    positive-integer check.
+
     >>> check_int(5, "look_back", minimum=1)
     5
     >>> check_int(0, "look_back", minimum=1)
     Traceback (most recent call last):
     ...
-    ValueError: look_back must be an integer >= 1, got 0
+    ValueError: look_back must be a positive integer, got 0
     """
-    want = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    want = (
+        "a positive integer"
+        if minimum == 1
+        else "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    )
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name} must be {want}, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be {want}, got {value}")
     return int(value)
+
+
+def _drop_trailing_ones(shape: Sequence[int | None]) -> tuple[int | None, ...]:
+    shape = tuple(shape)
+    while shape and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def _tup(shape: Sequence[int | None]) -> str:
+    return str(tuple(shape)).replace("None", "?")
+
+
+def check_targets(output_shape, y, *, sparse_labels: bool = False) -> None:
+    """Raise ``ValueError`` unless targets ``y`` line up with a model's output, sample by sample.
+
+    Keras 3 brings a prediction and its target to the same rank before the loss: it squeezes or
+    adds a last axis of size 1, then broadcasts. A many-to-one target ``y (N, 1)`` against a
+    ``return_sequences=True`` output ``(N, T, 1)`` therefore trains with **no error**, on the mean
+    of the loss at every time step instead of the last one. This check refuses exactly the pairs
+    that would be broadcast: the per-sample shapes must be equal once trailing axes of size 1 are
+    ignored (a ``(N,)`` target against a ``(N, 1)`` output is fine).
+
+    Args:
+        output_shape: the model's output shape, batch first, ``None`` for an unknown size
+            (``model.output_shape``), e.g. ``(None, T, 1)`` or ``(None, 1)``.
+        y: the targets (an array/tensor or its shape), batch first: ``(N, ...)``.
+        sparse_labels: integer class labels for a softmax output ``(batch, ..., classes)``
+            (``sparse_categorical_crossentropy``): then ``y`` has no class axis.
+
+    >>> check_targets((None, 1), (128, 1))  # many-to-one, one target per sample
+    >>> check_targets((None, 10, 1), (128, 10))  # one target per time step
+    >>> check_targets((None, 10, 1), (128, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: targets y (128, 1) do not fit the model's output (batch, time_steps, units) = (?, 10, 1): ...
+    """
+    out = tuple(getattr(output_shape, "shape", output_shape))
+    got = tuple(int(s) for s in getattr(y, "shape", y))
+    if len(out) < 2:
+        raise ValueError(f"output_shape {out}: expected (batch, ...) with at least one axis per sample")
+    if len(got) < 1:
+        raise ValueError(f"targets y {got}: expected (batch, ...), got a scalar")
+    names = ("batch", *(f"axis {i}" for i in range(1, len(out) - 1)), "units")
+    if len(out) == 3:
+        names = ("batch", "time_steps", "units")
+    head = f"targets y {got} do not fit the model's output {layout_str(names, dict(zip(names, out, strict=True)))}"
+    if out[0] is not None and got[0] != out[0]:
+        raise ValueError(f"{head}: {got[0]} samples in y, {out[0]} in the output")
+    per_out = out[1:-1] if sparse_labels else out[1:]
+    if _drop_trailing_ones(got[1:]) == _drop_trailing_ones(per_out):
+        return
+    if not sparse_labels and len(out) == 3 and _drop_trailing_ones(got[1:]) == _drop_trailing_ones(out[2:]):
+        raise ValueError(f"{head}: {_one_target_per_sample(out, got[0])}")
+    want = ", ".join("?" if s is None else str(s) for s in per_out)
+    raise ValueError(
+        f"{head}: per sample the output is {_tup(per_out)} and y is {_tup(got[1:])}; "
+        f"expected y of shape ({got[0]}, {want})" + (" (integer labels)" if sparse_labels else "")
+    )
+
+
+def _one_target_per_sample(out: tuple, n: int) -> str:
+    """Why a ``(N, units)`` target against a ``(N, T, units)`` output is wrong, and the two fixes."""
+    steps = "?" if out[1] is None else out[1]
+    keras_does = (
+        "Keras would broadcast y over the time steps and train on the mean loss of all steps, without an error"
+        if out[2] == 1
+        else "Keras stops with 'Incompatible shapes' inside fit"
+    )
+    return (
+        f"the model predicts at every one of the {steps} time steps (return_sequences=True) "
+        f"but y has one target per sample; {keras_does}. Use return_sequences=False for one "
+        f"prediction per sample, or give y one target per step, shape ({n}, {steps}, {out[2]})"
+    )

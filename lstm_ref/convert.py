@@ -1,7 +1,8 @@
 """Move LSTM weights between Keras, PyTorch and NumPy through one format: torch ``state_dict`` names.
 
 The canonical state dict (NumPy arrays) for layer k, with a ``_reverse`` suffix for the
-backward direction, gate order i, f, g, o in both frameworks:
+backward direction, gate order i, f, g, o in both frameworks (its names and shapes, in order,
+come from :func:`lstm_ref.shapes.torch_param_shapes`, the package's one parameter table):
 
 =====================  ==============  ===========================================
 torch name             shape           Keras weight
@@ -30,15 +31,10 @@ from typing import Any
 import numpy as np
 
 from lstm_ref import _checks
+from lstm_ref._checks import to_numpy
+from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
-__all__ = [
-    "KERAS_TO_TORCH",
-    "keras_state_dict",
-    "load_keras",
-    "load_torch",
-    "lstm_param_shapes",
-    "torch_state_dict",
-]
+__all__ = ["KERAS_TO_TORCH", "keras_state_dict", "load_keras", "load_torch", "torch_state_dict"]
 
 # (Keras weight, torch name, transposed?): the only renames and transposes there are.
 KERAS_TO_TORCH = [
@@ -46,29 +42,6 @@ KERAS_TO_TORCH = [
     ("recurrent_kernel", "weight_hh", True),  # (H, 4H) -> (4H, H)
     ("bias", "bias_ih", False),  # (4H,), and bias_hh = zeros
 ]
-
-
-def lstm_param_shapes(
-    input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, bidirectional: bool = False
-) -> dict[str, tuple[int, ...]]:
-    """The keys and shapes of ``torch.nn.LSTM(...).state_dict()``, in its order.
-
-    >>> lstm_param_shapes(3, 5)
-    {'weight_ih_l0': (20, 3), 'weight_hh_l0': (20, 5), 'bias_ih_l0': (20,), 'bias_hh_l0': (20,)}
-    >>> lstm_param_shapes(3, 5, num_layers=2, bidirectional=True)["weight_ih_l1_reverse"]
-    (20, 10)
-    """
-    H, D = hidden_size, 2 if bidirectional else 1
-    shapes: dict[str, tuple[int, ...]] = {}
-    for k in range(num_layers):
-        in_k = input_size if k == 0 else H * D
-        for suffix in ["", "_reverse"][:D]:
-            shapes[f"weight_ih_l{k}{suffix}"] = (4 * H, in_k)
-            shapes[f"weight_hh_l{k}{suffix}"] = (4 * H, H)
-            if bias:
-                shapes[f"bias_ih_l{k}{suffix}"] = (4 * H,)
-                shapes[f"bias_hh_l{k}{suffix}"] = (4 * H,)
-    return shapes
 
 
 def _check_bias(state_dict: Mapping[str, Any], expected: Mapping[str, Any], what: str) -> None:
@@ -80,12 +53,6 @@ def _check_bias(state_dict: Mapping[str, Any], expected: Mapping[str, Any], what
             f"state dict does not fit this {what}: it has no biases (saved with bias=False / "
             "use_bias=False) but the layer has biases; build it with bias=False (torch) or use_bias=False (Keras)"
         )
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    return np.array(value, copy=True)
 
 
 # ---------------------------------------------------------------- Keras
@@ -165,15 +132,15 @@ def _keras_expected_shapes(pairs) -> dict[str, tuple[int, ...]]:
                 f"bidirectional={bidirectional}; one torch.nn.LSTM has the same settings in every layer"
             )
     input_size = int(fwd0.cell.kernel.shape[0])
-    return lstm_param_shapes(input_size, units, len(pairs), use_bias, bidirectional)
+    return torch_param_shapes(
+        input_size, units, num_layers=len(pairs), bidirectional=bidirectional, bias=use_bias
+    )
 
 
 def _directions(pairs):
-    """Yield (torch suffix "_l{k}" or "_l{k}_reverse", Keras LSTM layer)."""
-    for k, (fwd, bwd) in enumerate(pairs):
-        yield f"_l{k}", fwd
-        if bwd is not None:
-            yield f"_l{k}_reverse", bwd
+    """Yield (torch suffix "_l{k}" or "_l{k}_reverse", Keras LSTM layer), in state_dict order."""
+    for k, d, suffix in param_suffixes(len(pairs), bidirectional=pairs[0][1] is not None):
+        yield suffix, pairs[k][d]
 
 
 def keras_state_dict(layer) -> dict[str, np.ndarray]:
@@ -181,8 +148,8 @@ def keras_state_dict(layer) -> dict[str, np.ndarray]:
 
     - layer: a ``keras.layers.LSTM``, a ``Bidirectional(LSTM)``, a list of them (stacked: list
       item k becomes ``_l{k}``), or a ``keras.Model`` (its LSTM layers, in order)
-    - returns ``{name: array}`` with the shapes of ``lstm_param_shapes`` (see the module table);
-      ``bias_hh`` is zeros
+    - returns ``{name: array}`` with the shapes of ``lstm_ref.shapes.torch_param_shapes`` (see the
+      module table); ``bias_hh`` is zeros
 
     Refused (``ValueError``): an activation other than tanh or a recurrent activation other than
     sigmoid, ``go_backwards=True`` outside a ``Bidirectional``, unbuilt layers, and stacks whose
@@ -204,7 +171,7 @@ def keras_state_dict(layer) -> dict[str, np.ndarray]:
             var = getattr(lstm.cell, kname, None)
             if var is None:  # use_bias=False
                 continue
-            value = np.array(var.numpy())  # (np.asarray(var) warns under NumPy 2)
+            value = to_numpy(var, copy=True)  # via .numpy(): np.asarray(var) warns under NumPy 2
             out[tname + suffix] = np.ascontiguousarray(value.T if transposed else value)
         if lstm.use_bias:
             out["bias_hh" + suffix] = np.zeros_like(out["bias_ih" + suffix])
@@ -217,11 +184,11 @@ def load_keras(layer, state_dict: Mapping[str, Any]) -> None:
 
     - layer: as for ``keras_state_dict``; an unbuilt layer is built from the weights' shapes
     - state_dict: ``{name: array or tensor}`` with exactly the keys and shapes of
-      ``lstm_param_shapes`` for that layer; ``bias = bias_ih + bias_hh``
+      ``lstm_ref.shapes.torch_param_shapes`` for that layer; ``bias = bias_ih + bias_hh``
 
     >>> from lstm_ref.keras import keras  # a quiet import of keras
     >>> lstm = keras.layers.LSTM(2)
-    >>> sd = {k: np.ones(s, "float32") for k, s in lstm_param_shapes(3, 2).items()}
+    >>> sd = {k: np.ones(s, "float32") for k, s in torch_param_shapes(3, 2).items()}
     >>> load_keras(lstm, sd)
     >>> lstm.cell.bias.numpy()[:3]
     array([2., 2., 2.], dtype=float32)
@@ -243,9 +210,9 @@ def load_keras(layer, state_dict: Mapping[str, Any]) -> None:
             var = getattr(lstm.cell, kname, None)
             if var is None:
                 continue
-            value = _to_numpy(state_dict[tname + suffix])
+            value = to_numpy(state_dict[tname + suffix])
             if kname == "bias":
-                value = value + _to_numpy(state_dict["bias_hh" + suffix])
+                value = value + to_numpy(state_dict["bias_hh" + suffix])
             value = value.T if transposed else value
             if tuple(value.shape) != tuple(var.shape):  # checked above; assert before every copy
                 raise ValueError(f"{tname + suffix}: {value.shape} does not fit {kname} {tuple(var.shape)}")
@@ -279,15 +246,20 @@ def _check_torch_lstm(module) -> None:
 
 
 def _torch_expected_shapes(module) -> dict[str, tuple[int, ...]]:
-    return lstm_param_shapes(
-        module.input_size, module.hidden_size, module.num_layers, module.bias, module.bidirectional
+    return torch_param_shapes(
+        module.input_size,
+        module.hidden_size,
+        num_layers=module.num_layers,
+        bidirectional=module.bidirectional,
+        bias=module.bias,
     )
 
 
 def torch_state_dict(module) -> dict[str, np.ndarray]:
     """The weights of a ``torch.nn.LSTM`` or ``ScratchLSTM`` as NumPy arrays (copies).
 
-    - module: the LSTM; returns ``{name: array}`` with the shapes of ``lstm_param_shapes``
+    - module: the LSTM; returns ``{name: array}`` with the shapes of
+      ``lstm_ref.shapes.torch_param_shapes``
 
     >>> import torch
     >>> sd = torch_state_dict(torch.nn.LSTM(3, 5))
@@ -296,7 +268,7 @@ def torch_state_dict(module) -> dict[str, np.ndarray]:
     """
     _check_torch_lstm(module)
     expected = _torch_expected_shapes(module)
-    out = {k: _to_numpy(v) for k, v in module.state_dict().items()}
+    out = {k: to_numpy(v, copy=True) for k, v in module.state_dict().items()}
     _checks.check_state_dict(out, expected, "torch LSTM")
     return {k: out[k] for k in expected}
 
@@ -304,13 +276,13 @@ def torch_state_dict(module) -> dict[str, np.ndarray]:
 def load_torch(module, state_dict: Mapping[str, Any]) -> None:
     """Copy torch-named weights (NumPy arrays or tensors) into a ``torch.nn.LSTM`` or ``ScratchLSTM``.
 
-    - state_dict: exactly the keys and shapes of ``lstm_param_shapes`` for this module;
+    - state_dict: exactly the keys and shapes of ``lstm_ref.shapes.torch_param_shapes`` for this module;
       nothing is transposed or broadcast (a Keras kernel (in, 4H) is refused: use
       ``keras_state_dict``)
 
     >>> import torch
     >>> lstm = torch.nn.LSTM(3, 5)
-    >>> load_torch(lstm, {k: np.zeros(s) for k, s in lstm_param_shapes(3, 5).items()})
+    >>> load_torch(lstm, {k: np.zeros(s) for k, s in torch_param_shapes(3, 5).items()})
     >>> lstm.weight_ih_l0.abs().sum().item()
     0.0
     """
@@ -324,7 +296,7 @@ def load_torch(module, state_dict: Mapping[str, Any]) -> None:
     with torch.no_grad():
         for name, value in state_dict.items():
             p = params[name]
-            value = torch.as_tensor(_to_numpy(value), dtype=p.dtype, device=p.device)
+            value = torch.as_tensor(to_numpy(value), dtype=p.dtype, device=p.device)
             if value.shape != p.shape:  # checked above; assert before every copy
                 raise ValueError(f"{name}: shape {tuple(value.shape)} does not fit {tuple(p.shape)}")
             p.copy_(value)

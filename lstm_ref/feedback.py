@@ -4,7 +4,12 @@ Each helper raises ``AssertionError`` with a message a learner can act on: what 
 expected and what was received, in ``(batch, time_steps, features)`` words, which axis is
 wrong, and a hint for the classic mistakes (missing time axis, flattened time axis, swapped
 axes, one window short, batch-first state, PyTorch's second bias). It never prints the
-answer's code. NumPy only: tensors are accepted through ``.shape`` / ``np.asarray``.
+answer's code. NumPy only: tensors are accepted through ``.shape`` and
+:func:`lstm_ref._checks.to_numpy`.
+
+The helpers are the package's own, shared rather than copied: :func:`assert_shape` is
+:func:`lstm_ref.diagnose.assert_shape` (its words are :func:`lstm_ref.diagnose.explain_mismatch`'s)
+and :func:`numeric_gradient` is :func:`lstm_ref.numpy.numerical_gradient` for a scalar ``f()``.
 
 >>> import numpy as np
 >>> assert_shape(np.zeros((26, 5, 7)), (26, 5, 7), what="X")
@@ -17,8 +22,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lstm_ref._checks import BTF, layout_str
-from lstm_ref.shapes import explain_mismatch
+from lstm_ref._checks import to_numpy
+from lstm_ref.diagnose import BTF, assert_shape, explain_mismatch, fits
+from lstm_ref.numpy import numerical_gradient
 
 __all__ = [
     "assert_shape",
@@ -28,27 +34,19 @@ __all__ = [
     "diagnose_shape",
 ]
 
-
-def _as_shape(obj) -> tuple[int, ...]:
-    """A shape from an array/tensor (``.shape``) or from a tuple of ints given as an answer."""
-    if hasattr(obj, "shape"):
-        return tuple(int(s) for s in obj.shape)
-    if isinstance(obj, (tuple, list)) and all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in obj
-    ):
-        return tuple(int(s) for s in obj)
-    raise AssertionError(f"expected an array or a shape tuple of ints, got {type(obj).__name__}: {obj!r:.80}")
+# assert_shape is lstm_ref.diagnose.assert_shape, the package's one shape assertion:
+# assert_shape(got, expected, layout=BTF, what="x", hint=""), with no repair code in its message.
 
 
 def diagnose_shape(got: Sequence[int], expected: Sequence[int | None], layout: Sequence[str] = BTF) -> str:
     """Explain in words how shape ``got`` differs from ``expected`` (``None`` = any size).
 
     Returns ``""`` when they agree. ``layout`` names the axes of ``expected``. The words are
-    :func:`lstm_ref.shapes.explain_mismatch`'s, without the code that would repair the array:
+    :func:`lstm_ref.diagnose.explain_mismatch`'s, without the code that would repair the array:
     here that code is the graded answer.
 
     >>> diagnose_shape((26, 7), (26, 5, 7))
-    'the time_steps axis (axis 1) is missing: each sample is a single row, with no time steps. An LSTM reads a sequence per sample; give every sample its own window of 5 time steps'
+    'the time_steps axis (axis 1) is missing: each sample is a single row, with no time axis. An LSTM reads a sequence per sample; give every sample its own window of 5 time steps'
     >>> diagnose_shape((26, 35), (26, 5, 7))
     'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
     >>> diagnose_shape((5, 26, 7), (26, 5, 7))
@@ -56,47 +54,8 @@ def diagnose_shape(got: Sequence[int], expected: Sequence[int | None], layout: S
     >>> diagnose_shape((25, 5, 7), (26, 5, 7))  # doctest: +ELLIPSIS
     'axis 0 (batch) is 25, expected 26: one window short. The classic create_dataset loops over range(N - look_back - 1) and drops the last window; ...'
     """
-    got, expected, layout = tuple(got), tuple(expected), tuple(layout)
-    if len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected, strict=True)):
-        return ""
-    return explain_mismatch(got, expected, layout, fix=False)
-
-
-def assert_shape(
-    got,
-    expected: Sequence[int | None],
-    layout: Sequence[str] = BTF,
-    what: str = "x",
-    hint: str = "",
-) -> None:
-    """Assert that ``got`` (an array, a tensor or a shape tuple) has shape ``expected``.
-
-    ``layout`` names the axes of ``expected`` (for a 2-D target use e.g.
-    ``("batch", "hidden_size")``); ``None`` in ``expected`` accepts any size.
-
-    >>> import numpy as np
-    >>> assert_shape(np.zeros((26, 7)), (26, 5, 7), what="X")
-    Traceback (most recent call last):
-    ...
-    AssertionError: Your X has shape (26, 7) but it should be (batch, time_steps, features) = (26, 5, 7): the time_steps axis (axis 1) is missing: each sample is a single row, with no time steps. An LSTM reads a sequence per sample; give every sample its own window of 5 time steps
-    >>> assert_shape((4, 2, 5), (2, 4, 5), layout=("num_layers*num_directions", "batch", "hidden_size"), what="h_n")
-    Traceback (most recent call last):
-    ...
-    AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): the axes are in the wrong order: it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True
-    """
-    expected = tuple(expected)
-    layout = tuple(layout)
-    if len(layout) != len(expected):
-        raise ValueError(
-            f"layout {layout} has {len(layout)} names but expected shape {expected} has {len(expected)}"
-        )
-    shape = _as_shape(got)
-    why = diagnose_shape(shape, expected, layout)
-    if not why:
-        return
-    want = layout_str(layout, dict(zip(layout, expected, strict=False)))
-    msg = f"Your {what} has shape {shape} but it should be {want}: {why}"
-    raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
+    got, expected = tuple(got), tuple(expected)
+    return "" if fits(got, expected) else explain_mismatch(got, expected, tuple(layout), fix=False)
 
 
 def assert_close(
@@ -119,13 +78,8 @@ def assert_close(
     ...
     AssertionError: Your h differs from the reference: max abs error 0.3 at batch=0, hidden_size=1 (got 0.2, expected 0.5); allowed 1e-06
     """
-    g = np.asarray(got, dtype=np.float64) if not hasattr(got, "detach") else got.detach().cpu().numpy()
-    e = (
-        np.asarray(expected, dtype=np.float64)
-        if not hasattr(expected, "detach")
-        else expected.detach().numpy()
-    )
-    g, e = np.asarray(g, dtype=np.float64), np.asarray(e, dtype=np.float64)
+    g = np.asarray(to_numpy(got), dtype=np.float64)
+    e = np.asarray(to_numpy(expected), dtype=np.float64)
     if layout is not None:
         assert_shape(g, e.shape, layout, what)
     elif g.shape != e.shape:
@@ -186,22 +140,13 @@ def numeric_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -
     """Central-difference gradient of the scalar ``f()`` with respect to the array ``x``.
 
     ``x`` (any shape, float64 for accuracy) is perturbed in place and restored; ``f`` takes no
-    arguments and reads ``x``. The result has the shape of ``x``.
+    arguments and reads ``x``. The result has the shape of ``x``. This is
+    :func:`lstm_ref.numpy.numerical_gradient` (CS231n's form, ``f(x)`` weighted by ``dout``)
+    for a scalar ``f``.
 
     >>> import numpy as np
     >>> x = np.array([1.0, 2.0])
     >>> np.round(numeric_gradient(lambda: float((x**2).sum()), x), 6)
     array([2., 4.])
     """
-    grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        plus = f()
-        x[i] = old - eps
-        minus = f()
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
+    return numerical_gradient(lambda _x: f(), x, 1.0, eps)

@@ -35,6 +35,10 @@ from lstm_ref import _checks  # noqa: E402
 
 __all__ = ["many_to_many", "many_to_one", "reset_states", "run_chunks", "stateful_model", "train_stateful"]
 
+# a stateful model's batch rows are parallel streams: row b of every chunk continues row b of the last
+STREAMS = ("streams", "time_steps", "features")
+STREAMS_HINT = "a stateful model takes exactly its batch_size streams in every chunk"
+
 
 def _stack(inputs, units: int, num_layers: int, bidirectional: bool, last_sequences: bool):
     """``num_layers`` LSTMs; all but the last return sequences (B, T, D*H) for the next one."""
@@ -67,33 +71,31 @@ def many_to_one(
     >>> model.output_shape
     (None, 1)
     """
-    inputs = keras.Input(shape=(time_steps, features))  # (B, T, F)
-    x = _stack(inputs, units, num_layers, bidirectional, last_sequences=False)  # (B, D*H)
-    return keras.Model(inputs, keras.layers.Dense(output_size)(x), name="many_to_one")
+    return _regressor(features, units, output_size, False, time_steps, num_layers, bidirectional)
 
 
-def many_to_many(
-    features: int,
-    units: int,
-    output_size: int = 1,
-    *,
-    time_steps: int | None = None,
-    num_layers: int = 1,
-    bidirectional: bool = False,
-) -> keras.Model:
+def many_to_many(features: int, units: int, output_size: int = 1, **options) -> keras.Model:
     """Many-to-many model: (B, T, F) -> LSTM(s) -> ``TimeDistributed(Dense)`` -> (B, T, output_size).
 
-    - features: F; units: H; time_steps: T, or None for any length
+    - features: F; units: H; ``options``: ``time_steps``, ``num_layers`` and ``bidirectional``,
+      as for :func:`many_to_one`
     - every LSTM has ``return_sequences=True``, so the Dense sees (B, T, D*H)
 
     >>> model = many_to_many(features=1, units=6, output_size=2, bidirectional=True)
     >>> model.output_shape
     (None, None, 2)
     """
+    return _regressor(features, units, output_size, True, **options)
+
+
+def _regressor(features, units, output_size, per_step, time_steps=None, num_layers=1, bidirectional=False):
+    """(B, T, F) -> LSTM(s) -> Dense: on the last state (B, output_size), or on every step (B, T, output_size)."""
     inputs = keras.Input(shape=(time_steps, features))  # (B, T, F)
-    x = _stack(inputs, units, num_layers, bidirectional, last_sequences=True)  # (B, T, D*H)
-    outputs = keras.layers.TimeDistributed(keras.layers.Dense(output_size))(x)  # (B, T, output_size)
-    return keras.Model(inputs, outputs, name="many_to_many")
+    x = _stack(inputs, units, num_layers, bidirectional, last_sequences=per_step)  # (B, [T,] D*H)
+    if per_step:
+        outputs = keras.layers.TimeDistributed(keras.layers.Dense(output_size))(x)  # (B, T, output_size)
+        return keras.Model(inputs, outputs, name="many_to_many")
+    return keras.Model(inputs, keras.layers.Dense(output_size)(x), name="many_to_one")  # (B, output_size)
 
 
 def stateful_model(
@@ -234,6 +236,6 @@ def run_chunks(model: keras.Model, chunks: Iterable, *, reset: bool = True) -> l
     outputs = []
     for chunk in chunks:
         chunk = _checks.as_float_array(chunk, "chunk").astype(np.float32)
-        _checks.check_shape(chunk.shape, _checks.BTF, {"batch": B, "features": F}, "chunk")
+        _checks.check_shape(chunk.shape, STREAMS, {"streams": B, "features": F}, "chunk", STREAMS_HINT)
         outputs.append(np.asarray(model(chunk, training=False)))
     return outputs

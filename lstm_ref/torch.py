@@ -27,6 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from lstm_ref import _checks
+from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -108,7 +109,9 @@ def _check_inputs(
 class ScratchLSTM(nn.Module):
     """``torch.nn.LSTM`` written as a plain loop over layers, directions and time steps.
 
-    Arguments and parameter names are those of ``nn.LSTM`` (no dropout, no ``proj_size``):
+    Arguments and parameter names are those of ``nn.LSTM`` (no dropout, no ``proj_size``); the
+    arguments after ``num_layers`` are keyword-only, because ``nn.LSTM``'s positional order has
+    ``dropout`` between ``batch_first`` and ``bidirectional``. Parameters:
     ``weight_ih_l{k}`` (4H, in_k), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``,
     ``bias_hh_l{k}`` (4H,), with a ``_reverse`` suffix for the backward direction, where
     ``in_0 = input_size`` and ``in_k = H * num_directions`` for k > 0. So
@@ -134,12 +137,12 @@ class ScratchLSTM(nn.Module):
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
         bias: bool = True,
         batch_first: bool = False,
         bidirectional: bool = False,
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -147,8 +150,7 @@ class ScratchLSTM(nn.Module):
             ("hidden_size", hidden_size),
             ("num_layers", num_layers),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            _checks.check_int(value, name, minimum=1)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -156,28 +158,12 @@ class ScratchLSTM(nn.Module):
         self.batch_first = batch_first
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
-        factory = {"device": device, "dtype": dtype}
-        H = hidden_size
-        for k in range(num_layers):
-            in_k = input_size if k == 0 else H * self.num_directions
-            for suffix in self._suffixes():
-                self.register_parameter(
-                    f"weight_ih_l{k}{suffix}", nn.Parameter(torch.empty(4 * H, in_k, **factory))
-                )
-                self.register_parameter(
-                    f"weight_hh_l{k}{suffix}", nn.Parameter(torch.empty(4 * H, H, **factory))
-                )
-                if bias:
-                    self.register_parameter(
-                        f"bias_ih_l{k}{suffix}", nn.Parameter(torch.empty(4 * H, **factory))
-                    )
-                    self.register_parameter(
-                        f"bias_hh_l{k}{suffix}", nn.Parameter(torch.empty(4 * H, **factory))
-                    )
+        shapes = torch_param_shapes(
+            input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias
+        )  # nn.LSTM's names, shapes and order
+        for name, shape in shapes.items():
+            self.register_parameter(name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
         self.reset_parameters()
-
-    def _suffixes(self) -> list[str]:
-        return ["", "_reverse"][: self.num_directions]
 
     def reset_parameters(self) -> None:
         """Draw every weight from U(-1/sqrt(H), 1/sqrt(H)), as ``nn.LSTM`` does.
@@ -208,33 +194,22 @@ class ScratchLSTM(nn.Module):
             h0, c0 = hx
         seq = x.transpose(0, 1) if self.batch_first else x  # (T, B, in)
         T = seq.shape[0]
-        h_n, c_n = [], []
-        for k in range(self.num_layers):
-            outs = []
-            for d, suffix in enumerate(self._suffixes()):
-                params = [getattr(self, f"weight_ih_l{k}{suffix}"), getattr(self, f"weight_hh_l{k}{suffix}")]
-                if self.bias:
-                    params += [getattr(self, f"bias_ih_l{k}{suffix}"), getattr(self, f"bias_hh_l{k}{suffix}")]
-                h, c = h0[k * self.num_directions + d], c0[k * self.num_directions + d]  # (B, H)
-                out: list[torch.Tensor] = [x] * T  # placeholders, all overwritten
-                for t in (
-                    range(T) if d == 0 else reversed(range(T))
-                ):  # the backward direction reads t = T-1 .. 0
-                    h, c = lstm_cell(seq[t], h, c, *params)
-                    out[t] = h
-                outs.append(torch.stack(out))  # (T, B, H)
-                h_n.append(h)
-                c_n.append(c)
-            seq = torch.cat(outs, dim=2)  # (T, B, D*H): the next layer's input
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        h_n, c_n, outs = [], [], []
+        for k, d, suffix in param_suffixes(self.num_layers, self.bidirectional):  # state_dict order
+            params = [getattr(self, name + suffix) for name in names]
+            h, c = h0[k * self.num_directions + d], c0[k * self.num_directions + d]  # (B, H)
+            out: list[torch.Tensor] = [x] * T  # placeholders, all overwritten
+            for t in range(T) if d == 0 else reversed(range(T)):  # the backward direction reads T-1 .. 0
+                h, c = lstm_cell(seq[t], h, c, *params)  # (B, H) each
+                out[t] = h
+            outs.append(torch.stack(out))  # (T, B, H)
+            h_n.append(h)
+            c_n.append(c)
+            if d == self.num_directions - 1:  # the layer is done
+                seq, outs = torch.cat(outs, dim=2), []  # (T, B, D*H): the next layer's input
         output = seq.transpose(0, 1) if self.batch_first else seq
         return output, (torch.stack(h_n), torch.stack(c_n))  # (L*D, B, H) each
-
-
-def _make_lstm(
-    input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, scratch: bool
-) -> nn.Module:
-    cls = ScratchLSTM if scratch else nn.LSTM
-    return cls(input_size, hidden_size, num_layers=num_layers, batch_first=True, bidirectional=bidirectional)
 
 
 class _SeqModel(nn.Module):

@@ -1,4 +1,7 @@
-"""Benchmark: lstm_ref.numpy.LSTM against torch.nn.LSTM on the CPU, same weights, same input, one run.
+"""Benchmark: the fast engine lstm_ref.numpy_fast.LSTM against torch.nn.LSTM on the CPU, same weights and input.
+
+The targets (``TARGETS``) are for the fast engine. One more size runs the readable ``lstm_ref.numpy.LSTM``
+too (``READABLE_SIZE``, no target), to show what the tuning buys.
 
 Reports ratios (NumPy time / torch time), never absolute targets in tests: absolute times on shared
 machines are noise. Each measurement is the best of ``--rounds`` x ``--repeats`` runs. The two libraries run in
@@ -22,14 +25,21 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-import lstm_ref.numpy as lstm_numpy
-from lstm_ref.numpy import LSTM
+from lstm_ref import numpy as readable
+from lstm_ref.numpy_fast import LSTM, batch_parts
 
 SIZES = [(64, 100, 32, 128), (256, 200, 64, 256), (32, 50, 16, 64)]  # (B, T, F, H)
 TARGETS = {  # (B, T, F, H) -> {measure: max ratio}
     (64, 100, 32, 128): {"forward": 1.4, "forward+backward": 1.5},
     (256, 200, 64, 256): {"forward": 1.2},
 }
+READABLE_SIZE = SIZES[0]  # the readable engine is timed here only
+
+
+def verdict(size: tuple[int, int, int, int], measure_name: str, ratio: float) -> str:
+    """``"met"`` or ``"MISSED"`` for a fast-engine ratio with a target in ``TARGETS``, else ``""``."""
+    target = TARGETS.get(size, {}).get(measure_name)
+    return "" if target is None else ("met" if ratio <= target else "MISSED")
 
 
 def _time(fn) -> float:
@@ -38,11 +48,14 @@ def _time(fn) -> float:
     return time.perf_counter() - t
 
 
-def measure(B: int, T: int, F: int, H: int, repeats: int, rounds: int) -> dict[str, tuple[float, float]]:
-    """Best seconds for NumPy and torch, forward and forward+backward, batch-first float32."""
+def measure(
+    B: int, T: int, F: int, H: int, repeats: int, rounds: int, engine: type = LSTM
+) -> dict[str, tuple[float, float]]:
+    """Best seconds for ``engine`` (a NumPy LSTM class) and torch, forward and forward+backward,
+    batch-first float32."""
     torch.manual_seed(0)
     ref = torch.nn.LSTM(F, H, batch_first=True)
-    ours = LSTM(F, H, batch_first=True)
+    ours = engine(F, H, batch_first=True)
     ours.load_state_dict(ref.state_dict())
     x = np.random.default_rng(0).standard_normal((B, T, F)).astype(np.float32)
     xt = torch.from_numpy(x)
@@ -104,22 +117,24 @@ def main() -> None:
     ap.add_argument("--write", metavar="FILE", help="also write the table as Markdown to FILE")
     args = ap.parse_args()
     rows, failures = [], []
-    for size in tqdm(SIZES, desc="benchmark sizes"):
-        res = measure(*size, repeats=args.repeats, rounds=args.rounds)
+    runs = [(size, "fast", LSTM) for size in SIZES] + [(READABLE_SIZE, "readable", readable.LSTM)]
+    for size, name, engine in tqdm(runs, desc="benchmark sizes"):
+        res = measure(*size, repeats=args.repeats, rounds=args.rounds, engine=engine)
         for measure_name, (t_np, t_t) in res.items():
             ratio = t_np / t_t
-            target = TARGETS.get(size, {}).get(measure_name)
-            verdict = "" if target is None else ("met" if ratio <= target else "MISSED")
-            if verdict == "MISSED":
+            target = TARGETS.get(size, {}).get(measure_name) if name == "fast" else None
+            mark = verdict(size, measure_name, ratio) if name == "fast" else ""
+            if mark == "MISSED":
                 failures.append(f"{size} {measure_name}: {ratio:.2f} > {target}")
-            rows.append((size, measure_name, t_np * 1e3, t_t * 1e3, ratio, target, verdict))
+            threads = len(batch_parts(size[0], size[3])) if name == "fast" else 1
+            rows.append((size, measure_name, name, threads, t_np * 1e3, t_t * 1e3, ratio, target, mark))
     header = (
-        "| B, T, F, H | pass | NumPy threads | NumPy ms | torch ms | ratio | target | |\n"
-        "|---|---|---:|---:|---:|---:|---:|---|"
+        "| B, T, F, H | pass | NumPy engine | NumPy threads | NumPy ms | torch ms | ratio | target | |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---|"
     )
     lines = [
-        f"| {', '.join(map(str, s))} | {m} | {len(lstm_numpy._parts(s[0], s[3]))} | {a:.1f} | {b:.1f} | {r:.2f}x | {'' if t is None else f'<= {t}x'} | {v} |"
-        for s, m, a, b, r, t, v in rows
+        f"| {', '.join(map(str, s))} | {m} | {e} | {n} | {a:.1f} | {b:.1f} | {r:.2f}x | {'' if t is None else f'<= {t}x'} | {v} |"
+        for s, m, e, n, a, b, r, t, v in rows
     ]
     env = (
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), NumPy {np.__version__}, "

@@ -5,7 +5,7 @@ All in one run on this machine, reported as ratios (absolute times on a shared V
 1. **Serial baseline**: the course's grading set-up (the same sandboxed preprocessors) in a scratch
    course, then ``nbgrader autograde ASSIGNMENT --force`` once per assignment, every student in that one
    process: nbgrader's own serial loop. ``generate_assignment`` runs before, untimed.
-2. **``grade(workers=1)``** and **``grade(workers=2)``** (``lstm_ref.course.grade``) on the same
+2. **``grade(workers=1)``** and **``grade(workers=2)``** (``lstm_course.grade``) on the same
    submissions, each into a fresh output folder, the whole call timed: cluster start, templates, storing,
    feedback and export included.
 
@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sandbox import _positive, build_submissions, write_block  # noqa: E402
 
-from lstm_ref import course  # noqa: E402
-from lstm_ref.course.tasks import Settings, grading_config  # noqa: E402
+import lstm_course as course  # noqa: E402
+from lstm_course.tasks import Settings, grading_config  # noqa: E402
 
 GOAL = 1.7  # throughput with 2 workers / with 1, on 2 cores
 TARGET = (40_000, 3600)  # notebooks, seconds: the paper estimate's class

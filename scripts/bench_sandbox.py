@@ -3,7 +3,7 @@
 Two measures, both on this machine in one run, reported as ratios (absolute times on a shared VM are noise):
 
 - **Grading, per notebook.** ``--students`` correct submissions of each of ``--assignments`` (the release
-  filled in with the solutions, :func:`lstm_ref.course.fill_release`) are graded as one folder by
+  filled in with the solutions, :func:`lstm_course.fill_release`) are graded as one folder by
   ``course.grade(..., sandbox=True)`` and by ``sandbox=False``, each run into a fresh output folder. After
   one untimed warm-up run per mode (one submission: a process's first ``grade()`` also pays for imports
   and a cold file cache), the two modes alternate for ``--rounds`` rounds (the order flips every round,
@@ -12,7 +12,7 @@ Two measures, both on this machine in one run, reported as ratios (absolute time
   number of notebooks, so it includes the run's fixed costs (``generate_assignment``, feedback, export),
   which are the same in both modes. Every submission must be graded full marks in every round, or the
   script exits non-zero: timing broken grading means nothing.
-- **Kernel start.** :class:`lstm_ref.course.execute.SandboxKernelManager` against jupyter_client's plain
+- **Kernel start.** :class:`lstm_course.execute.SandboxKernelManager` against jupyter_client's plain
   ``AsyncKernelManager`` (kernel ``python3``, cwd an empty temporary folder): seconds from ``start_kernel``
   until a client's ``wait_for_ready`` returns, alternating for ``--kernel-rounds`` rounds after one untimed
   start of each; median and best.
@@ -43,9 +43,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lstm_ref import course
-from lstm_ref.course import sandbox as sbx
-from lstm_ref.course.grading import NO_SANDBOX_WARNING
+import lstm_course as course
+from lstm_course import sandbox as sbx
+from lstm_course.grading import NO_SANDBOX_WARNING
 
 GOAL = 1.15  # sandboxed / unsandboxed seconds per notebook
 BEGIN = "<!-- bench-sandbox:begin (scripts/bench_sandbox.py --write) -->"
@@ -155,7 +155,7 @@ async def start_kernel_once(sandboxed: bool, cwd: Path) -> tuple[float, float]:
     """Seconds from ``start_kernel`` until ``wait_for_ready`` returns, and seconds to shut it down."""
     from jupyter_client.manager import AsyncKernelManager
 
-    from lstm_ref.course.execute import SandboxKernelManager
+    from lstm_course.execute import SandboxKernelManager
 
     km = (SandboxKernelManager if sandboxed else AsyncKernelManager)(kernel_name="python3")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's banner and warnings

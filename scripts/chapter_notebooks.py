@@ -3,7 +3,9 @@
 The book's sources are MyST Markdown (text, reviewable diffs). Colab cannot open them, and the
 theme's launch buttons open ``<chapter>.ipynb`` instead whenever that file sits next to the
 ``.md``. So each chapter gets a generated notebook without outputs, with one extra first cell that,
-on Colab only, fetches the course (``lstm_ref`` and the figure helpers). The notebooks are
+on Colab only, clones the course and pip-installs it without dependencies (Colab has numpy,
+matplotlib, torch and Keras): that gives ``lstm_ref`` and the book's figures, ``lstm_figures``
+(``book/lstm_figures/``, packaged by ``pyproject.toml``). The notebooks are
 committed, excluded from the Sphinx build (``_config.yml``), and ``tests/test_chapter_notebooks.py``
 fails when one has drifted from its chapter.
 
@@ -21,15 +23,17 @@ import nbformat
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 REPO_URL = "https://github.com/lstm-shapes-course/lstm-shapes"
-COLAB_CELL = f'''# On Colab, fetch the course first (lstm_ref and the book's figure helpers); elsewhere this does nothing.
+COLAB_CELL = f'''# On Colab, install the course first (lstm_ref and the book's figures, lstm_figures); elsewhere this does nothing.
+import importlib.util
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and not os.path.exists("figs.py"):
+if "google.colab" in sys.modules and importlib.util.find_spec("lstm_figures") is None:
     subprocess.run(["git", "clone", "-q", "--depth", "1", "{REPO_URL}"], check=True)
-    os.chdir("lstm-shapes/book")
-    sys.path[:0] = [os.getcwd(), os.path.dirname(os.getcwd())]'''
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "./lstm-shapes"], check=True)
+    importlib.invalidate_caches()  # so that this running kernel finds the packages just installed
+    os.chdir("lstm-shapes/book")'''
 
 
 def chapters() -> list[Path]:

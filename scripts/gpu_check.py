@@ -1,4 +1,5 @@
-"""GPU check (optional, needs CUDA): lstm_ref.numpy.LSTM agrees with torch.nn.LSTM running on cuDNN.
+"""GPU check (optional, needs CUDA): both NumPy LSTMs (the readable lstm_ref.numpy and the tuned
+lstm_ref.numpy_fast) agree with torch.nn.LSTM running on cuDNN.
 
 The test suite proves agreement with torch's CPU kernel; this script proves it against the cuDNN kernel
 that most learners train with. It never runs in CI (CI has no GPU). TF32 is switched off so that the
@@ -15,7 +16,8 @@ import time
 import numpy as np
 import torch
 
-from lstm_ref.numpy import LSTM
+from lstm_ref.numpy import LSTM as ReadableLSTM
+from lstm_ref.numpy_fast import LSTM as FastLSTM
 
 
 def main() -> None:
@@ -29,7 +31,10 @@ def main() -> None:
     )
     worst_fwd = worst_bwd = 0.0
     F, H, B, T = 8, 16, 4, 12
-    for L, bi, bf in itertools.product([1, 2, 3], [False, True], [False, True]):
+    engines = {"readable": ReadableLSTM, "fast": FastLSTM}  # lstm_ref.numpy and lstm_ref.numpy_fast
+    for (engine, LSTM), L, bi, bf in itertools.product(
+        engines.items(), [1, 2, 3], [False, True], [False, True]
+    ):
         torch.manual_seed(0)
         ref = torch.nn.LSTM(F, H, L, batch_first=bf, bidirectional=bi).to(dev)
         ours = LSTM(F, H, L, batch_first=bf, bidirectional=bi)
@@ -47,7 +52,8 @@ def main() -> None:
         bwd = max(bwd, float(np.abs(dx - x.grad.cpu().numpy()).max()))
         worst_fwd, worst_bwd = max(worst_fwd, fwd), max(worst_bwd, bwd)
         print(
-            f"layers={L} bidirectional={bi!s:5} batch_first={bf!s:5}  max|diff| forward {fwd:.1e}  backward {bwd:.1e}"
+            f"{engine:8} layers={L} bidirectional={bi!s:5} batch_first={bf!s:5}  "
+            f"max|diff| forward {fwd:.1e}  backward {bwd:.1e}"
         )
     ok = worst_fwd < 1e-5 and worst_bwd < 1e-4
     print(
@@ -57,7 +63,7 @@ def main() -> None:
 
     B, T, F, H = 64, 100, 32, 128
     ref = torch.nn.LSTM(F, H, batch_first=True).to(dev)
-    ours = LSTM(F, H, batch_first=True)
+    ours = FastLSTM(F, H, batch_first=True)
     x = torch.randn(B, T, F, device=dev)
     xn = x.cpu().numpy()
     with torch.no_grad():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,59 @@ def postgres_db(postgres_url):
     yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+# --------------------------------------------------------------------------- running in parallel (pytest-xdist)
+# `make test` runs the suite in two passes (Makefile). The first, `pytest -n 2`, runs every test that
+# can share the machine, a whole file per worker (`--dist loadfile` in pyproject.toml): a file's
+# module-scoped fixtures (a built book, a graded course) are made once, and two workers never write
+# the same fixed path (book/_build, artifacts/). Files go out in the order of `pytest_collection_modifyitems`
+# below, longest first, so that the two workers finish together. The second pass runs the EXCLUSIVE
+# files one after the other, with nothing beside them.
+# LSTM_TESTS=shared leaves them out, LSTM_TESTS=exclusive runs only them; unset, a run with workers
+# leaves them out (and says so) and a plain `pytest` runs everything.
+# (Not `--dist loadgroup`: pytest-xdist 3.8 writes the group into `item._nodeid`, which pytest 9.2 no
+# longer reads, so its xdist_group marks are silently ignored.)
+
+EXCLUSIVE = {
+    "test_course_dask.py": "asserts that no `lstm_course.sandbox` process is left anywhere on the host",
+    "test_course_adversarial.py": "grades a class under attack with every core, then counts what survived",
+}
+LONGEST_FIRST = [  # seconds on 2 workers, fresh clone, 2026-11-29; files not listed follow in collection order
+    "test_exercises.py",  # 495
+    "test_book.py",  # 431
+    "test_course.py",  # 143
+    "test_keras.py",  # 83
+    "test_packaging.py",  # 68
+    "test_course_tasks.py",  # 54
+    "test_numpy.py",  # 49
+    "test_course_sandbox.py",  # 49
+]
+
+
+def _which(config) -> str:
+    """``all``, ``shared`` (no EXCLUSIVE file) or ``exclusive`` (only those): see the note above."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER") or getattr(config.option, "numprocesses", None)
+    which = os.environ.get("LSTM_TESTS") or ("shared" if workers else "all")
+    if which not in ("all", "shared", "exclusive"):
+        raise pytest.UsageError(f"LSTM_TESTS={which!r}: use shared, exclusive or leave it unset")
+    return which
+
+
+def pytest_collection_modifyitems(config, items):
+    which = _which(config)
+    if which != "all":
+        wanted = which == "exclusive"
+        config.hook.pytest_deselected(items=[it for it in items if (it.path.name in EXCLUSIVE) != wanted])
+        items[:] = [it for it in items if (it.path.name in EXCLUSIVE) == wanted]
+    if which == "shared":  # every worker sorts the same way, so their collections still agree
+        rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda it: rank.get(it.path.name, len(rank)))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _which(config) == "shared":
+        terminalreporter.write_line(
+            "left out of this run, to be run alone (`make test` does it next, or LSTM_TESTS=exclusive): "
+            + "; ".join(f"{name} ({why})" for name, why in EXCLUSIVE.items())
+        )

@@ -1,6 +1,7 @@
 """scripts/bench.py: its measuring and its BENCHMARKS.md writing work (no timing is asserted here:
 speed targets live in the benchmark, never in a timed test)."""
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,38 @@ def test_measure_times_both_libraries_on_both_passes(bench, monkeypatch):
         assert 0 < t_np < 60 and 0 < t_torch < 60
 
 
-def test_the_targets_are_the_issue_s(bench):
-    assert bench.TARGETS == {
-        (64, 100, 32, 128): {"forward": 1.4, "forward+backward": 1.5},
-        (256, 200, 64, 256): {"forward": 1.2},
-    }
+def test_measure_times_the_engine_it_is_given(bench, monkeypatch):
+    """``engine=`` picks the NumPy LSTM class: the readable one is timed through the same code."""
+    from lstm_ref import numpy as readable
+
+    made = []
+
+    class Spy(readable.LSTM):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(bench.time, "sleep", lambda s: None)
+    bench.measure(2, 3, 4, 5, repeats=1, rounds=1, engine=Spy)
+    assert len(made) == 1
+    from lstm_ref import numpy_fast
+
+    engine = inspect.signature(bench.measure).parameters["engine"].default
+    assert engine is numpy_fast.LSTM  # by default, the engine the targets are for
+
+
+def test_every_target_is_judged_and_documented(bench):
+    """Each target in the script gets a verdict on both sides of its bound, and BENCHMARKS.md's
+    table states the same bound on the same size and pass."""
+    table = (ROOT / "BENCHMARKS.md").read_text().split(bench.BEGIN)[1].split(bench.END)[0]
+    assert bench.TARGETS and set(bench.TARGETS) <= set(bench.SIZES)
+    for size, targets in bench.TARGETS.items():
+        for measure_name, target in targets.items():
+            assert bench.verdict(size, measure_name, target) == "met"
+            assert bench.verdict(size, measure_name, target + 0.01) == "MISSED"
+            row = f"| {', '.join(map(str, size))} | {measure_name} |"
+            assert any(line.startswith(row) and f"<= {target}x" in line for line in table.splitlines()), row
+    assert bench.verdict((1, 1, 1, 1), "forward", 99.0) == ""  # no target: no verdict
 
 
 def test_write_table_replaces_only_the_generated_block(bench, tmp_path):

@@ -122,7 +122,7 @@ def test_toc_pages_built(built):
     assert names == [
         "intro", "01_recurrence", "02_lstm_cell", "03_shapes", "04_keras", "05_pytorch",
         "06_keras_vs_pytorch", "07_stateful", "08_variable_length", "09_project",
-        "10_misconceptions", "11_appendix", "exercises",
+        "10_misconceptions", "shape_tracer", "11_appendix", "exercises",
     ]  # fmt: skip
     for name in names:
         page = built / f"{name}.html"
@@ -288,7 +288,7 @@ def test_pages_in_browser(server, built):
     assert len(list(SHOTS.glob("*.png"))) == len(pages(built))
 
 
-MIN_ANIMATIONS = 4  # book/anim.py: window_slide, unrolled_loop, stateful_batches, packed_batch_sizes
+MIN_ANIMATIONS = 4  # lstm_figures.anim: window_slide, unrolled_loop, stateful_streams, packed_batch_sizes
 
 ANIMATIONS = """
 async () => {
@@ -321,7 +321,7 @@ def _data_uri(uri: str | None, mime: str) -> bytes:
 
 
 def test_animations_in_browser(server, built):
-    """The book's animations (book/anim.py) load in chromium: at least MIN_ANIMATIONS
+    """The book's animations (lstm_figures.anim) load in chromium: at least MIN_ANIMATIONS
     figure.lstm-anim, each a decoded GIF of more than one frame with alt text and a reduced-motion
     still PNG; with reduced motion emulated, the browser shows the still frame instead."""
     import io

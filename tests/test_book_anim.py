@@ -1,4 +1,4 @@
-"""The book's animations (``book/anim.py``): real moving GIFs, still frames, alt text, true numbers.
+"""The book's animations (``lstm_figures.anim``): real moving GIFs, still frames, alt text, true numbers.
 
 Fast (no book build). Each animation is built once with every warning turned into an error, then
 checked as a file (Pillow decodes it; the frames really differ; sizes stay under a cap), as HTML
@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import base64
 import io
-import sys
 import time
 import warnings
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from lstm_figures import anim
 from lstm_ref import data
-
-BOOK = Path(__file__).resolve().parents[1] / "book"
-if str(BOOK) not in sys.path:
-    sys.path.insert(0, str(BOOK))
-
-import anim  # noqa: E402 - book/ is not a package; the chapters import it the same way
 
 MAX_GIF = 400 * 1024  # bytes; the book carries the GIFs inside its pages
 MAX_PNG = 100 * 1024
@@ -43,7 +36,7 @@ OUT = np.tanh(rng.normal(size=(2, 6, 4)))  # (B, T, H)
 CASES = {
     "window_slide": lambda: anim.window_slide(AIRLINE, look_back=4, name="airline passengers"),
     "unrolled_loop": lambda: anim.unrolled_loop(X_IN, OUT),
-    "stateful_batches": lambda: anim.stateful_batches(36, batch_size=3, seq_len=4),
+    "stateful_streams": lambda: anim.stateful_streams(36, batch_size=3, seq_len=4),
     "packed_batch_sizes": lambda: anim.packed_batch_sizes([5, 2, 7, 4]),
 }
 
@@ -153,7 +146,7 @@ def test_sizes_and_speed(built):
 
 def test_deterministic():
     """The same arguments give the same bytes (no clock, no unseeded randomness)."""
-    one, two = build(CASES["stateful_batches"])[0], build(CASES["stateful_batches"])[0]
+    one, two = build(CASES["stateful_streams"])[0], build(CASES["stateful_streams"])[0]
     assert one.gif == two.gif and one.static_png == two.static_png
 
 
@@ -175,11 +168,11 @@ def test_window_slide_matches_make_windows(built):
 
 def test_stateful_layout_matches_lstm_ref(built):
     """The positions drawn are lstm_ref.data.stateful_arrays's, batch by batch, with the same drop."""
-    a = built["stateful_batches"][0]
+    a = built["stateful_streams"][0]
     X = data.stateful_arrays(np.arange(36), batch_size=3, seq_len=4)  # (n_batches * 3, 4, 1)
     np.testing.assert_array_equal(a.meta["positions"], X[:, :, 0].reshape(-1, 3, 4))
     for n_rows, b, s in ((40, 4, 5), (23, 2, 5), (30, 3, 3)):
-        got = anim.stateful_batches(n_rows, batch_size=b, seq_len=s).meta
+        got = anim.stateful_streams(n_rows, batch_size=b, seq_len=s).meta
         X = data.stateful_arrays(np.arange(n_rows), batch_size=b, seq_len=s)
         np.testing.assert_array_equal(got["positions"], X[:, :, 0].reshape(-1, b, s))
         assert got["dropped_rows"] == data.stateful_layout(n_rows, b, s).dropped_rows
@@ -224,7 +217,7 @@ def test_unrolled_loop_shapes(built):
     [
         (lambda: anim.window_slide(np.arange(40.0), look_back=3), "do not fit"),
         (lambda: anim.window_slide(np.zeros((10, 2))), r"expected shape \(N,\)"),
-        (lambda: anim.stateful_batches(5, batch_size=3, seq_len=4), "batches"),
+        (lambda: anim.stateful_streams(5, batch_size=3, seq_len=4), "batches"),
         (lambda: anim.packed_batch_sizes([3, 0]), "lengths"),
     ],
 )

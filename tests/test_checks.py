@@ -53,30 +53,53 @@ def test_check_shape():
     with pytest.raises(
         ValueError,
         match=r"^x: expected \(batch, time_steps, features\) = \(4, \?, 3\), got shape \(5, 10, 2\): "
-        r"batch is 5, expected 4; features is 2, expected 3$",
+        r"axis 0 \(batch\) is 5, expected 4; axis 2 \(features\) is 2, expected 3$",
     ):
         C.check_shape((5, 10, 2), C.BTF, {"features": 3, "batch": 4})
-    with pytest.raises(ValueError, match=r"got shape \(4, 10\): a 2-D array, expected 3-D; see the book$"):
+    with pytest.raises(
+        ValueError, match=r"got shape \(4, 10\): the features axis .* is missing; see the book$"
+    ):
         C.check_shape((4, 10), C.BTF, {"features": 3}, hint="see the book")
+    with pytest.raises(ValueError, match=r"got shape \(4,\): a 1-D array where 3-D is expected"):
+        C.check_shape((4,), C.BTF, {"features": 3})
 
 
 def test_check_sequence():
     assert C.check_sequence((5, 7, 3), features=3) == (5, 7)
     assert C.check_sequence((7, 5, 3), features=3, batch_first=False) == (5, 7)
-    with pytest.raises(ValueError, match=r"a 2-D array has no time axis; use x.reshape\(5, 1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"time_steps axis \(axis 1\) is missing.*no time axis.*x.reshape\(5, 1, 3\)"
+    ):
         C.check_sequence((5, 3), features=3)
     with pytest.raises(
-        ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*x.reshape\(1, 5, 3\)"
+        ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*use x\[None\] for one time step"
     ):
         C.check_sequence((5, 3), features=3, batch_first=False)
-    with pytest.raises(ValueError, match=r"got shape \(30,\): a 1-D array is a bare series; .*make_windows"):
+    with pytest.raises(ValueError, match=r"got shape \(30,\): a 1-D array .* bare series: .*make_windows"):
         C.check_sequence((30,), features=1)
     with pytest.raises(
-        ValueError, match=r"features is 7, expected 3; the features axis must be last.*transpose\(0, 2, 1\)"
+        ValueError,
+        match=r"wrong order: .*\(batch, features, time_steps\) \(the features axis must be last\).*"
+        r"transpose\(0, 2, 1\)",
     ):
         C.check_sequence((5, 3, 7), features=3)
-    with pytest.raises(ValueError, match=r"^seq: .* got shape \(5, 7, 4\): features is 4, expected 3$"):
+    with pytest.raises(
+        ValueError, match=r"^seq: .* got shape \(5, 7, 4\): axis 2 \(features\) is 4, expected 3$"
+    ):
         C.check_sequence((5, 7, 4), features=3, name="seq")
+
+
+def test_check_messages_are_the_diagnosis():
+    """The validators say exactly what lstm_ref.diagnose says (one wording), as a ValueError."""
+    from lstm_ref.diagnose import diagnose
+
+    for shape in [(5, 3), (30,), (5, 3, 7), (5, 7, 4)]:
+        with pytest.raises(ValueError) as err:
+            C.check_sequence(shape, features=3)
+        assert str(err.value) == diagnose(shape, (None, None, 3), "btf")
+    with pytest.raises(ValueError) as err:
+        C.check_state((4, 2, 5), layers_dirs=2, batch=4, hidden=5, name="c0")
+    assert str(err.value) == diagnose((4, 2, 5), (2, 4, 5), "state", name="c0")
 
 
 def test_check_sequence_suggested_reshape_works_in_torch():
@@ -121,10 +144,14 @@ def test_check_state_messages():
     ):
         C.check_state((4, 2, 5), layers_dirs=2, batch=4, hidden=5)
     with pytest.raises(
-        ValueError, match=r"^c0: .*got shape \(4, 5\): the layer axis is missing; use c0\[None\]"
+        ValueError,
+        match=r"^c0: .*got shape \(4, 5\): the num_layers\*num_directions axis \(axis 0\) is missing.*"
+        r"use x\[None\]",
     ):
         C.check_state((4, 5), layers_dirs=1, batch=4, hidden=5, name="c0")
-    with pytest.raises(ValueError, match=r"got shape \(2, 4, 6\): hidden_size is 6, expected 5$"):
+    with pytest.raises(ValueError, match=r"is missing: .* stack 2 of them with np.stack"):
+        C.check_state((4, 5), layers_dirs=2, batch=4, hidden=5)
+    with pytest.raises(ValueError, match=r"got shape \(2, 4, 6\): axis 2 \(hidden_size\) is 6, expected 5$"):
         C.check_state((2, 4, 6), layers_dirs=2, batch=4, hidden=5)
 
 
@@ -158,7 +185,7 @@ def test_check_int():
     for bad in (2.0, "3", None, True, np.float32(1)):
         with pytest.raises(ValueError, match="^n must be an integer"):
             C.check_int(bad, "n")
-    with pytest.raises(ValueError, match="^look_back must be an integer >= 1, got 0$"):
+    with pytest.raises(ValueError, match="^look_back must be a positive integer, got 0$"):
         C.check_int(0, "look_back", minimum=1)
 
 

@@ -12,10 +12,10 @@ from lstm_ref.convert import (
     keras_state_dict,
     load_keras,
     load_torch,
-    lstm_param_shapes,
     torch_state_dict,
 )
 from lstm_ref.keras import keras
+from lstm_ref.shapes import torch_param_shapes
 from lstm_ref.torch import ScratchLSTM
 
 F, H, B, T = 3, 4, 2, 5
@@ -56,7 +56,7 @@ def test_keras_to_torch_and_numpy(x):
     layer = _keras_lstm(1, return_sequences=True, return_state=True)
     k_out, k_h, k_c = (_np(t) for t in layer(x))
     sd = keras_state_dict(layer)
-    assert list(sd) == list(lstm_param_shapes(F, H))
+    assert list(sd) == list(torch_param_shapes(F, H))
     assert np.abs(sd["bias_ih_l0"]).min() > 0  # the test is meaningful only with a real bias
     t_lstm = _torch_lstm(0)
     load_torch(t_lstm, sd)
@@ -80,11 +80,19 @@ def test_documented_bias_choice(x):
     np.testing.assert_array_equal(sd["weight_hh_l0"], recurrent.T)
     np.testing.assert_array_equal(sd["bias_ih_l0"], bias)
     np.testing.assert_array_equal(sd["bias_hh_l0"], np.zeros(4 * H))
-    assert [(k, t) for k, _, t in KERAS_TO_TORCH] == [
-        ("kernel", True),
-        ("recurrent_kernel", True),
-        ("bias", False),
-    ]
+    # KERAS_TO_TORCH is the table the conversion follows, and it names every weight but bias_hh
+    for kname, tname, transposed in KERAS_TO_TORCH:
+        weight = getattr(layer.cell, kname).numpy()
+        np.testing.assert_array_equal(sd[tname + "_l0"], weight.T if transposed else weight)
+    assert {tname + "_l0" for _, tname, _ in KERAS_TO_TORCH} == set(sd) - {"bias_hh_l0"}
+
+
+def test_torch_state_dict_returns_copies():
+    """Changing the returned arrays leaves the module alone (they are copies, not views)."""
+    lstm = _torch_lstm(5)
+    sd = torch_state_dict(lstm)
+    sd["weight_ih_l0"][:] = 0
+    assert lstm.weight_ih_l0.abs().sum().item() > 0
 
 
 def test_torch_to_keras_sums_the_two_biases(x):
@@ -153,7 +161,7 @@ def test_stacked_list_both_ways(x):
     for layer in layers:
         y = layer(y)
     sd = keras_state_dict(layers)
-    assert list(sd) == list(lstm_param_shapes(F, H, num_layers=3))
+    assert list(sd) == list(torch_param_shapes(F, H, num_layers=3))
     n_lstm = lnp.LSTM(F, H, num_layers=3, batch_first=True)
     n_lstm.load_state_dict(sd)
     np.testing.assert_allclose(n_lstm(x)[0], _np(y), atol=ATOL)

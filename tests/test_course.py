@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_ref import course
-from lstm_ref.course import cli
+import lstm_course as course
+from lstm_course import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,7 @@ def test_book_page_lists_every_release_and_is_current():
 
 def test_cli_help_runs_without_nbgrader_work():
     out = subprocess.run(
-        [sys.executable, "-m", "lstm_ref.course", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "lstm_course", "--help"], capture_output=True, text=True, check=True
     ).stdout
     for cmd in ("release", "check", "grade"):
         assert cmd in out
@@ -116,14 +116,62 @@ def test_check_round_trip(tmp_path, capsys):
 def test_library_users_never_import_the_grading_code():
     code = (
         "import sys, lstm_ref, lstm_ref.numpy, lstm_ref.data, lstm_ref.shapes, lstm_ref.feedback\n"
-        "print(sorted(m for m in sys.modules if m.startswith('lstm_ref.course') or m.startswith('nbgrader')))"
+        "print(sorted(m for m in sys.modules if m.startswith('lstm_course') or m.startswith('nbgrader')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
+def test_lstm_ref_does_not_expose_the_course_tools():
+    """The tools are the top-level ``lstm_course``; ``lstm_ref`` is the library a learner imports."""
+    import importlib.util
+
+    import lstm_ref
+
+    assert "course" not in lstm_ref.__all__ and "misconceptions" not in lstm_ref.__all__
+    with pytest.raises(AttributeError):
+        lstm_ref.course  # noqa: B018
+    assert importlib.util.find_spec("lstm_ref.course") is None
+    assert importlib.util.find_spec("lstm_ref.misconceptions") is None
+
+
+def test_find_root_names_what_is_missing(tmp_path, monkeypatch):
+    """--root must be a course root; without it the current folder or a parent is, else a clear error."""
+    with pytest.raises(SystemExit, match=r"not a course root: no nbgrader_config\.py and no solutions/"):
+        course.find_root(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text("")
+    with pytest.raises(SystemExit, match=r"not a course root: no solutions/$"):
+        course.find_root(tmp_path)
+    (tmp_path / "solutions").mkdir()
+    assert course.find_root(tmp_path) == tmp_path.resolve()
+    (tmp_path / "book" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "book" / "deep")
+    assert course.find_root() == tmp_path.resolve()
+    monkeypatch.chdir(tmp_path.parent)
+    with pytest.raises(SystemExit, match=r"no course root in .* pass --root DIR"):
+        cli.main(["release"])
+
+
+def test_report_needs_no_course_root(tmp_path, monkeypatch, capsys):
+    """``report`` reads only its --out folder: it runs anywhere (here: nothing graded, exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["report", "--out", str(tmp_path)]) == 2
+    assert "lstm-course report" in capsys.readouterr().err
+
+
+def test_release_never_creates_the_book_page(tmp_path):
+    """The listing is rewritten only where the course has ``book/exercises.md``."""
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "book").mkdir()
+    page = course.update_book_page(tmp_path)
+    assert not page.exists()
+    page.write_text(f"# Exercises\n\nBy hand.\n\n{course.BEGIN_MARK}\nold\n{course.END_MARK}\n")
+    course.update_book_page(tmp_path)
+    assert page.read_text().startswith("# Exercises\n\nBy hand.\n") and "old" not in page.read_text()
+
+
 def test_grade_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
-    from lstm_ref.course import sandbox
+    from lstm_course import sandbox
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sandbox, "SEARCH_PATH", str(tmp_path))

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_ref import course
-from lstm_ref.course import feedback, sandbox
+import lstm_course as course
+from lstm_course import feedback, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"

@@ -1,4 +1,4 @@
-"""Grading at scale (lstm_ref.course.grading on Dask): nothing lost, nothing counted twice, resumable.
+"""Grading at scale (lstm_course.grading on Dask): nothing lost, nothing counted twice, resumable.
 
 The class: 100 students x 2 assignments (shapes, gates) = 200 submissions, a mix of correct, partial
 (one known mistake each), blank, broken (not JSON) and kernel-killing ones, graded by 2 local Dask
@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from distributed import WorkerPlugin
 
-from lstm_ref.course import grade
-from lstm_ref.course.common import fill_release, nbmeta, read_nb, write_nb
-from lstm_ref.course.grading import CLUSTER_CONFIG
+from lstm_course import grade
+from lstm_course.common import fill_release, nbmeta, read_nb, write_nb
+from lstm_course.grading import CLUSTER_CONFIG
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,7 +209,7 @@ def test_partial_submissions_fail_only_the_planted_check(big_class):
 
 
 def test_report_counts_match_the_gradebook(big_class):
-    from lstm_ref.course.report import write_report
+    from lstm_course.report import write_report
 
     out, db = big_class["base"] / "out", big_class["db"]
     rep = write_report(out, db)
@@ -303,7 +303,7 @@ def test_killed_worker_every_submission_still_has_an_outcome(tmp_path, survivors
         (f"ok{i}", "gates"): 10.0 for i in range(OK)
     }
     # the dead worker's sandboxed kernel died with it, and the others ended with their notebooks
-    assert survivors("lstm_ref.course.sandbox") == []
+    assert survivors("lstm_course.sandbox") == []
 
 
 # --------------------------------------------------------------------------- Ctrl-C and resume
@@ -314,7 +314,7 @@ def test_interrupted_run_resumed_matches_the_uninterrupted_one(big_class, tmp_pa
     kinds = make_class(subs, 10)  # the same students, kinds and notebooks as the first 10 of big_class
     assert all(big_class["kinds"][k] == v for k, v in kinds.items())
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "lstm_ref.course", "grade", str(subs), "--out", str(out), "--workers", "2"]
+    cmd = [sys.executable, "-m", "lstm_course", "grade", str(subs), "--out", str(out), "--workers", "2"]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

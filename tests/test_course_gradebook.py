@@ -1,4 +1,4 @@
-"""The central gradebook (lstm_ref.course.gradebook): one transaction per result, on SQLite and PostgreSQL.
+"""The central gradebook (lstm_course.gradebook): one transaction per result, on SQLite and PostgreSQL.
 
 Read back with plain SQL (sqlite3 / psycopg) and with nbgrader's own Gradebook API, not with our code.
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_course_dask import sql_rows
 
-from lstm_ref.course import gradebook
-from lstm_ref.course.common import make_course, nbmeta, read_nb
+from lstm_course import gradebook
+from lstm_course.common import make_course, nbmeta, read_nb
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

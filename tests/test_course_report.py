@@ -1,4 +1,4 @@
-"""The class report (lstm_ref.course.report) on a gradebook and results whose every count is chosen here.
+"""The class report (lstm_course.report) on a gradebook and results whose every count is chosen here.
 
 A real nbgrader gradebook (the gates assignment, recorded by ``nbgrader generate_assignment``) gets
 five graded students with chosen points per test cell, written through nbgrader.api.Gradebook; the
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from lstm_ref.course.common import generate, make_course, nbmeta, read_nb
-from lstm_ref.course.report import write_report
-from lstm_ref.misconceptions import describe
+from lstm_course.common import generate, make_course, nbmeta, read_nb
+from lstm_course.misconceptions import describe
+from lstm_course.report import write_report
 
-# nbgrader's own add_submission trips SQLAlchemy's autoflush warnings (as in lstm_ref.course.tasks)
+# nbgrader's own add_submission trips SQLAlchemy's autoflush warnings (as in lstm_course.tasks)
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted")
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"
@@ -257,7 +257,7 @@ def test_progress_and_a_second_run(report, capsys):
 
 @pytest.mark.slow
 def test_cli_report(report, capsys, tmp_path):
-    from lstm_ref.course.cli import main
+    from lstm_course.cli import main
 
     out, rep = report
     (out / "report.html").unlink()

@@ -1,4 +1,4 @@
-"""lstm_ref.course.tasks: what a job carries, and the hash that decides whether it is graded again."""
+"""lstm_course.tasks: what a job carries, and the hash that decides whether it is graded again."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_ref.course.tasks import (
+from lstm_course.tasks import (
     CourseBundle,
     Settings,
     SubmissionTooLarge,
@@ -88,8 +88,8 @@ def test_grades_from_a_deleted_working_folder(tmp_path):
 import os, tempfile
 import nbformat
 from pathlib import Path
-from lstm_ref.course.common import fill_release, read_nb
-from lstm_ref.course.tasks import CourseBundle, Job, Settings, grade_job
+from lstm_course.common import fill_release, read_nb
+from lstm_course.tasks import CourseBundle, Job, Settings, grade_job
 root = Path({str(ROOT)!r})
 nb = fill_release(read_nb(root / "exercises/gates/gates.ipynb"), read_nb(root / "solutions/gates/gates.ipynb"))
 job = Job("ana", "gates", "d", {{"gates.ipynb": nbformat.writes(nbformat.from_dict(nb)).encode()}})
@@ -105,8 +105,8 @@ print(r["status"], r["score"], r["reason"])
 
 def test_kernels_get_the_thread_limits(tmp_path):
     """The worker sets the thread variables, and the sandbox lets exactly those through to the kernel."""
-    from lstm_ref.course import sandbox
-    from lstm_ref.course.tasks import THREAD_VARIABLES
+    from lstm_course import sandbox
+    from lstm_course.tasks import THREAD_VARIABLES
 
     env = {name: "1" for name in THREAD_VARIABLES} | {"SECRET_TOKEN": "x"}
     argv = sandbox.bwrap_argv(

@@ -132,13 +132,13 @@ def test_windows_feed_keras_style_dense_head():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(series=np.arange(10.0), look_back=0), "look_back must be an integer >= 1, got 0"),
+        (dict(series=np.arange(10.0), look_back=0), "look_back must be a positive integer, got 0"),
         (
             dict(series=np.arange(10.0), look_back=2.0),
-            r"look_back must be an integer >= 1, got 2.0 \(float\)",
+            r"look_back must be a positive integer, got 2.0 \(float\)",
         ),
-        (dict(series=np.arange(10.0), look_back=3, horizon=0), "horizon must be an integer >= 1, got 0"),
-        (dict(series=np.arange(10.0), look_back=3, stride=0), "stride must be an integer >= 1, got 0"),
+        (dict(series=np.arange(10.0), look_back=3, horizon=0), "horizon must be a positive integer, got 0"),
+        (dict(series=np.arange(10.0), look_back=3, stride=0), "stride must be a positive integer, got 0"),
         (
             dict(series=np.arange(5.0), look_back=5),
             r"series: expected \(time_steps,\) or \(time_steps, features\) with at least look_back \+ horizon "
@@ -174,7 +174,7 @@ def test_make_windows_errors(kwargs, match):
 def test_sliding_windows_errors():
     with pytest.raises(ValueError, match=r"at least look_back = 4 rows, got shape \(3,\) \(3 rows\)"):
         data.sliding_windows(np.arange(3.0), 4)
-    with pytest.raises(ValueError, match="look_back must be an integer >= 1"):
+    with pytest.raises(ValueError, match="look_back must be a positive integer"):
         data.classic_create_dataset(np.arange(3.0), -1)
 
 
@@ -305,9 +305,9 @@ def test_stateful_errors():
         data.stateful_batches(np.arange(10.0), 2, 5, targets=True)  # raises at the call, not later
     with pytest.raises(ValueError, match=r"need at least batch_size \* seq_len = 12 rows"):
         data.stateful_arrays(np.arange(10.0), 3, 4)
-    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         data.stateful_layout(10, 0, 4)
-    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got 1.5"):
+    with pytest.raises(ValueError, match="seq_len must be a positive integer, got 1.5"):
         data.stateful_arrays(np.arange(10.0), 1, 1.5)
     with pytest.raises(ValueError, match=r"got shape \(2, 5, 1\): a 3-D array"):
         data.stateful_arrays(np.zeros((2, 5, 1)), 1, 2)
@@ -396,7 +396,7 @@ def test_train_test_split_series():
 @pytest.mark.parametrize(
     "args,match",
     [
-        ((np.arange(10.0), 0), "test_size must be an integer >= 1, got 0"),
+        ((np.arange(10.0), 0), "test_size must be a positive integer, got 0"),
         ((np.arange(10.0), 1.0), r"test_size: a fraction must be in \(0, 1\), got 1.0"),
         ((np.arange(10.0), 10), "leaves no training rows"),
         ((5.0, 1), "got a scalar"),
@@ -439,7 +439,9 @@ def test_baseline_errors():
     with pytest.raises(ValueError, match=r"time_steps >= season = 12, got shape \(5, 3, 1\)"):
         data.seasonal_naive_forecast(X, season=12)
     with pytest.raises(
-        ValueError, match=r"X: expected \(batch, time_steps, features\), got shape \(5, 3\): a 2-D array"
+        ValueError,
+        match=r"X: expected \(batch, time_steps, features\) = \(\?, \?, \?\), got shape \(5, 3\): "
+        r"the time_steps axis \(axis 1\) is missing.*make_windows",
     ):
         data.naive_forecast(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="column 1 does not exist"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_ref import course
+import lstm_course as course
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE_DIR = ROOT / "tests" / "exercise_cases"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_ref._checks import BTF, STATE
+from lstm_ref.diagnose import BTF, STATE
 from lstm_ref.feedback import assert_close, assert_param_count, assert_shape, diagnose_shape, numeric_gradient
 
 
@@ -137,26 +137,28 @@ FIX_CODE = ("transpose(", "reshape(", "squeeze(", "expand_dims", "make_windows",
 
 
 @pytest.mark.parametrize(
-    ("got", "expected", "layout"),
+    ("got", "expected", "layout", "mistake"),
     [
-        ((26, 7), (26, 5, 7), BTF),  # no time axis
-        ((26, 35), (26, 5, 7), BTF),  # time and features flattened
-        ((5, 26, 7), (26, 5, 7), BTF),  # PyTorch's time-major layout
-        ((26, 7, 5), (26, 5, 7), BTF),  # time and features swapped
-        ((26, 1, 5, 7), (26, 5, 7), BTF),  # an extra axis of size 1
-        ((5, 7), (1, 5, 7), BTF),  # no batch axis
-        ((26, 5), (26, 5, 1), BTF),  # no features axis
-        ((4, 2, 5), (2, 4, 5), STATE),  # a batch-first state
-        ((4, 5), (1, 4, 5), STATE),  # no layers axis
-        ((25, 5, 7), (26, 5, 7), BTF),  # one window short
+        ((26, 7), (26, 5, 7), BTF, "the time_steps axis (axis 1) is missing"),
+        ((26, 35), (26, 5, 7), BTF, "time_steps and features are flattened into one axis of 35 = 5 × 7"),
+        ((5, 26, 7), (26, 5, 7), BTF, "it looks like (time_steps, batch, features), the PyTorch default"),
+        ((26, 7, 5), (26, 5, 7), BTF, "it looks like (batch, features, time_steps)"),
+        ((26, 1, 5, 7), (26, 5, 7), BTF, "an extra axis of size 1 at position 1"),
+        ((5, 7), (1, 5, 7), BTF, "the batch axis (axis 0) is missing"),
+        ((26, 5), (26, 5, 1), BTF, "the features axis (axis 2) is missing"),
+        ((4, 2, 5), (2, 4, 5), STATE, "the state is never batch-first"),
+        ((4, 5), (1, 4, 5), STATE, "the num_layers*num_directions axis (axis 0) is missing"),
+        ((25, 5, 7), (26, 5, 7), BTF, "axis 0 (batch) is 25, expected 26: one window short"),
     ],
 )
-def test_feedback_gives_the_diagnosis_of_shapes_diagnose_but_never_the_fix(got, expected, layout):
-    """One diagnoser: the exercises' words are lstm_ref.shapes.diagnose's, minus the repairing code."""
-    from lstm_ref.shapes import diagnose
+def test_feedback_names_the_mistake_but_never_the_fix(got, expected, layout, mistake):
+    """The exercises' words name the same mistake as the full diagnosis, which also gives the
+    repairing code; the feedback leaves that code out (there it is the graded answer)."""
+    from lstm_ref.diagnose import diagnose
 
     hint = diagnose_shape(got, expected, layout)
     full = diagnose(got, expected, layout)
-    assert hint and not [code for code in FIX_CODE if code in hint], hint
-    assert full.split(": ", 2)[-1].startswith(hint.split(";")[0].split(": ")[0]), (hint, full)
-    assert diagnose(got, expected, layout, fix=False).endswith(hint)
+    assert mistake in hint and mistake in full, (mistake, hint, full)
+    assert [code for code in FIX_CODE if code in full], f"the full diagnosis gives no fix: {full}"
+    assert not [code for code in FIX_CODE if code in hint], hint
+    assert hint in _message(assert_shape, got, expected, layout)

@@ -1,5 +1,6 @@
-"""lstm_ref.numpy against independent references: torch.nn.LSTM / LSTMCell, autograd, numeric gradients,
-and a small case computed by hand."""
+"""lstm_ref.numpy (readable) and lstm_ref.numpy_fast (tuned), both against independent references:
+torch.nn.LSTM / LSTMCell, autograd, numeric gradients, and a small case computed by hand. The layer tests
+run on both engines (``ENGINES``); tests/test_numpy_fast.py adds what only the fast engine has."""
 
 import itertools
 import math
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-import lstm_ref.numpy as lstm_numpy
+from lstm_ref import numpy_fast
 from lstm_ref.numpy import (
     LSTM,
+    lstm_backward,
+    lstm_forward,
     lstm_step_backward,
     lstm_step_forward,
     numerical_gradient,
@@ -19,9 +22,16 @@ from lstm_ref.numpy import (
 )
 
 GRID = list(itertools.product([1, 2, 3], [False, True], [False, True], [False, True], [True, False]))
+ENGINES = {"readable": LSTM, "fast": numpy_fast.LSTM}
 
 
-def _twins(F, H, L, bias, batch_first, bidirectional, dtype=torch.float32, seed=0):
+@pytest.fixture(params=list(ENGINES))
+def engine(request):
+    """The LSTM class under test: ``lstm_ref.numpy.LSTM``, then ``lstm_ref.numpy_fast.LSTM``."""
+    return ENGINES[request.param]
+
+
+def _twins(F, H, L, bias, batch_first, bidirectional, dtype=torch.float32, seed=0, engine=LSTM, **kw):
     torch.manual_seed(seed)
     ref = torch.nn.LSTM(F, H, L, bias=bias, batch_first=batch_first, bidirectional=bidirectional).to(dtype)
     if bias:  # make the two biases different and clearly non-zero, so a dropped one is caught
@@ -29,7 +39,7 @@ def _twins(F, H, L, bias, batch_first, bidirectional, dtype=torch.float32, seed=
             for name, p in ref.named_parameters():
                 if name.startswith("bias"):
                     p.uniform_(-1.0, 1.0)
-    ours = LSTM(
+    ours = engine(
         F,
         H,
         L,
@@ -37,16 +47,17 @@ def _twins(F, H, L, bias, batch_first, bidirectional, dtype=torch.float32, seed=
         batch_first=batch_first,
         bidirectional=bidirectional,
         dtype=np.float64 if dtype == torch.float64 else np.float32,
+        **kw,
     )
     ours.load_state_dict(ref.state_dict())
     return ref, ours
 
 
 @pytest.mark.parametrize(("L", "bidirectional", "batch_first", "with_hx", "bias"), GRID)
-def test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx, bias):
+def test_forward_and_backward_match_torch(engine, L, bidirectional, batch_first, with_hx, bias, **kw):
     F, H, B, T = 3, 5, 4, 6
     D = 2 if bidirectional else 1
-    ref, ours = _twins(F, H, L, bias, batch_first, bidirectional)
+    ref, ours = _twins(F, H, L, bias, batch_first, bidirectional, engine=engine, **kw)
     g = torch.Generator().manual_seed(1)
     x = torch.randn((B, T, F) if batch_first else (T, B, F), generator=g, requires_grad=True)
     h0 = torch.randn(L * D, B, H, generator=g, requires_grad=True)
@@ -76,57 +87,16 @@ def test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx
     ("L", "bidirectional", "batch_first", "with_hx", "bias"),
     [(2, True, True, True, True), (1, False, False, False, True), (3, False, True, True, False)],
 )
-def test_two_thread_path_matches_torch(monkeypatch, L, bidirectional, batch_first, with_hx, bias):
-    """Force the batch-halves-in-two-threads path (B=4: rows 0-1 and 2-3) through the torch comparison."""
-    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_BATCH", 0)
-    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
-    assert lstm_numpy._parts(4, 5) == [slice(0, 2), slice(2, 4)]
-    test_forward_and_backward_match_torch(L, bidirectional, batch_first, with_hx, bias)
+def test_two_thread_path_matches_torch(L, bidirectional, batch_first, with_hx, bias):
+    """The fast engine with ``threads=2`` runs the batch halves (B=4: rows 0-1 and 2-3) in two
+    threads, even on one CPU."""
+    test_forward_and_backward_match_torch(
+        numpy_fast.LSTM, L, bidirectional, batch_first, with_hx, bias, threads=2
+    )
 
 
-def test_two_threads_and_one_thread_agree_on_an_odd_batch(monkeypatch):
-    lstm = LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, seed=0)
-    rng = np.random.default_rng(0)
-    x, d_out = rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 6, 8))
-    runs = []
-    monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_WORK", 0)
-    for min_batch in (float("inf"), 0):
-        monkeypatch.setattr(lstm_numpy, "PARALLEL_MIN_BATCH", min_batch)
-        monkeypatch.setattr(lstm_numpy, "_cpu_count", lambda: 2)
-        out, (h_n, c_n) = lstm(x)
-        grads, dx = lstm.backward(d_out)
-        runs.append((out.copy(), h_n, c_n, dx, grads))
-        assert len(lstm._cache["parts"]) == (1 if min_batch else 2)  # rows 0-2 and 3-4
-    (o1, h1, c1, dx1, g1), (o2, h2, c2, dx2, g2) = runs
-    for a, b in ((o1, o2), (h1, h2), (c1, c2), (dx1, dx2)):
-        np.testing.assert_allclose(a, b, atol=1e-6, rtol=1e-6)
-    for name in g1:
-        np.testing.assert_allclose(g1[name], g2[name], atol=1e-5, rtol=1e-5, err_msg=name)
-
-
-def test_when_the_batch_is_split():
-    assert lstm_numpy._parts(1, 4096) == [slice(0, 1)]  # one row: nothing to split
-    assert len(lstm_numpy._parts(128, 1024)) == 1  # fewer than PARALLEL_MIN_BATCH rows
-    assert len(lstm_numpy._parts(4096, 2)) == 1  # 4*H*B = 32768 < PARALLEL_MIN_WORK
-    if lstm_numpy._cpu_count() >= 2:
-        assert lstm_numpy._parts(256, 256) == [slice(0, 128), slice(128, 256)]
-        assert lstm_numpy._parts(301, 64) == [slice(0, 151), slice(151, 301)]
-
-
-def test_an_error_in_a_worker_thread_reaches_the_caller():
-    def fn(k):
-        if k == 1:
-            raise ValueError("boom in the worker")
-        return k
-
-    with pytest.raises(ValueError, match="boom in the worker"):
-        lstm_numpy._map(fn, [0, 1])
-    assert lstm_numpy._map(lambda k: k * 2, [0, 1, 2]) == [0, 2, 4]
-
-
-def test_backward_returns_grads_and_dx_like_the_contract():
-    ref, ours = _twins(2, 3, 1, True, True, False)
+def test_backward_returns_grads_and_dx_like_the_contract(engine):
+    ref, ours = _twins(2, 3, 1, True, True, False, engine=engine)
     x = np.random.default_rng(0).normal(size=(2, 4, 2)).astype(np.float32)
     out, _ = ours(x)
     grads, dx = ours.backward(np.ones_like(out))
@@ -136,10 +106,10 @@ def test_backward_returns_grads_and_dx_like_the_contract():
 
 
 @pytest.mark.parametrize(("L", "bidirectional", "batch_first"), [(1, False, True), (2, True, False)])
-def test_backward_matches_numeric_gradient_float64(L, bidirectional, batch_first):
+def test_backward_matches_numeric_gradient_float64(engine, L, bidirectional, batch_first):
     F, H, B, T = 2, 3, 2, 4
     D = 2 if bidirectional else 1
-    lstm = LSTM(F, H, L, batch_first=batch_first, bidirectional=bidirectional, dtype=np.float64, seed=3)
+    lstm = engine(F, H, L, batch_first=batch_first, bidirectional=bidirectional, dtype=np.float64, seed=3)
     rng = np.random.default_rng(4)
     x = rng.normal(size=(B, T, F) if batch_first else (T, B, F))
     h0, c0 = rng.normal(size=(L * D, B, H)), rng.normal(size=(L * D, B, H))
@@ -170,14 +140,17 @@ def test_backward_matches_numeric_gradient_float64(L, bidirectional, batch_first
         assert rel_error(grads[name], num) < 1e-6, name
 
 
-def test_weights_change_only_through_load_state_dict():
-    """The time loop keeps a prepared copy of the weights, so they are read-only and every forward
-    after ``load_state_dict`` must use the new ones (checked against torch with those weights)."""
-    ref, ours = _twins(3, 4, 2, True, True, True)
+def test_weights_change_only_through_load_state_dict(engine):
+    """``state_dict()`` hands out copies: writing to one changes nothing. ``load_state_dict`` after a
+    forward call takes effect at the next call (the fast engine keeps a prepared copy of the weights)."""
+    ref, ours = _twins(3, 4, 2, True, True, True, engine=engine)
     x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype(np.float32)
-    ours(x)  # fills the prepared copies with the old weights
-    with pytest.raises(ValueError, match="read-only"):
-        ours._params["weight_hh_l0"][0, 0] = 1.0
+    before, _ = ours(x)
+    before = before.copy()
+    copy = ours.state_dict()
+    copy["weight_hh_l0"][0, 0] = 5.0  # a writable copy
+    assert ours.state_dict()["weight_hh_l0"][0, 0] != 5.0
+    np.testing.assert_array_equal(ours(x)[0], before)
     torch.manual_seed(7)
     other = torch.nn.LSTM(3, 4, 2, batch_first=True, bidirectional=True)
     ours.load_state_dict(other.state_dict())
@@ -185,7 +158,6 @@ def test_weights_change_only_through_load_state_dict():
     with torch.no_grad():
         expected, _ = other(torch.from_numpy(x))
     np.testing.assert_allclose(out, expected.numpy(), atol=1e-5, rtol=0)
-    ours.state_dict()["weight_hh_l0"][0, 0] = 5.0  # state_dict() hands out writable copies
 
 
 def test_step_forward_matches_torch_lstmcell():
@@ -215,6 +187,29 @@ def test_step_backward_matches_numeric_gradient():
         return np.array([np.sum(h * dh) + np.sum(c * dc)])
 
     for analytic, arr in ((dx, x), (dh0, h0), (dc0, c0), (dw_ih, w_ih), (dw_hh, w_hh), (db, b)):
+        assert rel_error(analytic, numerical_gradient(f, arr, np.ones(1))) < 1e-7
+
+
+def test_layer_functions_are_the_step_loop():
+    """``lstm_forward`` is ``lstm_step_forward`` in a loop; ``lstm_backward`` matches a numeric gradient."""
+    rng = np.random.default_rng(5)
+    B, T, F, H = 2, 4, 3, 2
+    x, h0, c0 = rng.normal(size=(B, T, F)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    w_ih, w_hh, b = rng.normal(size=(4 * H, F)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
+    hs, (h, c), cache = lstm_forward(x, h0, c0, w_ih, w_hh, b)
+    h_t, c_t = h0, c0
+    for t in range(T):
+        h_t, c_t, _ = lstm_step_forward(x[:, t], h_t, c_t, w_ih, w_hh, b)
+        np.testing.assert_array_equal(hs[:, t], h_t)
+    np.testing.assert_array_equal(c, c_t)
+    dhs, dh, dc = rng.normal(size=hs.shape), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    grads = lstm_backward(dhs, dh, dc, cache)
+
+    def f(_):
+        hs, (h, c), _ = lstm_forward(x, h0, c0, w_ih, w_hh, b)
+        return np.array([np.sum(hs * dhs) + np.sum(h * dh) + np.sum(c * dc)])
+
+    for analytic, arr in zip(grads, (x, h0, c0, w_ih, w_hh, b), strict=True):
         assert rel_error(analytic, numerical_gradient(f, arr, np.ones(1))) < 1e-7
 
 
@@ -248,16 +243,16 @@ def test_sigmoid_is_stable_and_exact():
         np.testing.assert_allclose(sigmoid(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
 
 
-def test_extreme_inputs_do_not_warn_or_nan():
-    lstm = LSTM(1, 2, seed=0)
+def test_extreme_inputs_do_not_warn_or_nan(engine):
+    lstm = engine(1, 2, seed=0)
     with np.errstate(all="raise"):
         out, (h, c) = lstm(np.full((3, 1, 1), 1e4, np.float32))
     assert np.isfinite(out).all() and np.isfinite(c).all()
 
 
-def test_other_sequence_lengths_and_state_continuation():
+def test_other_sequence_lengths_and_state_continuation(engine):
     """The time axis is free, and two chunks with carried state equal one run."""
-    lstm = LSTM(2, 3, num_layers=2, batch_first=True, seed=1)
+    lstm = engine(2, 3, num_layers=2, batch_first=True, seed=1)
     x = np.random.default_rng(2).normal(size=(2, 9, 2)).astype(np.float32)
     out, (h, c) = lstm(x)
     out1, state = lstm(x[:, :4])
@@ -267,41 +262,52 @@ def test_other_sequence_lengths_and_state_continuation():
     np.testing.assert_allclose(c2, c, atol=1e-6)
 
 
-def test_num_parameters_matches_torch():
+def test_num_parameters_matches_torch(engine):
     for L, bi, bias in itertools.product([1, 2], [False, True], [True, False]):
         ref = torch.nn.LSTM(7, 6, L, bias=bias, bidirectional=bi)
-        assert LSTM(7, 6, L, bias=bias, bidirectional=bi).num_parameters() == sum(
-            p.numel() for p in ref.parameters()
-        )
+        ours = engine(7, 6, L, bias=bias, bidirectional=bi)
+        assert ours.num_parameters() == sum(p.numel() for p in ref.parameters())
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {
+            k: tuple(v.shape) for k, v in ref.state_dict().items()
+        }
 
 
-def test_init_range_matches_torch():
-    w = LSTM(3, 16, seed=0).state_dict()["weight_hh_l0"]
-    assert np.abs(w).max() <= 1 / 4 and np.abs(w).max() > 0.2
+def test_init_range_matches_torch(engine):
+    """Every weight is drawn from U(-1/sqrt(H), 1/sqrt(H)) in both: same bound, same spread."""
+    torch.manual_seed(0)
+    ref = {k: v.numpy() for k, v in torch.nn.LSTM(3, 16, 2).state_dict().items()}
+    ours = engine(3, 16, 2, seed=0).state_dict()
+    assert list(ours) == list(ref)
+    for name, w in ours.items():
+        for arr in (w, ref[name]):
+            assert np.abs(arr).max() <= 1 / 4  # 1 / sqrt(H)
+            assert np.std(arr) == pytest.approx(0.25 / math.sqrt(3), rel=0.25), name  # U(-k, k): k / sqrt(3)
 
 
 # ----------------------------------------------------------------------------- bad input
-def test_rejects_2d_input_with_fix():
+def test_rejects_2d_input_with_fix(engine):
     with pytest.raises(
         ValueError,
         match=r"expected \(batch, time_steps, features\) = \(\?, \?, 3\), got shape "
         r"\(5, 3\).*no time axis.*x.reshape\(5, 1, 3\)",
     ):
-        LSTM(3, 4, batch_first=True)(np.zeros((5, 3)))
+        engine(3, 4, batch_first=True)(np.zeros((5, 3)))
 
 
-def test_rejects_wrong_feature_count():
-    with pytest.raises(ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*features is 2"):
-        LSTM(3, 4)(np.zeros((5, 2, 2)))
+def test_rejects_wrong_feature_count(engine):
+    with pytest.raises(
+        ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*features\)? is 2, expected 3"
+    ):
+        engine(3, 4)(np.zeros((5, 2, 2)))
 
 
-def test_rejects_features_in_the_wrong_place():
+def test_rejects_features_in_the_wrong_place(engine):
     with pytest.raises(ValueError, match="features axis must be last"):
-        LSTM(3, 4, batch_first=True)(np.zeros((8, 3, 10)))
+        engine(3, 4, batch_first=True)(np.zeros((8, 3, 10)))
 
 
-def test_rejects_batch_first_h0_with_the_fix():
-    lstm = LSTM(3, 5, num_layers=2, batch_first=True)
+def test_rejects_batch_first_h0_with_the_fix(engine):
+    lstm = engine(3, 5, num_layers=2, batch_first=True)
     x = np.zeros((4, 6, 3))
     bad = np.zeros((4, 2, 5))  # (batch, layers, hidden): the classic mistake
     with pytest.raises(
@@ -316,16 +322,16 @@ def test_rejects_batch_first_h0_with_the_fix():
         lstm(x, np.zeros((2, 4, 5)))
 
 
-def test_rejects_nan_and_non_numeric():
-    lstm = LSTM(1, 2)
+def test_rejects_nan_and_non_numeric(engine):
+    lstm = engine(1, 2)
     with pytest.raises(ValueError, match="NaN"):
         lstm(np.array([[[np.nan]]]))
     with pytest.raises(ValueError, match="must hold numbers"):
         lstm(np.array([[["a"]]]))
 
 
-def test_rejects_bad_state_dicts():
-    lstm = LSTM(3, 4)
+def test_rejects_bad_state_dicts(engine):
+    lstm = engine(3, 4)
     sd = lstm.state_dict()
     with pytest.raises(ValueError, match=r"missing keys \['bias_hh_l0'\]"):
         lstm.load_state_dict({k: v for k, v in sd.items() if k != "bias_hh_l0"})
@@ -334,13 +340,16 @@ def test_rejects_bad_state_dicts():
     with pytest.raises(ValueError, match=r"weight_ih_l0 has shape \(3, 16\), expected \(16, 3\).*transposed"):
         lstm.load_state_dict({**sd, "weight_ih_l0": sd["weight_ih_l0"].T})
     with pytest.raises(ValueError, match="bias=False"):
-        LSTM(3, 4, bias=False).load_state_dict(sd)
+        engine(3, 4, bias=False).load_state_dict(sd)
 
 
-def test_rejects_bad_constructor_and_backward_misuse():
-    with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
-        LSTM(3, 0)
-    lstm = LSTM(3, 4, batch_first=True)
+def test_rejects_bad_constructor_and_backward_misuse(engine):
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
+            engine(3, bad)
+    with pytest.raises(ValueError, match="dtype must be a floating type"):
+        engine(3, 4, dtype=np.int32)
+    lstm = engine(3, 4, batch_first=True)
     with pytest.raises(ValueError, match="forward call first"):
         lstm.backward(np.zeros((1, 1, 4)))
     out, _ = lstm(np.zeros((2, 5, 3)))

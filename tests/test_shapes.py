@@ -143,15 +143,15 @@ def test_param_count_independent_of_time_steps_keras():
 def test_param_count_errors():
     with pytest.raises(ValueError, match=r"framework must be one of \('keras', 'torch'\), got 'tf'"):
         shapes.param_count(3, 4, framework="tf")
-    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
         shapes.param_count(3, 0, framework="torch")
-    with pytest.raises(ValueError, match="input_size must be an integer >= 1, got 2.5"):
+    with pytest.raises(ValueError, match="input_size must be a positive integer, got 2.5"):
         shapes.param_count(2.5, 4, framework="torch")
     with pytest.raises(ValueError, match="proj_size exists only in torch"):
         shapes.param_count(3, 4, framework="keras", proj_size=2)
     with pytest.raises(ValueError, match="proj_size must be smaller than hidden_size = 4, got 4"):
         shapes.param_count(3, 4, framework="torch", proj_size=4)
-    with pytest.raises(ValueError, match="num_layers must be an integer >= 1, got True"):
+    with pytest.raises(ValueError, match="num_layers must be a positive integer, got True"):
         shapes.param_count(3, 4, framework="torch", num_layers=True)
     with pytest.raises(ValueError, match="proj_size must be smaller"):
         shapes.torch_lstm_shapes(2, 3, 4, 5, proj_size=5)
@@ -252,11 +252,11 @@ def test_shape_helper_errors():
         ValueError, match=r"merge_mode must be one of \('concat', 'sum', 'mul', 'ave', None\)"
     ):
         shapes.keras_lstm_shapes(1, 2, 3, 4, bidirectional=True, merge_mode="max")
-    with pytest.raises(ValueError, match="batch must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
         shapes.keras_lstm_shapes(0, 2, 3, 4)
-    with pytest.raises(ValueError, match="time_steps must be an integer >= 1, got 2.0"):
+    with pytest.raises(ValueError, match="time_steps must be a positive integer, got 2.0"):
         shapes.torch_lstm_shapes(1, 2.0, 3, 4)
-    with pytest.raises(ValueError, match="features must be an integer >= 1, got None"):
+    with pytest.raises(ValueError, match="features must be a positive integer, got None"):
         shapes.torch_lstm_shapes(1, 2, None, 4)
 
 
@@ -372,10 +372,18 @@ def test_diagnose_errors():
         shapes.diagnose((26, 5), (26, 5), "btf")
 
 
-def test_assert_shape():
+def test_assert_shape_is_the_one_assertion():
+    """lstm_ref.shapes.assert_shape is lstm_ref.feedback.assert_shape; name= still works for what=."""
+    from lstm_ref import diagnose, feedback
+
+    assert shapes.assert_shape is feedback.assert_shape is diagnose.assert_shape
     shapes.assert_shape(np.zeros((26, 5, 7)), (26, 5, 7))
-    with pytest.raises(AssertionError, match=r"X: expected .* got shape \(26, 7\): the time_steps axis"):
+    shapes.assert_shape(np.zeros((26, 5, 7)), (None, 5, 7), "windows")
+    with pytest.raises(AssertionError, match=r"^Your X has shape \(26, 7\) .*: the time_steps axis"):
         shapes.assert_shape(np.zeros((26, 7)), (26, 5, 7), name="X")
+    with pytest.raises(AssertionError) as fixed:
+        shapes.assert_shape(np.zeros((26, 35)), (26, 5, 7), fix=True)
+    assert "use x.reshape(26, 5, 7)" in str(fixed.value)
 
 
 @st.composite
@@ -481,3 +489,37 @@ def test_check_targets_names_the_silent_broadcast():
     shapes.check_targets((None, 10, 5), (8, 10), sparse_labels=True)  # integer labels per step
     with pytest.raises(ValueError, match=r"expected y of shape \(8, 10\) \(integer labels\)"):
         shapes.check_targets((None, 10, 5), (8, 5), sparse_labels=True)
+
+
+# ---------------------------------------------------------------- one vocabulary, light imports
+
+
+def test_shapes_keeps_every_public_name():
+    """The diagnosis moved to lstm_ref.diagnose and check_targets to lstm_ref._checks; the book,
+    the exercises and lstm_ref.trace still import them from lstm_ref.shapes."""
+    from lstm_ref import _checks, diagnose
+
+    for name in ("describe", "diagnose", "explain_mismatch", "assert_shape", "LAYOUTS"):
+        assert getattr(shapes, name) is getattr(diagnose, name)
+    assert shapes.check_targets is _checks.check_targets
+    for name in ("param_count", "torch_param_shapes", "keras_weight_shapes", "keras_lstm_shapes"):
+        assert callable(getattr(shapes, name))
+
+
+def test_torch_lstm_shapes_refuses_unknown_options():
+    with pytest.raises(TypeError, match="batch_firts"):
+        shapes.torch_lstm_shapes(4, 10, 3, 5, batch_firts=True)
+
+
+def test_vocabulary_modules_import_no_framework():
+    """The shape vocabulary, the validators and the feedback load with NumPy only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import lstm_ref.diagnose, lstm_ref._checks, lstm_ref.shapes, lstm_ref.feedback, lstm_ref.data\n"
+        "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -133,9 +133,9 @@ def test_scratch_matches_numpy_lstm():
 @pytest.mark.parametrize(
     "shape,match",
     [
-        ((B, F), "2-D array has no time axis"),
-        ((F,), "1-D array is a bare series"),
-        ((B, T, F + 1), "features is 4, expected 3"),
+        ((B, F), r"the time_steps axis \(axis 1\) is missing.* no time axis"),
+        ((F,), "a 1-D array where 3-D is expected.*bare series"),
+        ((B, T, F + 1), r"axis 2 \(features\) is 4, expected 3"),
         ((B, F, T), "features axis must be last"),
         ((B, 0, F), "time axis is empty"),
     ],
@@ -157,7 +157,7 @@ def test_bad_h0_under_batch_first():
         lstm(x, (torch.zeros(4, 2, H), good))
     with pytest.raises(ValueError, match="c0: .*never batch-first"):
         lstm(x, (good, torch.zeros(4, 2, H)))
-    with pytest.raises(ValueError, match="layer axis is missing"):
+    with pytest.raises(ValueError, match=r"num_layers\*num_directions axis \(axis 0\) is missing.*stack 2"):
         lstm(x, (torch.zeros(4, H), good))
     with pytest.raises(ValueError, match="tuple"):
         lstm(x, good)
@@ -173,7 +173,7 @@ def test_other_bad_inputs():
         lstm(np.zeros((T, B, F), np.float32))
     with pytest.raises(ValueError, match="float64"):
         lstm(torch.zeros(T, B, F, dtype=torch.float64))
-    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
         ScratchLSTM(F, 0)
 
 

@@ -1,0 +1,57 @@
+"""The instructor's tools (``lstm-course``): release, check and grade the course's nbgrader exercises.
+
+A top-level package beside :mod:`lstm_ref`, shipped in the same wheel: learners import ``lstm_ref``
+and never this. It needs the ``course`` extra (nbgrader, Dask) and a course root given with ``--root``
+or found from the current folder (:func:`~lstm_course.common.find_root`), never a checkout around the
+installed package. Each command works in a temporary copy of the course, so the course stays clean:
+
+- ``lstm-course release``: regenerate ``exercises/<a>/`` from ``solutions/<a>/`` for every
+  assignment (``nbgrader generate_assignment --force``) and the listing in ``book/exercises.md``.
+- ``lstm-course check``: for every assignment, autograde the filled-in solution (must score
+  full marks) and the blank release (must score 0); prints a table with timings.
+- ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
+  in parallel on Dask (local workers or ``--scheduler``), with every kernel in a bubblewrap sandbox
+  (:mod:`lstm_course.sandbox`), into a SQLite or PostgreSQL gradebook; every submission ends
+  graded or NOT GRADED with its reason, runs resume where they stopped, and students get feedback
+  without the hidden tests.
+- ``lstm-course report``: the class report, pass rates and the misconceptions behind the failures.
+
+Modules: :mod:`~lstm_course.common` (layout, notebooks, nbgrader runs),
+:mod:`~lstm_course.releases` (release, book listing, check), :mod:`~lstm_course.grading`
+(the coordinator), :mod:`~lstm_course.tasks` (one submission, on a Dask worker),
+:mod:`~lstm_course.gradebook` (one transaction per result), :mod:`~lstm_course.report`,
+:mod:`~lstm_course.sandbox` (the bubblewrap command and its supervisor),
+:mod:`~lstm_course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
+:mod:`~lstm_course.guard` (restores what student code patched before each test cell),
+:mod:`~lstm_course.feedback` (student feedback without hidden tests),
+:mod:`~lstm_course.misconceptions` (the mistakes a failing check's message reveals),
+:mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.
+"""
+
+from lstm_course.common import *  # noqa: F403
+from lstm_course.common import __all__ as _common_all
+
+# grade and release load on first use: the sandbox supervisor (``python -m lstm_course.sandbox``)
+# must not find its own module imported by this package first.
+_LAZY = {
+    "GradeResult": "grading",
+    "Outcome": "grading",
+    "grade": "grading",
+    "Report": "report",
+    "write_report": "report",
+    "CheckRow": "releases",
+    "book_section": "releases",
+    "check": "releases",
+    "check_assignment": "releases",
+    "release": "releases",
+    "update_book_page": "releases",
+}
+__all__ = [*_common_all, *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"lstm_course.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lstm_course' has no attribute {name!r}")

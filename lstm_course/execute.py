@@ -1,0 +1,281 @@
+"""The nbgrader side of sandboxed grading: a kernel manager and an ``Execute`` preprocessor.
+
+``lstm-course grade`` runs ``nbgrader autograde`` with ``Autograde.autograde_preprocessors`` naming
+:class:`SandboxExecute` in place of nbgrader's ``Execute``. Everything here runs in the grader's process,
+outside the sandbox:
+
+- :class:`SandboxKernelManager` starts each kernel through :mod:`lstm_course.sandbox` (bubblewrap),
+  over Unix sockets in a private folder, with interrupts sent as messages (a signal would reach the
+  supervisor, not the kernel). ``--no-sandbox`` keeps nbgrader's plain kernel manager.
+- :class:`SandboxExecute` caps the output a notebook may send (``max_output_bytes``), runs the
+  :mod:`lstm_course.guard` before every test cell, and writes one JSON *outcome* per notebook into
+  ``report_dir``: graded, or not graded with the reason (the kernel died, a limit killed it), plus notes
+  (patched objects restored, output truncated, cells timed out).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, Unicode
+
+from lstm_course import guard, sandbox
+from lstm_course.common import is_test_cell, nbmeta
+
+# every guard request runs the guard's source afresh (the kernel never imports it), then one of its functions
+_GUARD_PRELUDE = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n".format(
+    src=Path(guard.__file__).read_text(encoding="utf-8")
+)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in a bubblewrap sandbox (see :mod:`lstm_course.sandbox`)."""
+
+    memory = Integer(sandbox.Limits.memory, help="memory cap of the kernel, bytes").tag(config=True)
+    processes = Integer(sandbox.Limits.processes, help="processes and threads").tag(config=True)
+    cpu_seconds = Integer(sandbox.Limits.cpu_seconds, help="CPU-time cap, s").tag(config=True)
+    wall_seconds = Integer(sandbox.Limits.wall_seconds, help="wall-clock cap, s").tag(config=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.transport = "ipc"
+        self.state: Path | None = None
+
+    @property
+    def limits(self) -> sandbox.Limits:
+        return sandbox.Limits(
+            memory=self.memory,
+            processes=self.processes,
+            cpu_seconds=self.cpu_seconds,
+            wall_seconds=self.wall_seconds,
+        )
+
+    async def _async_pre_start_kernel(self, **kw):
+        sandbox.find_bwrap()
+        self.state = Path(tempfile.mkdtemp(prefix="lstm-sandbox-"))
+        spec = sandbox.prepare(self.state, Path(kw.get("cwd") or os.getcwd()), self.limits)
+        self.ip = str(Path(spec["ipc"]) / "kernel")
+        self.kernel_spec.interrupt_mode = "message"
+        # what the kernel writes to the OS-level stdout/stderr (start-up banners, a student's os.write(2, ...))
+        # is not part of the notebook: it must not fill the grader's terminal or logs
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return [sys.executable, "-m", "lstm_course.sandbox", "--state", str(self.state), "--", *cmd]
+
+    def status(self) -> dict | None:
+        """How the sandboxed kernel ended (``status.json`` of the supervisor), once it has."""
+        path = self.state / "status.json" if self.state else None
+        return json.loads(path.read_text()) if path and path.is_file() else None
+
+    def remove_state(self) -> None:
+        if self.state is not None:
+            shutil.rmtree(self.state, ignore_errors=True)
+
+
+class SandboxExecute(Execute):
+    """nbgrader's ``Execute`` with a sandboxed kernel, a guard before test cells, capped output and outcomes."""
+
+    sandbox = Bool(True, help="run kernels in the bubblewrap sandbox").tag(config=True)
+    guard = Bool(True, help="restore patched helpers before every test cell").tag(config=True)
+    max_output_bytes = Integer(1 << 20, help="output one notebook may keep, bytes").tag(config=True)
+    setup_timeout = Integer(
+        600, help="seconds for the course set-up code run before the first cell (imports TF/torch: slow days)"
+    ).tag(config=True)
+    report_dir = Unicode("", help="folder for <student>/<assignment>/<notebook>.json outcomes").tag(
+        config=True
+    )
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxKernelManager
+        if self.extra_arguments == []:
+            self.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+
+    # ------------------------------------------------------------------ one notebook
+    def preprocess(self, nb, resources=None, km=None):
+        self._notes: list[str] = []
+        self._output_bytes = 0
+        self._truncated: set[int] = set()
+        self._guarded = False
+        self._untrusted_ran = False
+        self._setup_cells = self._trusted_setup(nb, resources or {})
+        info = (resources or {}).get("nbgrader", {})
+        outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
+        outcome["notebook"] = info.get("notebook")
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        except DeadKernelError as exc:
+            outcome.update(status="not graded", reason=self._why_dead(exc))
+            raise
+        except Exception as exc:
+            outcome.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
+            raise
+        else:
+            outcome.update(status="graded", reason="")
+        finally:
+            outcome["notes"] = self._notes
+            self._write_outcome(outcome)
+            km = getattr(self, "_km", None)
+            if isinstance(km, SandboxKernelManager):
+                km.remove_state()
+        return nb, resources
+
+    def create_kernel_manager(self):
+        self._km = super().create_kernel_manager()
+        return self._km
+
+    def _why_dead(self, exc: Exception) -> str:
+        km = getattr(self, "_km", None)
+        status = km.status() if isinstance(km, SandboxKernelManager) else None
+        if status and status.get("reason") and not status.get("stopped"):
+            return status["reason"]
+        return f"the kernel died ({exc})"
+
+    def _write_outcome(self, outcome: dict) -> None:
+        if not self.report_dir or not outcome.get("student"):
+            return
+        path = Path(self.report_dir, outcome["student"], outcome["assignment"], f"{outcome['notebook']}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(outcome, indent=1))
+
+    def _trusted_setup(self, nb, resources) -> list[str]:
+        """The course's own set-up code: the gradebook's source of the locked cells before the first answer."""
+        info = resources.get("nbgrader", {})
+        if not self.guard or not info.get("db_url"):
+            return []
+        from nbgrader.api import Gradebook, MissingEntry
+
+        parts = []
+        with Gradebook(info["db_url"]) as gb:
+            for cell in nb.cells:
+                meta = nbmeta(cell)
+                if meta.get("solution") or meta.get("grade"):
+                    break
+                if cell.cell_type != "code" or not meta.get("locked"):
+                    continue
+                try:
+                    src = gb.find_source_cell(meta["grade_id"], info["notebook"], info["assignment"]).source
+                except (MissingEntry, KeyError):
+                    continue
+                try:
+                    ast.parse(src)
+                except SyntaxError:
+                    continue
+                parts.append(src)
+        return parts
+
+    # ------------------------------------------------------------------ the guard
+    async def _run_silent(self, code: str, expression: str, timeout: float) -> tuple[str, object]:
+        """Run ``code`` in the kernel without history or output; return the reply status and ``expression``.
+
+        Waits at most ``timeout`` seconds (then the status is ``"timeout"``); raises ``DeadKernelError``
+        if the kernel dies meanwhile.
+        """
+        msg_id = self.kc.execute(
+            code, silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = await ensure_async(self.kc.shell_channel.get_msg(timeout=1))
+            except Empty:
+                await self._async_check_alive()
+                if time.monotonic() > deadline:
+                    return "timeout", None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        value = content.get("user_expressions", {}).get("r", {})
+        try:
+            return content["status"], json.loads(ast.literal_eval(value["data"]["text/plain"]))
+        except (KeyError, ValueError, SyntaxError, TypeError):
+            return content["status"], None
+
+    async def _guard(self, call: str, timeout: float, *args: str) -> tuple[str, object]:
+        """Run ``call(get_ipython(), *args)`` of a fresh copy of the guard; its reply status and result."""
+        params = "".join(f", {a!r}" for a in args)
+        code = _GUARD_PRELUDE + f"__lstm_r = __lstm_g[{call!r}](get_ipython(){params})"
+        return await self._run_silent(code, "__import__('json').dumps(__lstm_r)", timeout)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        code_cell = cell.cell_type == "code"
+        if self.guard and code_cell and not self._guarded:
+            self._guarded = True
+            # before the first cell: the course's set-up code, then the snapshot (guard.start)
+            setup = "\n\n".join(self._setup_cells)
+            status, value = await self._guard("start", self.setup_timeout, setup)
+            if status != "ok" or not (value or {}).get("ok"):
+                self._notes.append("the course set-up code failed before the first cell")
+        if self.guard and code_cell and is_test_cell(cell):
+            status, fixed = await self._guard("check", self.timeout or 60)
+            name = nbmeta(cell).get("grade_id")
+            if status != "ok" or not isinstance(fixed, list):
+                self._notes.append(f"{name}: the guard could not run ({status}); the test scores 0")
+                why = "the kernel was altered so that the tests cannot be trusted"
+                cell.outputs = [
+                    NotebookNode(
+                        output_type="error",
+                        ename="TamperingDetected",
+                        evalue=why,
+                        traceback=[f"TamperingDetected: {why}"],
+                    )
+                ]
+                cell.execution_count = None
+                return cell
+            if fixed:
+                self._notes.append(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
+        trusted = not code_cell or (nbmeta(cell).get("locked") and cell.source in self._setup_cells)
+        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if code_cell and self.guard and trusted and not self._untrusted_ran:
+            # the notebook's own set-up cell rebinds its names: they become the guard's reference
+            await self._guard("rebase", self.timeout or 60)
+        elif not trusted:
+            self._untrusted_ran = True
+        if cell_index in self._truncated:
+            text = (
+                f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n"
+            )
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=text))
+        if code_cell:
+            events = {"CellTimeoutError": "timed out", "MemoryError": "hit the memory cap (MemoryError)"}
+            for out in cell.outputs:
+                if out.get("output_type") == "error" and out.get("ename") in events:
+                    gid = nbmeta(cell).get("grade_id", f"cell {cell_index}")
+                    self._notes.append(f"{gid}: {events[out['ename']]}")
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbconvert calls the sync name, bound to the base class
+
+    # ------------------------------------------------------------------ capped output
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] in ("stream", "display_data", "execute_result", "update_display_data"):
+            content = msg.get("content", {})
+            self._output_bytes += len(json.dumps(content.get("data", content.get("text", ""))))
+            if self._output_bytes > self.max_output_bytes:  # dropped as it arrives; errors are always kept
+                if cell_index not in self._truncated:
+                    self._truncated.add(cell_index)
+                    self._notes.append(
+                        f"cell {cell_index}: output truncated at {self.max_output_bytes} bytes"
+                    )
+                return None
+        return super().output(outs, msg, display_id, cell_index)

@@ -1,0 +1,233 @@
+"""The student's feedback page for one autograded notebook, without the hidden tests.
+
+nbgrader's ``generate_feedback`` renders the autograded notebook as it is, and the autograded notebook
+holds the instructor's test cells: the hidden tests between ``### BEGIN HIDDEN TESTS`` and
+``### END HIDDEN TESTS`` show up in the student's HTML (nbgrader issues #917 and #1363). Instructors
+keep nbgrader's full HTML; students get this page instead. It shows per test only the points and the
+exception's ``ename: evalue`` (never tracebacks, never stream outputs, never a test cell's source),
+and per answer cell the student's own source and error lines.
+
+An exception message is written by code that runs next to student code, so student code can put the
+hidden test source into it (``raise AssertionError(inspect.getsource(...))``, ``linecache``, a frame's
+``f_code``). Every message is therefore redacted here, on the trusted side, against the hidden lines
+that :func:`hidden_lines` finds by comparing the instructor's test cell with the released one, and
+cut to a few hundred characters. Redaction catches verbatim copies (whitespace, ANSI colours and
+zero-width characters do not matter); it cannot catch an encoded copy (base64, reversed), which only
+the length limit bounds.
+
+Notebooks are plain dicts in nbformat 4 layout (``json.load`` of the ``.ipynb``); nbgrader is not
+imported.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from lstm_course.common import is_test_cell, nbmeta
+
+__all__ = ["TestResult", "hidden_lines", "redact", "render_student_feedback", "test_results"]
+
+MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+HIDDEN = "[hidden test code]"
+MIN_LINE = 6  # shorter lines ("pass", "x = 1") are not secrets worth redacting
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)  # e.g. zero-width
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _lines(source: str) -> set[str]:
+    return {s for s in (line.strip() for line in source.splitlines()) if len(s) >= MIN_LINE}
+
+
+def hidden_lines(graded_cell_source: str, release_cell_source: str | None) -> set[str]:
+    """Stripped lines of the instructor's test cell that are not in the released one (``None``: all).
+
+    Blank lines, lines under 6 characters and the two markers are left out (:func:`redact` always
+    removes the markers).
+
+    >>> graded = "check(h)\\n### BEGIN HIDDEN TESTS\\n    assert f(3) == 9\\nx = 1\\n### END HIDDEN TESTS\\n"
+    >>> sorted(hidden_lines(graded, "check(h)\\n"))
+    ['assert f(3) == 9']
+    """
+    release = _lines(release_cell_source) if release_cell_source is not None else set()
+    return _lines(graded_cell_source) - release - set(MARKERS)
+
+
+def _pattern(line: str) -> str:
+    """``line`` as a regex that matches it with any whitespace between (and inside) its tokens."""
+    return r"\s*".join(re.escape(ch) for ch in re.sub(r"\s+", "", line))
+
+
+def _scrub(text: str, secret_lines: set[str]) -> str:
+    text = _INVISIBLE.sub("", _ANSI.sub("", text))
+    secrets = sorted({*secret_lines, *MARKERS}, key=len, reverse=True)  # longest first: no partial hits
+    for line in secrets:
+        if line.strip():
+            text = re.sub(_pattern(line), HIDDEN, text)
+    return text
+
+
+def redact(text: str, secret_lines: set[str], limit: int = 600) -> str:
+    """``text`` with ANSI codes removed, every secret line (and marker) replaced, cut to ``limit``.
+
+    Invisible characters (control characters but newline and tab, zero-width spaces, bidi controls)
+    go with the ANSI codes, and whitespace never matters, so a re-indented, re-spaced or
+    zero-width-split copy of a secret line is still found.
+
+    >>> redact("AssertionError: \\x1b[31mboom\\x1b[0m at   assert f(3)==9 !", {"assert f(3) == 9"})
+    'AssertionError: boom at   [hidden test code] !'
+    >>> redact("x" * 10, set(), limit=4)
+    'xxxx …'
+    """
+    text = _scrub(text, secret_lines)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+@dataclass
+class TestResult:
+    """One graded test cell: ``name`` is its grade_id, ``message`` is '' when it passed."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    points: float
+    max_points: float
+    passed: bool
+    message: str
+
+
+def _errors(cell: dict) -> list[str]:
+    return [
+        f"{o.get('ename', 'Error')}: {o['evalue']}"
+        if o.get("evalue")
+        else f"{o.get('ename', 'Error')} (no message)"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+
+
+def _wrote_stderr(cell: dict) -> bool:
+    return any(
+        o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", [])
+    )
+
+
+def _release_sources(release_nb: dict) -> dict[str, str]:
+    return {
+        nbmeta(c)["grade_id"]: _source(c) for c in release_nb.get("cells", []) if nbmeta(c).get("grade_id")
+    }
+
+
+def test_results(
+    graded_nb: dict, release_nb: dict, scores: dict[str, float] | None = None
+) -> list[TestResult]:
+    """One :class:`TestResult` per test cell of ``graded_nb``, in notebook order.
+
+    Earned points are ``scores[grade_id]`` when given, else nbgrader's rule (0 after an error output
+    or a write to stderr, else full points). A failed cell's message is its errors' ``ename: evalue``
+    lines, redacted against the cell's hidden lines.
+    """
+    released = _release_sources(release_nb)
+    results = []
+    for cell in graded_nb.get("cells", []):
+        if not is_test_cell(cell):
+            continue
+        meta = nbmeta(cell)
+        name = meta.get("grade_id", "?")
+        max_points = float(meta.get("points", 0) or 0)
+        errors, stderr = _errors(cell), _wrote_stderr(cell)
+        if scores is not None and name in scores:
+            earned = float(scores[name])
+        else:
+            earned = 0.0 if errors or stderr else max_points
+        passed = earned == max_points
+        message = ""
+        if not passed:
+            raw = "\n".join(errors) or ("the test cell wrote to stderr" if stderr else "failed")
+            message = redact(raw, hidden_lines(_source(cell), released.get(name)))
+        results.append(TestResult(name, earned, max_points, passed, message))
+    return results
+
+
+test_results.__test__ = False  # a name pytest would otherwise collect where it is imported
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"
+
+
+_CSS = """
+body { font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #ccc; padding: .3em .5em; text-align: left; vertical-align: top; }
+td.msg, pre { white-space: pre-wrap; font-family: monospace; }
+pre { background: #f6f6f6; padding: .5em; border: 1px solid #ddd; }
+.pass { color: #176f2c; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
+.outcome { font-size: 1.3em; font-weight: bold; color: #b00020; border: 2px solid #b00020; padding: .5em; }
+.total { font-size: 1.2em; }
+"""
+
+
+def render_student_feedback(
+    graded_nb: dict,
+    release_nb: dict,
+    *,
+    student: str,
+    assignment: str,
+    notebook: str,
+    scores: dict[str, float] | None = None,
+    outcome: str | None = None,
+) -> str:
+    """A self-contained HTML page (inline CSS, no JavaScript, no URLs): total, outcome, tests, answers.
+
+    Test cell sources and all stream outputs are never shown; answer cells' error lines are redacted
+    against the hidden lines of every test cell.
+    """
+    e = html.escape
+    results = test_results(graded_nb, release_nb, scores)
+    released = _release_sources(release_nb)
+    secrets: set[str] = set()
+    for cell in graded_nb.get("cells", []):
+        if is_test_cell(cell):
+            secrets |= hidden_lines(_source(cell), released.get(nbmeta(cell).get("grade_id", "")))
+    earned, total = sum(r.points for r in results), sum(r.max_points for r in results)
+    title = f"{student}: {assignment} / {notebook}"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Feedback {e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Feedback for {e(student)}</h1>",
+        f"<p>Assignment <b>{e(assignment)}</b>, notebook <b>{e(notebook)}</b></p>",
+    ]
+    if outcome:
+        out.append(f'<p class="outcome">{e(outcome)}</p>')
+    out += [
+        f'<p class="total">Total: <b>{_pts(earned)} / {_pts(total)}</b> points</p>',
+        "<h2>Tests</h2>",
+        "<table><tr><th>Test</th><th>Points</th><th>Result</th><th>Message</th></tr>",
+    ]
+    for r in results:
+        verdict = '<span class="pass">pass</span>' if r.passed else '<span class="fail">fail</span>'
+        out.append(
+            f"<tr><td>{e(r.name)}</td><td>{_pts(r.points)} / {_pts(r.max_points)}</td>"
+            f'<td>{verdict}</td><td class="msg">{e(r.message)}</td></tr>'
+        )
+    out += ["</table>", "<h2>Your answers</h2>"]
+    for cell in graded_nb.get("cells", []):
+        if not nbmeta(cell).get("solution"):
+            continue
+        # the student's own code; scrubbed anyway so that the page never holds a hidden line
+        out.append(f"<h3>{e(nbmeta(cell).get('grade_id', '?'))}</h3>")
+        out.append(f"<pre>{e(_scrub(_source(cell), secrets))}</pre>")
+        for err in _errors(cell):
+            out.append(f'<p class="fail">{e(redact(err, secrets))}</p>')
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,417 @@
+"""Grade a class in parallel on Dask: every kernel sandboxed, every submission recorded once, nothing lost.
+
+``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``.
+One Dask task grades one (student, assignment) on a worker, in a scratch course with a private
+gradebook (:mod:`lstm_course.tasks`); this process, the *coordinator*, stores each result in the
+central gradebook in one transaction (:mod:`lstm_course.gradebook`) and then in the ledger. It
+writes to ``OUT``:
+
+- ``outcomes.csv``: one row per (student, assignment): ``graded`` with the score, or ``not graded``
+  with the reason (not a valid notebook, notebook missing, the kernel died, a limit killed it, the
+  worker grading it died twice), and notes (patched objects restored, output truncated, ...);
+- ``grades.csv`` (nbgrader's export) and the gradebook (``db_url``: SQLite ``OUT/gradebook.db`` by
+  default, or PostgreSQL), holding the graded submissions only;
+- ``results/<student>/<assignment>.json``: the ledger, one file per submission: its content hash,
+  outcome, time, worker and test cells with the misconceptions their failures reveal;
+- ``feedback/<student>/<assignment>/<notebook>.html``: the student's page, without hidden tests;
+- ``instructor/<student>/<assignment>/``: nbgrader's full feedback and the autograded notebook.
+
+Runs are resumable and idempotent. A submission whose content hash (its files and the assignment's
+source) matches its ledger entry is not graded again, unless ``regrade``; a result is stored by
+*replacing* the submission in the gradebook, so a run interrupted at any point and run again ends
+exactly where an uninterrupted run ends. Infrastructure failures (a worker that died twice, a crash
+of the grading code) are recorded as not graded and retried on the next run.
+
+``workers=N`` starts a local Dask cluster of N single-threaded worker processes;
+``scheduler="tcp://host:port"`` uses an existing cluster (dask-jobqueue, Kubernetes, ``dask
+scheduler`` + ``dask worker``): same code, and workers need only ``lstm_ref[course]`` and bubblewrap.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lstm_course import sandbox as sbx
+from lstm_course.common import EXERCISES, assignments, make_course, read_nb
+from lstm_course.tasks import (
+    NBGRADER,
+    CourseBundle,
+    Job,
+    Settings,
+    SubmissionTooLarge,
+    build_template,
+    grade_job,
+    read_submission,
+    submission_digest,
+)
+
+__all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS", "CLUSTER_CONFIG"]
+
+RESULTS = "results"
+# The scheduler settings grading relies on (set them on an existing cluster's scheduler too):
+# a task whose worker dies is retried elsewhere, and a second death marks it KilledWorker; a worker
+# holds only the task it runs (no queue of assigned tasks that would share its death).
+CLUSTER_CONFIG = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
+NO_SANDBOX_WARNING = """\
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! WARNING: --no-sandbox. Student code runs with YOUR rights: it can read the hidden tests and the   !!
+!! gradebook, reach the network, read your environment and files, and kill the grader. Use it only   !!
+!! for code you trust (your own solutions), never for a class's submissions.                         !!
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+"""
+
+
+@dataclass
+class Outcome:
+    """How one (student, assignment) ended."""
+
+    student: str
+    assignment: str
+    status: str  # "graded" or "not graded"
+    score: float | None = None
+    max_score: float | None = None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def graded(self) -> bool:
+        return self.status == "graded"
+
+
+@dataclass
+class GradeResult:
+    outcomes: list[Outcome]
+    csv: Path
+    outcomes_csv: Path
+    feedback: Path
+    graded_now: int = 0  # submissions graded by this run (the rest were unchanged since the last run)
+
+    @property
+    def rows(self) -> list[tuple[str, str, float, float]]:
+        """``(student, assignment, score, max_score)`` of every graded submission."""
+        return [(o.student, o.assignment, o.score, o.max_score) for o in self.outcomes if o.graded]
+
+    @property
+    def broken(self) -> list[tuple[str, str, str]]:
+        """``(student, assignment, reason)`` of every submission NOT GRADED."""
+        return [(o.student, o.assignment, o.reason) for o in self.outcomes if not o.graded]
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def _ledger_path(out: Path, student: str, assignment: str) -> Path:
+    return out / RESULTS / student / f"{assignment}.json"
+
+
+def _read_ledger(out: Path, student: str, assignment: str) -> dict | None:
+    try:
+        return json.loads(_ledger_path(out, student, assignment).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _check_submission(a_dir: Path, expected: list[str]) -> str:
+    """Why a submission folder cannot be graded, or ``""``."""
+    for nb_name in expected:
+        if (a_dir / nb_name).is_symlink():
+            return f"{nb_name} is a symbolic link, not a notebook"
+        if not (a_dir / nb_name).is_file():
+            found = sorted(p.name for p in a_dir.glob("*.ipynb"))
+            return f"{nb_name} is missing" + (f" (found: {', '.join(found)})" if found else "")
+        try:
+            read_nb(a_dir / nb_name)
+        except ValueError as exc:
+            return str(exc)
+    return ""
+
+
+def _not_graded(student: str, a: str, digest: str, reason: str, notes=(), retry: bool = False) -> dict:
+    return {
+        "student": student,
+        "assignment": a,
+        "hash": digest,
+        "status": "not graded",
+        "reason": reason,
+        "notes": list(notes),
+        "retry": retry,
+        "cells": [],
+        "files": {},
+        "gradebook": None,
+        "score": None,
+        "max_score": None,
+        "seconds": 0.0,
+        "worker": "",
+    }
+
+
+def _record(gb, root: Path, out: Path, result: dict) -> dict:
+    """Store one result: the gradebook (one transaction), then the files, then the ledger entry.
+
+    A crash between the steps is repaired by the next run: with no ledger entry the submission is
+    graded again, and storing replaces what the gradebook holds.
+    """
+    from datetime import UTC, datetime
+
+    from lstm_course import gradebook
+    from lstm_course.feedback import render_student_feedback
+
+    student, a = result["student"], result["assignment"]
+    if result["status"] == "graded":
+        gradebook.store(gb, student, a, result["gradebook"])
+    else:
+        gradebook.remove(gb, student, a)
+        shutil.rmtree(out / "instructor" / student / a, ignore_errors=True)
+        for nb_path in sorted((root / EXERCISES / a).glob("*.ipynb")):
+            release = read_nb(nb_path)
+            page = render_student_feedback(
+                release,
+                release,
+                student=student,
+                assignment=a,
+                notebook=nb_path.stem,
+                scores={},
+                outcome=f"NOT GRADED: {result['reason']}",
+            )
+            result["files"][f"feedback/{student}/{a}/{nb_path.stem}.html"] = page.encode()
+    for rel, data in result["files"].items():
+        _write_atomic(out / rel, data)
+    entry = {k: v for k, v in result.items() if k not in ("files", "gradebook")}
+    entry["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_atomic(_ledger_path(out, student, a), json.dumps(entry, indent=1).encode())
+    return entry
+
+
+def _write_outcomes(path: Path, outcomes: list[Outcome]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "assignment", "status", "score", "max_score", "reason", "notes"])
+        for o in outcomes:
+            score = "" if o.score is None else f"{o.score:g}"
+            top = "" if o.max_score is None else f"{o.max_score:g}"
+            w.writerow([o.student, o.assignment, o.status, score, top, o.reason, " | ".join(o.notes)])
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _cluster(workers: int | None, scheduler: str | None):
+    """A Dask client: on ``scheduler``, or on a new local cluster of ``workers`` processes."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="120s"), None
+    n = workers or os.cpu_count() or 1
+    # workers start in this process's cwd: not while an nbgrader run of another thread has moved it
+    with dask.config.set(CLUSTER_CONFIG), NBGRADER:
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: two graders on one machine never clash
+            silence_logs=logging.ERROR,
+            memory_limit=0,  # each kernel has its own cap in the sandbox; the worker itself stays small
+        )
+    return Client(cluster), cluster
+
+
+def _course(bundle: CourseBundle) -> CourseBundle:
+    return bundle
+
+
+def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, progress: bool) -> None:
+    """Grade ``jobs`` on Dask and call ``on_result(result)`` in this process as each one ends."""
+    from concurrent.futures import CancelledError
+
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    client, cluster = _cluster(workers, scheduler)
+    futures = []
+    try:
+        # the course travels once, as a task's result (not scattered data): if every worker holding it
+        # dies, the scheduler computes it again from the task instead of cancelling all the grading
+        shared = client.submit(_course, bundle, key=f"course-{uuid.uuid4().hex}", pure=False)
+        # each assignment's template course is built once on the cluster, then shared by the workers
+        templates = {
+            a: client.submit(build_template, shared, a, key=f"template-{a}-{uuid.uuid4().hex}", pure=False)
+            for a in sorted({job.assignment for job in jobs})
+        }
+        by_key = {}
+        for job in jobs:
+            key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
+            fut = client.submit(
+                grade_job, shared, job, templates[job.assignment], key=key, pure=False, retries=0
+            )
+            by_key[fut.key] = job
+            futures.append(fut)
+        failed = 0
+        with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
+            for fut in as_completed(futures):
+                job = by_key[fut.key]
+                try:
+                    # a result held by a worker that died before we fetched it is computed again: wait for it
+                    result = fut.result()
+                except (Exception, CancelledError) as exc:
+                    why = (
+                        "the worker grading it died twice (KilledWorker)"
+                        if type(exc).__name__ == "KilledWorker"
+                        else f"grading failed: {type(exc).__name__}: {exc}"[:500]
+                    )
+                    result = _not_graded(job.student, job.assignment, job.digest, why, job.notes, retry=True)
+                fut.release()
+                failed += result["status"] != "graded"
+                on_result(result)
+                bar.update(1)
+                bar.set_postfix(not_graded=failed, refresh=False)
+    finally:
+        if futures:
+            client.cancel(futures)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- grade
+
+
+def grade(
+    root: Path,
+    submissions: Path,
+    out: Path,
+    db_url: str | None = None,
+    progress: bool = True,
+    sandbox: bool = True,
+    limits: sbx.Limits | None = None,
+    cell_timeout: int | None = None,
+    max_output: int = 1 << 20,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    regrade: bool = False,
+    report: bool = False,
+    kernel_threads: int = 1,
+) -> GradeResult:
+    """Autograde ``submissions/<student>/<assignment>/<nb>.ipynb`` into ``out`` (see the module docstring).
+
+    ``sandbox=False`` runs student code unsandboxed, after a loud warning; with ``sandbox=True`` and
+    no bubblewrap installed, raise ``SystemExit`` with install instructions. ``limits`` caps each
+    kernel (memory, processes, CPU time, wall clock); ``cell_timeout`` overrides the course's per-cell
+    timeout (``Execute.timeout``, seconds); ``max_output`` caps the output a notebook keeps (bytes).
+    ``workers`` (default: the machine's cores) or ``scheduler`` choose the Dask cluster; ``regrade``
+    grades every submission again; ``report`` writes ``OUT/report.html`` and ``OUT/items.csv``;
+    ``kernel_threads`` caps the numeric libraries' threads in each kernel (one worker is one core).
+    """
+    from lstm_course import gradebook
+
+    limits = limits or sbx.Limits()
+    if sandbox:
+        try:
+            sbx.find_bwrap()
+        except sbx.SandboxUnavailable as exc:
+            raise SystemExit(f"lstm-course grade: {exc}") from exc
+    else:
+        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+    submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    if not submissions.is_dir():
+        raise SystemExit(f"{submissions}: no such folder (expected <student>/<assignment>/<notebook>.ipynb)")
+    out.mkdir(parents=True, exist_ok=True)
+    db_url = gradebook.normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
+    bundle = CourseBundle.from_root(root, Settings(sandbox, limits, cell_timeout, max_output, kernel_threads))
+    known = assignments(root)
+    entries: dict[tuple[str, str], dict] = {}  # the ledger entry of every submission found
+    todo: list[Job] = []
+    now: list[dict] = []  # outcomes decided here, without a kernel
+    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        for a_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            student, a = student_dir.name, a_dir.name
+            if a not in known:
+                why = f"unknown assignment (known: {', '.join(known)})"
+                entries[student, a] = _not_graded(student, a, "", why)  # nothing to store: no such assignment
+                continue
+            try:
+                files, links = read_submission(a_dir)
+            except SubmissionTooLarge as exc:  # never read into memory: recorded, and checked again next run
+                now.append(_not_graded(student, a, "", str(exc)))
+                continue
+            digest = submission_digest(files, bundle.course_key(a))
+            notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
+            old = _read_ledger(out, student, a)
+            if not regrade and old and old.get("hash") == digest and not old.get("retry"):
+                entries[student, a] = old
+                continue
+            why = _check_submission(a_dir, bundle.notebooks(a))
+            if why:
+                now.append(_not_graded(student, a, digest, why, notes))
+            else:
+                todo.append(Job(student, a, digest, files, tuple(notes)))
+    with gradebook.open_gradebook(db_url) as gb, tempfile.TemporaryDirectory(prefix="lstm-course-") as tmp:
+        course = make_course(root, Path(tmp) / "course", known)
+        used = sorted({j.assignment for j in todo} | {r["assignment"] for r in now})
+        if used:
+            gradebook.prepare_assignments(course, used, db_url)
+        for result in now:
+            entries[result["student"], result["assignment"]] = _record(gb, root, out, result)
+
+        def on_result(result: dict) -> None:
+            entries[result["student"], result["assignment"]] = _record(gb, root, out, result)
+
+        if todo:
+            try:
+                _run(todo, bundle, workers, scheduler, on_result, progress)
+            except KeyboardInterrupt:
+                done = sum(1 for j in todo if (j.student, j.assignment) in entries)
+                print(
+                    f"\ninterrupted: {done} of {len(todo)} submissions stored; run the same command again to "
+                    "grade the rest (nothing is lost or counted twice)",
+                    file=sys.stderr,
+                )
+                raise
+        scores = {a: gradebook.graded_students(gb, a) for a in known}
+        grades_csv = out / "grades.csv"
+        gradebook.export_csv(gb, grades_csv)
+    outcomes = []
+    for (student, a), e in sorted(entries.items()):
+        o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
+        if o.graded:
+            o.score, o.max_score = scores[a][student]
+        outcomes.append(o)
+    outcomes_csv = out / "outcomes.csv"
+    _write_outcomes(outcomes_csv, outcomes)
+    if report:
+        from lstm_course.report import write_report
+
+        write_report(out, db_url)
+    _summary(outcomes, len(todo) + len(now), out, grades_csv, outcomes_csv, db_url)
+    return GradeResult(outcomes, grades_csv, outcomes_csv, out / "feedback", graded_now=len(todo) + len(now))
+
+
+def _summary(outcomes: list[Outcome], graded_now: int, out, grades_csv, outcomes_csv, db_url) -> None:
+    if len(outcomes) <= 100:
+        for o in outcomes:
+            if o.graded:
+                print(f"{o.student:<20} {o.assignment:<12} {o.score:>5g} / {o.max_score:g}")
+            else:
+                print(f"{o.student:<20} {o.assignment:<12} NOT GRADED: {o.reason}")
+    bad = sum(not o.graded for o in outcomes)
+    print(
+        f"{len(outcomes)} submissions: {len(outcomes) - bad} graded, {bad} not graded "
+        f"({graded_now} graded by this run, {len(outcomes) - graded_now} unchanged since the last)\n"
+        f"outcomes: {outcomes_csv}\ngrades: {grades_csv}\nfeedback: {out / 'feedback'}\ngradebook: {db_url}"
+    )

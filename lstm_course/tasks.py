@@ -1,0 +1,458 @@
+"""One grading task: one (student, assignment), graded on a Dask worker in a scratch course of its own.
+
+The coordinator (:mod:`lstm_course.grading`) sends every worker one :class:`CourseBundle` (the
+course's ``nbgrader_config.py`` and source notebooks, and the grading settings) and then one
+:class:`Job` per submission (the submission's files as bytes: a worker needs no shared disk).
+:func:`grade_job` runs on the worker:
+
+1. once per worker process and assignment, it builds a *template* course: the bundle's files, the
+   grading settings appended to ``nbgrader_config.py``, and ``nbgrader generate_assignment`` into a
+   private SQLite gradebook;
+2. per job, it copies the template to a fresh scratch folder, writes the submission into
+   ``submitted/<student>/<assignment>/``, and runs nbgrader's ``autograde`` in-process (no new Python
+   per submission) with :class:`~lstm_course.execute.SandboxExecute`, so every kernel is sandboxed;
+3. it reads back what nbgrader wrote to the private gradebook (every grade and comment), renders the
+   student's page and nbgrader's instructor feedback, and returns it all as plain data.
+
+Nothing is written to the central gradebook here: the coordinator stores each result in one
+transaction (:mod:`lstm_course.gradebook`). A job that raises is returned as *not graded* with
+the reason; a worker that dies is Dask's to notice (the coordinator retries the job once elsewhere).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lstm_course import sandbox as sbx
+from lstm_course.common import COURSE_ID, EXERCISES, SOLUTIONS
+
+__all__ = [
+    "Settings",
+    "CourseBundle",
+    "Job",
+    "grade_job",
+    "grading_config",
+    "read_submission",
+    "SubmissionTooLarge",
+    "MAX_SUBMISSION_BYTES",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every kernel of a grading run is limited (the same for all jobs of a run)."""
+
+    sandbox: bool = True
+    limits: sbx.Limits = field(default_factory=sbx.Limits)
+    cell_timeout: int | None = None  # None: the course's Execute.timeout
+    max_output: int = 1 << 20  # output bytes one notebook may keep
+    # threads of the numeric libraries in a kernel (OpenMP, MKL, OpenBLAS, TensorFlow): one worker is one
+    # core, and the exercises' arrays are tiny, so more threads only fight the other workers for the CPU
+    kernel_threads: int = 1
+
+
+@dataclass(frozen=True)
+class CourseBundle:
+    """What a worker needs to grade: ``files`` maps course-relative POSIX paths to their bytes."""
+
+    files: dict[str, bytes]
+    settings: Settings
+
+    @classmethod
+    def from_root(cls, root: Path, settings: Settings) -> CourseBundle:
+        """``nbgrader_config.py`` and every file under ``solutions/`` (checkpoints and caches left out)."""
+        files = {"nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
+        for path in sorted((root / SOLUTIONS).rglob("*")):
+            rel = path.relative_to(root)
+            if path.is_file() and not {".ipynb_checkpoints", "__pycache__"} & set(rel.parts):
+                files[rel.as_posix()] = path.read_bytes()
+        return cls(files, settings)
+
+    def course_key(self, assignment: str) -> str:
+        """A hash of what decides a grade of ``assignment``: its source notebooks and the course config.
+
+        A submission graded under another key (a test changed) is graded again on the next run.
+        """
+        h = hashlib.sha256()
+        for rel in sorted(self.files):
+            if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
+                h.update(rel.encode() + b"\0" + hashlib.sha256(self.files[rel]).digest())
+        return h.hexdigest()
+
+    def notebooks(self, assignment: str) -> list[str]:
+        prefix = f"{SOLUTIONS}/{assignment}/"
+        return sorted(
+            r[len(prefix) :]
+            for r in self.files
+            if r.startswith(prefix) and r.endswith(".ipynb") and "/" not in r[len(prefix) :]
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (student, assignment): the submission's files (relative POSIX path -> bytes) and their hash."""
+
+    student: str
+    assignment: str
+    digest: str
+    files: dict[str, bytes]
+    notes: tuple[str, ...] = ()
+
+
+MAX_SUBMISSION_BYTES = 64 << 20  # a submission travels to a worker in memory
+
+
+class SubmissionTooLarge(ValueError):
+    """A submission folder over :data:`MAX_SUBMISSION_BYTES`; it is recorded NOT GRADED, never read."""
+
+
+def read_submission(folder: Path, limit: int = MAX_SUBMISSION_BYTES) -> tuple[dict[str, bytes], list[str]]:
+    """The files of a submission folder and the symbolic links left out (never followed).
+
+    nbgrader, run as root, would follow a link to any file on the grading machine, so links are
+    dropped; so are ``.ipynb_checkpoints`` and ``__pycache__``. A folder holding more than ``limit``
+    bytes raises :class:`SubmissionTooLarge` before anything is read.
+    """
+    total = sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    if total > limit:
+        raise SubmissionTooLarge(
+            f"the submission holds {total / 2**20:.0f} MiB, over the {limit / 2**20:.0f} MiB limit"
+        )
+    files, links = {}, []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if {".ipynb_checkpoints", "__pycache__"} & set(rel.parts):
+            continue
+        if path.is_symlink() or any((folder / p).is_symlink() for p in rel.parents if p.parts):
+            links.append(rel.as_posix())
+        elif path.is_file():
+            files[rel.as_posix()] = path.read_bytes()
+    return files, links
+
+
+def submission_digest(files: dict[str, bytes], course_key: str) -> str:
+    """The content hash that decides whether a submission is graded again: its files and the course key."""
+    h = hashlib.sha256(course_key.encode())
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return h.hexdigest()
+
+
+def grading_config(report_dir: Path, settings: Settings) -> str:
+    """Lines appended to a scratch course's ``nbgrader_config.py`` for a grading run."""
+    lim = settings.limits
+    lines = [
+        "",
+        "# ---- added by lstm-course grade",
+        "from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern",
+        "from nbgrader.preprocessors import LimitOutput, SaveAutoGrades",
+        "from nbconvert.preprocessors import ClearMetadataPreprocessor",
+        "from lstm_course.execute import SandboxExecute",
+        "c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,",
+        "    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
+        f"c.SandboxExecute.sandbox = {settings.sandbox!r}",
+        f"c.SandboxExecute.report_dir = {str(report_dir)!r}",
+        f"c.SandboxExecute.max_output_bytes = {settings.max_output!r}",
+        "c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends",
+        f"c.SandboxKernelManager.memory = {lim.memory!r}",
+        f"c.SandboxKernelManager.processes = {lim.processes!r}",
+        f"c.SandboxKernelManager.cpu_seconds = {lim.cpu_seconds!r}",
+        f"c.SandboxKernelManager.wall_seconds = {lim.wall_seconds!r}",
+    ]
+    if settings.cell_timeout is not None:
+        lines.append(f"c.Execute.timeout = {int(settings.cell_timeout)!r}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- worker side
+
+_LOCK = threading.Lock()
+# nbgrader's converters chdir the whole process while they run (BaseConverter.start): two at once in
+# one process (threads of a worker, two grade() calls in one program) would leave each other in the
+# wrong, later deleted, folder. Every in-process nbgrader run holds this lock.
+NBGRADER = threading.RLock()
+_TEMPLATES: dict[tuple[str, str], Path] = {}
+
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+def _prepare_process(settings: Settings) -> None:
+    """nbgrader runs ``alembic`` and kernels named ``python3`` from PATH: make them this interpreter's.
+
+    Kernels inherit the thread limits (``settings.kernel_threads``) through the sandbox's allow-list.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(settings.kernel_threads)
+    from lstm_course.gradebook import interpreter_first_on_path
+
+    interpreter_first_on_path()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings on every submission
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
+
+
+def _api(course: Path, db_url: str, report_dir: Path | None = None):
+    """nbgrader's in-process API on ``course`` with its config file, a gradebook and a report folder."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(course)
+    cfg.CourseDirectory.db_url = db_url
+    if not cfg.CourseDirectory.get("course_id"):
+        cfg.CourseDirectory.course_id = COURSE_ID
+    if report_dir is not None:
+        cfg.SandboxExecute.report_dir = str(report_dir)
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+def _scratch_root() -> str | None:
+    """The Dask worker's own folder (removed with the worker), else the system's temporary folder."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):
+        return None
+
+
+def _settle() -> None:
+    """Move to a folder that outlives every run (call holding NBGRADER): nbgrader starts from the cwd."""
+    os.chdir(_scratch_root() or tempfile.gettempdir())
+
+
+def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
+    """The template course of ``assignment`` as files: the bundle's config (with the grading settings),
+    source and release notebooks, and a private SQLite gradebook holding the assignment.
+
+    A Dask task of its own: the cluster builds each template once (``generate_assignment``, a few
+    seconds) and hands the bytes to every worker that grades the assignment.
+    """
+    _prepare_process(bundle.settings)
+    with tempfile.TemporaryDirectory(
+        prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()
+    ) as tmp:
+        course = Path(tmp) / "course"
+        for rel, data in bundle.files.items():
+            if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
+                dest = course / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+        with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+            fh.write(grading_config(Path(tmp) / "reports", bundle.settings))
+        with NBGRADER:
+            _settle()
+            res = _api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
+                assignment, force=True, create=True
+            )
+        if not res["success"]:
+            raise RuntimeError(f"generate_assignment {assignment} failed:\n{res['log'][-3000:]}")
+        return {
+            p.relative_to(course).as_posix(): p.read_bytes() for p in sorted(course.rglob("*")) if p.is_file()
+        }
+
+
+def _template(bundle: CourseBundle, assignment: str, files: dict[str, bytes] | None) -> Path:
+    """This worker's template course folder for ``assignment``, written once per process from ``files``
+    (:func:`build_template`'s result; built here when ``None``)."""
+    key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
+    with _LOCK:
+        if key in _TEMPLATES and _TEMPLATES[key].is_dir():
+            return _TEMPLATES[key]
+        files = files if files is not None else build_template(bundle, assignment)
+        scratch = _scratch_root()
+        base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=scratch))
+        if scratch is None:  # outside Dask nothing removes it with the worker: remove it with this process
+            atexit.register(shutil.rmtree, base, True)
+        course = base / "course"
+        for rel, data in files.items():
+            dest = course / _safe_relpath(rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        _TEMPLATES[key] = course
+        return course
+
+
+def _safe_relpath(rel: str) -> PurePosixPath:
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts:
+        raise ValueError(f"unsafe path in submission: {rel!r}")
+    return p
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gradebook_rows(db_url: str, assignment: str, student: str) -> dict:
+    """Every grade and comment nbgrader stored for the submission, per notebook, as plain data."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(db_url) as gb:
+        sub = gb.find_submission(assignment, student)
+        for nb in sub.notebooks:
+            out[nb.name] = {
+                "flagged": bool(nb.flagged),
+                "late_submission_penalty": nb.late_submission_penalty,
+                "grades": {
+                    g.name: {
+                        "auto_score": g.auto_score,
+                        "manual_score": g.manual_score,
+                        "extra_credit": g.extra_credit,
+                        "needs_manual_grade": bool(g.needs_manual_grade),
+                        "max_score": float(g.max_score),
+                        "score": float(g.score),
+                    }
+                    for g in nb.grades
+                },
+                "comments": {
+                    c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment}
+                    for c in nb.comments
+                },
+            }
+        stamp = sub.timestamp.isoformat() if sub.timestamp else None
+        return {
+            "notebooks": out,
+            "timestamp": stamp,
+            "score": float(sub.score),
+            "max_score": float(sub.max_score),
+        }
+
+
+def _cells(graded: dict, release: dict, grades: dict, nb_name: str) -> list[dict]:
+    """The ledger's test-cell rows: points, passed, the redacted message and the misconceptions it shows."""
+    from lstm_course.feedback import test_results
+    from lstm_course.misconceptions import classify
+
+    scores = {name: g["score"] for name, g in grades.items()}
+    rows = []
+    for r in test_results(graded, release, scores):
+        rows.append(
+            {
+                "notebook": nb_name[: -len(".ipynb")],
+                "name": r.name,
+                "points": r.points,
+                "max_points": r.max_points,
+                "passed": r.passed,
+                "message": r.message,
+                "misconceptions": classify(r.message) if not r.passed else [],
+            }
+        )
+    return rows
+
+
+def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None = None) -> dict:
+    """Grade one submission (see the module docstring); return the result as JSON-ready data.
+
+    ``template`` is :func:`build_template`'s result for the job's assignment (``None``: built here).
+
+    The result has ``status`` ``"graded"`` or ``"not graded"`` with a ``reason``; a graded one carries
+    ``gradebook`` (what to store), ``cells`` (the ledger's test rows) and ``files`` (``OUT``-relative
+    paths -> bytes: the student's pages, nbgrader's instructor feedback, the autograded notebooks).
+    """
+    from lstm_course.common import read_nb
+    from lstm_course.feedback import render_student_feedback
+
+    _prepare_process(bundle.settings)
+    t0 = time.monotonic()
+    a, student = job.assignment, job.student
+    result = {
+        "student": student,
+        "assignment": a,
+        "hash": job.digest,
+        "status": "not graded",
+        "reason": "",
+        "notes": list(job.notes),
+        "worker": _worker_name(),
+        "cells": [],
+        "files": {},
+        "gradebook": None,
+        "score": None,
+        "max_score": None,
+    }
+    nb_names = bundle.notebooks(a)
+    with tempfile.TemporaryDirectory(prefix="lstm-course-task-", dir=_scratch_root()) as tmp:
+        try:
+            template_dir = _template(bundle, a, template)
+            course = Path(tmp) / "course"
+            shutil.copytree(
+                template_dir, course, ignore=shutil.ignore_patterns("autograded", "feedback", "submitted")
+            )
+            sub_dir = course / "submitted" / student / a
+            sub_dir.mkdir(parents=True)
+            for rel, data in job.files.items():
+                dest = sub_dir / _safe_relpath(rel)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+            reports = Path(tmp) / "reports"
+            db_url = f"sqlite:///{course / 'gradebook.db'}"
+            api = _api(course, db_url, reports)
+            with NBGRADER:
+                _settle()
+                res = api.autograde(a, student, force=True, create=True)
+            found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
+            result["notes"] += [n for r in found for n in r.get("notes", [])]
+            failed = [r["reason"] for r in found if r.get("status") != "graded"]
+            if not res["success"] or failed or len(found) != len(nb_names):
+                if not failed:
+                    log = [ln for ln in (res.get("log") or "").splitlines() if ln.strip()]
+                    errors = [ln for ln in log if "rror" in ln] or log[-3:] or ["nbgrader autograde failed"]
+                    failed = ["grading failed: " + " | ".join(errors[-3:])[-500:]]
+                    result["log"] = "\n".join(log[-60:])
+                result["reason"] = "; ".join(failed)
+            else:
+                rows = _gradebook_rows(db_url, a, student)
+                result.update(
+                    status="graded", gradebook=rows, score=rows["score"], max_score=rows["max_score"]
+                )
+                with NBGRADER:
+                    api.generate_feedback(a, student, force=True)
+                for nb_name in nb_names:
+                    stem = nb_name[: -len(".ipynb")]
+                    graded_path = course / "autograded" / student / a / nb_name
+                    graded, release = read_nb(graded_path), read_nb(course / EXERCISES / a / nb_name)
+                    grades = rows["notebooks"][stem]["grades"]
+                    result["cells"] += _cells(graded, release, grades, nb_name)
+                    page = render_student_feedback(
+                        graded,
+                        release,
+                        student=student,
+                        assignment=a,
+                        notebook=stem,
+                        scores={k: g["score"] for k, g in grades.items()},
+                    )
+                    result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
+                    result["files"][f"instructor/{student}/{a}/{nb_name}"] = graded_path.read_bytes()
+                    html = course / "feedback" / student / a / f"{stem}.html"
+                    if html.is_file():
+                        result["files"][f"instructor/{student}/{a}/{stem}.html"] = html.read_bytes()
+        except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
+            result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
+            result["retry"] = True
+    result["seconds"] = round(time.monotonic() - t0, 3)
+    return result

@@ -1,0 +1,406 @@
+"""The shape vocabulary of ``lstm_ref``: axis names, a shape in words, and what is wrong with a shape.
+
+Every shape message in the package is worded here, once: the input validators
+(:mod:`lstm_ref._checks`), the exercises' feedback (:mod:`lstm_ref.feedback`), and the model
+traces (:mod:`lstm_ref.trace`) all call :func:`diagnose` or :func:`explain_mismatch`.
+
+- :data:`LAYOUTS` (and :data:`BTF`, :data:`TBF`, :data:`STATE`), :func:`layout_str`,
+  :func:`resolve_layout`: the names of the axes;
+- :func:`describe`: a shape in words, axis by axis;
+- :func:`diagnose` / :func:`explain_mismatch`: which axis of a wrong shape is wrong, naming the
+  classic mistakes (a missing time axis, axes flattened together or in the wrong order, a
+  batch-first state, the off-by-one window count) and, with ``fix=True``, the code that repairs it;
+- :func:`assert_shape`: the ``AssertionError`` of the exercises' test cells.
+
+Nothing here imports torch or TensorFlow: shapes are tuples (or anything with ``.shape``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+Dim = int | None
+Shape = tuple[Dim, ...]
+
+BTF = ("batch", "time_steps", "features")
+TBF = ("time_steps", "batch", "features")
+STATE = ("num_layers*num_directions", "batch", "hidden_size")
+
+#: Named layouts accepted wherever a ``layout`` argument is expected (or pass a tuple of axis names).
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "btf": BTF,
+    "tbf": TBF,
+    "bth": ("batch", "time_steps", "hidden_size"),
+    "tbh": ("time_steps", "batch", "hidden_size"),
+    "bh": ("batch", "hidden_size"),
+    "state": STATE,
+    "windows": ("windows", "time_steps", "features"),
+    "targets": ("windows", "horizon"),
+    "series": ("time_steps", "features"),
+}
+
+_WORDS = {
+    "batch": ("sample", "samples"),
+    "windows": ("window", "windows"),
+    "streams": ("stream", "streams"),
+    "time_steps": ("time step", "time steps"),
+    "features": ("feature", "features"),
+    "hidden_size": ("hidden unit", "hidden units"),
+    "units": ("unit", "units"),
+    "horizon": ("future step", "future steps"),
+    "targets": ("target", "targets"),
+    "num_layers*num_directions": ("layer/direction pair", "layer/direction pairs"),
+}
+# axes counted in windows: one too few or too many there is the create_dataset off-by-one
+_BATCH_AXES = ("batch", "samples", "windows")
+
+
+def layout_str(layout: Sequence[str], expected: Mapping[str, int | None] | None = None) -> str:
+    """Render a layout such as ``(batch, time_steps, features) = (?, ?, 3)``.
+
+    >>> layout_str(BTF, {"features": 3})
+    '(batch, time_steps, features) = (?, ?, 3)'
+    >>> layout_str(BTF)
+    '(batch, time_steps, features)'
+    """
+    names = "(" + ", ".join(layout) + ")"
+    if not expected:
+        return names
+    vals = ["?" if expected.get(n) is None else str(expected[n]) for n in layout]
+    return f"{names} = ({', '.join(vals)})"
+
+
+def resolve_layout(layout: str | Sequence[str]) -> tuple[str, ...]:
+    """The axis names of ``layout``: a name from :data:`LAYOUTS`, or a sequence of names as given.
+
+    >>> resolve_layout("state")
+    ('num_layers*num_directions', 'batch', 'hidden_size')
+    >>> resolve_layout(["rows", "cols"])
+    ('rows', 'cols')
+    """
+    if isinstance(layout, str):
+        if layout not in LAYOUTS:
+            raise ValueError(
+                f"layout must be one of {sorted(LAYOUTS)} or a tuple of axis names, got {layout!r}"
+            )
+        return LAYOUTS[layout]
+    return tuple(layout)
+
+
+def _shape(shape) -> Shape:
+    """Accept a shape tuple or anything with ``.shape`` (NumPy array, tensor)."""
+    shape = getattr(shape, "shape", shape)
+    return tuple(None if s is None else int(s) for s in shape)
+
+
+def fits(got: Sequence[Dim], expected: Sequence[Dim]) -> bool:
+    """Whether shape ``got`` is ``expected``, where ``None`` in ``expected`` accepts any size.
+
+    >>> fits((4, 7, 3), (None, None, 3)), fits((4, 3), (None, None, 3))
+    (True, False)
+    """
+    return len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected, strict=True))
+
+
+def _size(s: Dim) -> str:
+    return "?" if s is None else str(s)
+
+
+def describe(shape, layout: str | Sequence[str] = "btf") -> str:
+    """Say a shape in words, axis by axis.
+
+    Args:
+        shape: a shape tuple (``None`` for unknown sizes) or an array/tensor.
+        layout: a name from :data:`LAYOUTS` (``"btf"``, ``"tbf"``, ``"state"``,
+            ``"windows"``, ...) or a tuple of axis names, one per axis.
+
+    >>> describe((26, 5, 7), "windows")
+    '(26, 5, 7) = 26 windows × 5 time steps × 7 features'
+    >>> describe((None, 1, 3))
+    '(None, 1, 3) = ? samples × 1 time step × 3 features'
+    >>> describe((2, 4, 5), "state")
+    '(2, 4, 5) = 2 layer/direction pairs × 4 samples × 5 hidden units'
+    """
+    names = resolve_layout(layout)
+    shape = _shape(shape)
+    if len(shape) != len(names):
+        raise ValueError(
+            f"shape {shape} has {len(shape)} axes but the layout {layout_str(names)} has {len(names)}"
+        )
+    parts = []
+    for n, s in zip(names, shape, strict=True):
+        one, many = _WORDS.get(n, (n.replace("_", " "), n.replace("_", " ")))
+        parts.append(f"{_size(s)} {one if s == 1 else many}")
+    return f"{shape} = " + " × ".join(parts)
+
+
+def diagnose(
+    got_shape, expected_shape, layout: str | Sequence[str] = "btf", *, name: str = "x", fix: bool = True
+) -> str | None:
+    """Explain what is wrong with a shape, or return ``None`` when it fits.
+
+    Names the wrong axis and recognises the classic mistakes: a missing time
+    (or feature, batch, layer) axis, axes flattened together, axes in the wrong
+    order (PyTorch's time-major layout, the ``reshape(n, 1, look_back)``
+    mix-up, a batch-first ``h0``), a window too few (the off-by-one
+    ``create_dataset``) or too many, and an extra axis of size 1.
+
+    Args:
+        got_shape: the shape received (a tuple, or an array/tensor).
+        expected_shape: the expected shape; ``None`` marks an axis of any size.
+        layout: a name from :data:`LAYOUTS` or a tuple of axis names for ``expected_shape``.
+        name: what to call the array in the message (the repair code always calls it ``x``).
+        fix: also say the code that repairs the array (see :func:`explain_mismatch`).
+
+    >>> diagnose((26, 5, 7), (26, 5, 7)) is None
+    True
+    >>> print(diagnose((26, 7), (26, 5, 7), name="X"))  # doctest: +ELLIPSIS
+    X: expected (batch, time_steps, features) = (26, 5, 7), got shape (26, 7): the time_steps axis...
+    >>> print(diagnose((25, 5, 1), (26, 5, 1)))  # doctest: +ELLIPSIS
+    x: expected ... got shape (25, 5, 1): axis 0 (batch) is 25, expected 26: one window short...
+    """
+    names = resolve_layout(layout)
+    exp = _shape(expected_shape)
+    got = _shape(got_shape)
+    if len(exp) != len(names):
+        raise ValueError(
+            f"expected_shape {exp} has {len(exp)} axes but the layout {layout_str(names)} has {len(names)}"
+        )
+    if fits(got, exp):
+        return None
+    head = f"{name}: expected {layout_str(names, dict(zip(names, exp, strict=True)))}, got shape {got}: "
+    return head + explain_mismatch(got, exp, names, fix=fix)
+
+
+def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix: bool = True) -> str:
+    """The reason part of :func:`diagnose`, for shapes known not to fit.
+
+    ``got`` and ``exp`` are shape tuples (``None`` in ``exp`` marks any size), ``names`` the axis
+    names of ``exp``. With ``fix=False`` the reason keeps its hint but leaves out the code that
+    would repair the array (``x.transpose(...)``, ``x.reshape(...)``, ``make_windows``): the
+    exercises' feedback (:mod:`lstm_ref.feedback`) uses it that way, because there the fix is
+    the graded answer.
+
+    >>> explain_mismatch((26, 35), (26, 5, 7), ("batch", "time_steps", "features"), fix=False)
+    'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
+    """
+    got, exp, names = tuple(got), tuple(exp), tuple(names)
+    if len(got) == len(exp):
+        return _wrong_order(got, exp, names, fix) or _wrong_sizes(got, exp, names, fix)
+    if len(got) == len(exp) - 1:
+        reasons = [r for r in (_missing_axis(got, exp, names, fix), _merged_axes(got, exp, names, fix)) if r]
+        if reasons:  # with unknown sizes both readings can fit; then give both
+            return "; or, if not, ".join(reasons)
+    if len(got) == len(exp) + 1:
+        for i, s in enumerate(got):
+            if s == 1 and fits(got[:i] + got[i + 1 :], exp):
+                return f"an extra axis of size 1 at position {i}" + (f"; use x.squeeze({i})" if fix else "")
+    msg = f"a {len(got)}-D array where {len(exp)}-D is expected; {describe(exp, names)}"
+    if len(got) == 1 and "time_steps" in names:
+        how = "with lstm_ref.data.make_windows(series, look_back)" if fix else "of look_back time steps"
+        msg += f"; it looks like a bare series: cut it into windows {how}"
+    return msg
+
+
+def _wrong_order(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
+    """The sizes are all there but on the wrong axes: which order it looks like, and the transpose."""
+    n = len(names)
+    perm = next((p for p in itertools.permutations(range(n)) if fits(got, [exp[i] for i in p])), None)
+    if perm is None:  # (the identity never fits: the shapes are known not to match)
+        return None
+    order = tuple(names[p] for p in perm)
+    inverse = tuple(perm.index(i) for i in range(n))
+    msg = f"the axes are in the wrong order: it looks like ({', '.join(order)})"
+    moved = {names[i] for i in range(n) if perm[i] != i}
+    transpose = f"; use x.transpose{inverse}" if fix else "; reorder them with a transpose, not a reshape"
+    if {"num_layers*num_directions", "batch"} <= moved:
+        msg += "; the state is never batch-first, even with batch_first=True"
+        return msg + (f"; use x.transpose{inverse} (torch: x.permute{inverse}.contiguous())" if fix else "")
+    if order[:2] == ("time_steps", "batch"):
+        msg += ", the PyTorch default layout (batch_first=False)" + transpose
+        return msg + (", or batch_first=True where the model is built" if fix else "")
+    if moved == {"time_steps", "features"}:
+        t, f = got[names.index("time_steps")], got[names.index("features")]
+        if order[-1] != "features":
+            msg += " (the features axis must be last)"
+        msg += f": {t} time step(s) of {f} feature(s) each"
+        if t == 1:
+            msg += (
+                ". The classic X.reshape(n, 1, look_back) puts a whole window on the features "
+                "axis, so the LSTM sees one time step"
+            )
+    return msg + transpose
+
+
+def _wrong_sizes(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str:
+    """Same rank, no reordering fits: name each wrong axis; one wrong axis gets its classic cause."""
+    pairs = enumerate(zip(got, exp, strict=True))
+    wrong = [(i, names[i], g, e) for i, (g, e) in pairs if e is not None and g != e]
+    if len(wrong) == 1:
+        i, ax, g, e = wrong[0]
+        msg = f"axis {i} ({ax}) is {g}, expected {e}"
+        windowed = ax != "batch" or "time_steps" in names  # a batch of states is no window count
+        if ax in _BATCH_AXES and windowed and g == e - 1:
+            return msg + (
+                ": one window short. The classic create_dataset loops over range(N - look_back - 1) "
+                "and drops the last window; N rows give N - look_back - horizon + 1 windows"
+                + (" (lstm_ref.data.make_windows)" if fix else "")
+            )
+        if ax in _BATCH_AXES and windowed and g == e + 1:
+            return msg + (
+                ": one window too many. N - look_back + 1 windows exist, but the last one has no "
+                "future value to predict: with a horizon of h there are N - look_back - h + 1"
+            )
+        if ax == "time_steps":
+            return msg + f": the windows are {g} steps long; cut them with look_back = {e}"
+        return msg
+    parts = "; ".join(f"axis {i} ({ax}) is {g}, expected {e}" for i, ax, g, e in wrong)
+    if all(e is not None for e in exp) and math.prod(got) == math.prod(exp):
+        parts += (
+            f" (the {math.prod(got)} values are all there, cut differently: "
+            "check look_back and how the array was reshaped)"
+        )
+    return parts
+
+
+def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
+    """Which axis, once removed, makes the rest fit? With unknown (None) sizes several may: prefer
+    the one whose remaining axes match the most known sizes, then the commonest mistake (time)."""
+    prefer = ("time_steps", "features")
+    found = [i for i in range(len(names)) if fits(got, exp[:i] + exp[i + 1 :])]
+    if not found:
+        return None
+    i = min(
+        found,
+        key=lambda i: (
+            -sum(e is not None for e in exp[:i] + exp[i + 1 :]),
+            prefer.index(names[i]) if names[i] in prefer else len(prefer),
+        ),
+    )
+    ax, want = names[i], exp[i]
+    head = f"the {ax} axis (axis {i}) is missing"
+    insert = _insert_code(got, i)
+    use = f"; use {insert}" if fix else ""
+    if ax == "time_steps" and want != 1:
+        msg = f"{head}: each sample is a single row, with no time axis. An LSTM reads a sequence per sample"
+        if not fix:
+            return (
+                msg
+                + "; give every sample its own window"
+                + ("" if want is None else f" of {want} time steps")
+            )
+        if want is None:
+            return msg + (
+                f": use {insert} for one time step each, "
+                "or cut windows with lstm_ref.data.make_windows(series, look_back=...)"
+            )
+        return msg + f": cut windows with lstm_ref.data.make_windows(series, look_back={want})"
+    if ax == "features" and want == 1:
+        return f"{head}: a single feature still needs its own axis of size 1{use}"
+    if ax == "num_layers*num_directions":
+        msg = f"{head}: the state has one (batch, hidden_size) slice per layer and direction"
+        if want in (1, None):
+            return msg + (f"; use {insert} for a single-layer, one-direction LSTM" if fix else "")
+        return (
+            msg
+            + f"; stack {want} of them"
+            + (" with np.stack([...])" if fix else "")
+            + " in the order of the layers"
+        )
+    if ax in _BATCH_AXES:
+        if want in (1, None):
+            return f"{head}: even a single sample needs a batch axis of size 1{use}"
+        return f"{head}: expected {want} samples stacked along axis {i}"
+    return head + (use if want == 1 else "")
+
+
+def _insert_code(got: tuple, i: int) -> str:
+    """The code that inserts an axis of size 1 at position ``i`` of an array of shape ``got``."""
+    if i == 0:
+        return "x[None]"
+    if i == len(got):
+        return "x[..., None]"
+    if None in got:
+        return f"np.expand_dims(x, {i})"
+    return f"x.reshape{(*got[:i], 1, *got[i:])}"
+
+
+def _merged_axes(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
+    """Two neighbouring axes flattened into one: the merged size is their product."""
+    for i in range(len(names) - 1):
+        a, b = exp[i], exp[i + 1]
+        merged = got[i] if i < len(got) else None
+        if merged is None or not fits(got[:i] + got[i + 1 :], exp[:i] + exp[i + 2 :]):
+            continue
+        known = [s for s in (a, b) if s is not None]
+        if 1 in known or known == [merged]:  # the other axis would be 1: that is a missing axis
+            continue
+        if (len(known) == 2 and merged == a * b) or (len(known) == 1 and merged % known[0] == 0):
+            target = [*got[:i], -1 if a is None else a, -1 if b is None else b, *got[i + 1 :]]
+            how = f"use x.reshape{tuple(target)}" if fix else "keep them as two separate axes"
+            return (
+                f"{names[i]} and {names[i + 1]} are flattened into one axis of {merged} = "
+                f"{_size(a)} × {_size(b)}; {how}"
+            )
+    return None
+
+
+def _as_shape(obj) -> tuple[int, ...]:
+    """A shape from an array/tensor (``.shape``) or from a tuple of ints given as an answer."""
+    if hasattr(obj, "shape"):
+        return tuple(int(s) for s in obj.shape)
+    if isinstance(obj, tuple | list) and all(
+        isinstance(s, int | np.integer) and not isinstance(s, bool) for s in obj
+    ):
+        return tuple(int(s) for s in obj)
+    raise AssertionError(f"expected an array or a shape tuple of ints, got {type(obj).__name__}: {obj!r:.80}")
+
+
+def assert_shape(
+    got,
+    expected: Sequence[int | None],
+    layout: str | Sequence[str] = "btf",
+    what: str = "x",
+    hint: str = "",
+    *,
+    name: str | None = None,
+    fix: bool = False,
+) -> None:
+    """Raise ``AssertionError`` unless ``got`` (an array, a tensor or a shape tuple) has shape ``expected``.
+
+    The one shape assertion of the package (``lstm_ref.feedback.assert_shape`` and
+    ``lstm_ref.shapes.assert_shape`` are this function). The message says what was received
+    and what was expected, in the words of :func:`explain_mismatch`.
+
+    Args:
+        got: the array, tensor, or shape tuple of ints to check.
+        expected: the expected shape; ``None`` accepts any size on that axis.
+        layout: the axis names of ``expected``: a name from :data:`LAYOUTS` or a tuple
+            (for a 2-D target e.g. ``("batch", "hidden_size")``).
+        what: what to call ``got`` in the message (``name=`` is the same, kept for old calls).
+        hint: a sentence added at the end, after ``Hint:``.
+        fix: also name the code that repairs the array. Off by default: in an exercise that
+            code is the graded answer.
+
+    >>> assert_shape((4, 2, 5), (2, 4, 5), "state", what="h_n")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): the axes are in the wrong order: it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True
+    """
+    what = what if name is None else name
+    expected, names = tuple(expected), resolve_layout(layout)
+    if len(names) != len(expected):
+        raise ValueError(
+            f"layout {names} has {len(names)} names but expected shape {expected} has {len(expected)}"
+        )
+    shape = _as_shape(got)
+    if fits(shape, expected):
+        return
+    want = layout_str(names, dict(zip(names, expected, strict=True)))
+    msg = f"Your {what} has shape {shape} but it should be {want}: "
+    msg += explain_mismatch(shape, expected, names, fix=fix)
+    raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
