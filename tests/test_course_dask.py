@@ -316,7 +316,14 @@ def test_interrupted_run_resumed_matches_the_uninterrupted_one(big_class, tmp_pa
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "lstm_course", "grade", str(subs), "--out", str(out), "--workers", "2"]
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        cmd,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # as a terminal starts it: a shell's background job (`make test &`) inherits SIGINT ignored,
+        # and Python then installs no KeyboardInterrupt handler, so Ctrl-C would do nothing
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and len(list((out / "results").rglob("*.json"))) < 6:

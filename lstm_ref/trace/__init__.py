@@ -1,7 +1,7 @@
 """The shape tracer: watch ``(batch, time_steps, features)`` flow through a Keras or PyTorch model.
 
->>> from lstm_ref.trace import trace          # doctest: +SKIP
->>> print(trace(model, x))                    # doctest: +SKIP
+    from lstm_ref.trace import trace
+    print(trace(model, x))  # model: a torch.nn.Module or a Keras model; x: an example input
 
 :func:`trace` runs the model once on an example input and returns a :class:`ShapeTrace`: one row
 per layer/module with its input and output shapes, every axis named
