@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import keras
 
+from lstm_ref.diagnose import BTF  # noqa: F401 - the one (batch, time_steps, features), re-exported to the _keras modules
 from lstm_ref.trace._core import Row, axis_names
 
-BTF = ("batch", "time_steps", "features")
-STATE = ("batch", "hidden")
+STATE = ("batch", "hidden")  # a Keras RNN state: (batch, units), unlike PyTorch's (L*D, batch, H)
 
 #: layers that keep the shape and the meaning of every axis (walked through to find who made a tensor)
 _KEEP = (
