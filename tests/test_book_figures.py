@@ -139,7 +139,7 @@ def test_imports_from_any_directory(tmp_path):
     """The chapters import the installed package, not a file that happens to sit in their folder."""
     code = "import lstm_figures, lstm_ref; print(lstm_figures.__file__)"
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900
     )
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == PACKAGE / "__init__.py"
