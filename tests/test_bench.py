@@ -18,8 +18,30 @@ def test_measure_times_both_libraries_on_both_passes(bench, monkeypatch):
     monkeypatch.setattr(bench.time, "sleep", lambda s: None)
     res = bench.measure(2, 3, 4, 5, repeats=1, rounds=2)
     assert set(res) == {"forward", "forward+backward"}
-    for t_np, t_torch in res.values():
-        assert 0 < t_np < 60 and 0 < t_torch < 60
+    for times in res.values():
+        assert set(times) == {"numpy", "default", "aten"}
+        assert all(0 < t < 600 for t in times.values())
+
+
+def test_the_aten_reference_really_runs_without_onednn(bench):
+    """The targets' reference is torch's per-step loop: with oneDNN off, torch's profiler shows an
+    ``addmm`` per time step and no oneDNN RNN primitive, and the outputs are the default kernel's."""
+    import torch
+
+    lstm, x = torch.nn.LSTM(3, 4), torch.randn(6, 2, 3)
+    with bench.TORCH_PATHS["aten"](), torch.no_grad(), torch.autograd.profiler.profile() as prof:
+        out_aten, _ = lstm(x)
+    ops = [e.key for e in prof.function_events]
+    assert "aten::mkldnn_rnn_layer" not in ops and ops.count("aten::addmm") >= 6
+    assert bench.torch_lstm_kernel("aten") == "ATen loop"
+    with torch.no_grad():
+        out_default, _ = lstm(x)
+    torch.testing.assert_close(out_aten, out_default, atol=1e-5, rtol=1e-5)
+    assert torch.backends.mkldnn.enabled  # the context restored torch's setting
+
+
+def test_blas_kernel_names_the_library(bench):
+    assert "openblas" in bench.blas_kernel().lower()
 
 
 def test_measure_times_the_engine_it_is_given(bench, monkeypatch):
