@@ -42,17 +42,14 @@ from pathlib import Path
 
 from lstm_course import sandbox as sbx
 from lstm_course.common import EXERCISES, assignments, make_course, read_nb
-from lstm_course.tasks import (
-    NBGRADER,
-    CourseBundle,
+from lstm_course.submissions import (
     Job,
-    Settings,
     SubmissionTooLarge,
-    build_template,
-    grade_job,
+    check_submission,
     read_submission,
     submission_digest,
 )
+from lstm_course.tasks import NBGRADER, CourseBundle, Settings, build_template, grade_job
 
 __all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS", "CLUSTER_CONFIG"]
 
@@ -125,21 +122,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def _check_submission(a_dir: Path, expected: list[str]) -> str:
-    """Why a submission folder cannot be graded, or ``""``."""
-    for nb_name in expected:
-        if (a_dir / nb_name).is_symlink():
-            return f"{nb_name} is a symbolic link, not a notebook"
-        if not (a_dir / nb_name).is_file():
-            found = sorted(p.name for p in a_dir.glob("*.ipynb"))
-            return f"{nb_name} is missing" + (f" (found: {', '.join(found)})" if found else "")
-        try:
-            read_nb(a_dir / nb_name)
-        except ValueError as exc:
-            return str(exc)
-    return ""
 
 
 def _not_graded(student: str, a: str, digest: str, reason: str, notes=(), retry: bool = False) -> dict:
@@ -335,32 +317,7 @@ def grade(
     db_url = gradebook.normalize_url(db_url or f"sqlite:///{out / 'gradebook.db'}")
     bundle = CourseBundle.from_root(root, Settings(sandbox, limits, cell_timeout, max_output, kernel_threads))
     known = assignments(root)
-    entries: dict[tuple[str, str], dict] = {}  # the ledger entry of every submission found
-    todo: list[Job] = []
-    now: list[dict] = []  # outcomes decided here, without a kernel
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        for a_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            student, a = student_dir.name, a_dir.name
-            if a not in known:
-                why = f"unknown assignment (known: {', '.join(known)})"
-                entries[student, a] = _not_graded(student, a, "", why)  # nothing to store: no such assignment
-                continue
-            try:
-                files, links = read_submission(a_dir)
-            except SubmissionTooLarge as exc:  # never read into memory: recorded, and checked again next run
-                now.append(_not_graded(student, a, "", str(exc)))
-                continue
-            digest = submission_digest(files, bundle.course_key(a))
-            notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
-            old = _read_ledger(out, student, a)
-            if not regrade and old and old.get("hash") == digest and not old.get("retry"):
-                entries[student, a] = old
-                continue
-            why = _check_submission(a_dir, bundle.notebooks(a))
-            if why:
-                now.append(_not_graded(student, a, digest, why, notes))
-            else:
-                todo.append(Job(student, a, digest, files, tuple(notes)))
+    entries, todo, now = _scan(submissions, out, bundle, known, regrade)
     with gradebook.open_gradebook(db_url) as gb, tempfile.TemporaryDirectory(prefix="lstm-course-") as tmp:
         course = make_course(root, Path(tmp) / "course", known)
         used = sorted({j.assignment for j in todo} | {r["assignment"] for r in now})
@@ -386,12 +343,7 @@ def grade(
         scores = {a: gradebook.graded_students(gb, a) for a in known}
         grades_csv = out / "grades.csv"
         gradebook.export_csv(gb, grades_csv)
-    outcomes = []
-    for (student, a), e in sorted(entries.items()):
-        o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
-        if o.graded:
-            o.score, o.max_score = scores[a][student]
-        outcomes.append(o)
+    outcomes = _outcomes(entries, scores)
     outcomes_csv = out / "outcomes.csv"
     _write_outcomes(outcomes_csv, outcomes)
     if report:
@@ -400,6 +352,54 @@ def grade(
         write_report(out, db_url)
     _summary(outcomes, len(todo) + len(now), out, grades_csv, outcomes_csv, db_url)
     return GradeResult(outcomes, grades_csv, outcomes_csv, out / "feedback", graded_now=len(todo) + len(now))
+
+
+def _scan(
+    submissions: Path, out: Path, bundle: CourseBundle, known: list[str], regrade: bool
+) -> tuple[dict[tuple[str, str], dict], list[Job], list[dict]]:
+    """Every ``<student>/<assignment>/`` folder under ``submissions``, sorted three ways:
+    ``entries`` (ledger entries kept as they are: unchanged since they were graded, or an unknown
+    assignment), ``todo`` (jobs for a kernel) and ``now`` (outcomes decided without one: too large,
+    or refused by ``check_submission``)."""
+    entries: dict[tuple[str, str], dict] = {}
+    todo: list[Job] = []
+    now: list[dict] = []
+    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        for a_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            student, a = student_dir.name, a_dir.name
+            if a not in known:
+                why = f"unknown assignment (known: {', '.join(known)})"
+                entries[student, a] = _not_graded(student, a, "", why)  # nothing to store: no such assignment
+                continue
+            try:
+                files, links = read_submission(a_dir)
+            except SubmissionTooLarge as exc:  # never read into memory: recorded, and checked again next run
+                now.append(_not_graded(student, a, "", str(exc)))
+                continue
+            digest = submission_digest(files, bundle.course_key(a))
+            notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
+            old = _read_ledger(out, student, a)
+            if not regrade and old and old.get("hash") == digest and not old.get("retry"):
+                entries[student, a] = old
+                continue
+            why = check_submission(a_dir, bundle.notebooks(a))
+            if why:
+                now.append(_not_graded(student, a, digest, why, notes))
+            else:
+                todo.append(Job(student, a, digest, files, tuple(notes)))
+    return entries, todo, now
+
+
+def _outcomes(entries: dict[tuple[str, str], dict], scores: dict[str, dict]) -> list[Outcome]:
+    """One :class:`Outcome` per ledger entry, sorted by (student, assignment), with the gradebook's
+    score for a graded one (``scores[assignment][student] = (score, max_score)``)."""
+    outcomes = []
+    for (student, a), e in sorted(entries.items()):
+        o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
+        if o.graded:
+            o.score, o.max_score = scores[a][student]
+        outcomes.append(o)
+    return outcomes
 
 
 def _summary(outcomes: list[Outcome], graded_now: int, out, grades_csv, outcomes_csv, db_url) -> None:

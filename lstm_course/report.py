@@ -271,19 +271,11 @@ def _share(mid: str, count: int, n: int) -> str:
 
 
 def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
+    """The whole report page: summary, pass rates, misconceptions, slowest and not-graded submissions."""
     by_a: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         by_a[r["assignment"]].append(r)
     names = sorted(set(by_a) | set(scores), key=_rank)
-    summary = []
-    for a in names:
-        graded = scores.get(a, {})
-        students = {r["student"] for r in by_a[a]} | set(graded)
-        not_graded = sum(r["status"] != "graded" for r in by_a[a])
-        mean = sum(s for s, _ in graded.values()) / len(graded) if graded else 0.0
-        top = max((m for _, m in graded.values()), default=0.0)
-        mean_text = f"{mean:.2f} / {top:g}" if graded else "–"
-        summary.append([esc(a), len(students), len(graded), not_graded, mean_text])
     hist, bars = _figures(scores, items)
     parts = [
         "<!DOCTYPE html>",
@@ -294,7 +286,7 @@ def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
         f"<p>{len(results)} submissions with results; scores and pass rates from the gradebook (graded "
         "submissions only); misconceptions from the messages of the failed checks.</p>",
         "<h2>Summary</h2>",
-        _table(["assignment", "submissions", "graded", "not graded", "mean score"], summary, {1, 2, 3, 4}),
+        _summary_table(names, by_a, scores),
         f"<figure>{hist}</figure>",
         "<h2>Pass rate of every test cell</h2>",
         f"<figure>{bars}</figure>",
@@ -307,6 +299,31 @@ def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
             ],
             {3, 4, 5, 6},
         ),
+        *_class_misconceptions(names, by_a, scores),
+        *_failing_checks(items),
+        *_slow_and_broken(results),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _summary_table(names: list[str], by_a: dict[str, list[dict]], scores: dict) -> str:
+    """Per assignment: submissions, graded, not graded, mean score out of the top mark."""
+    summary = []
+    for a in names:
+        graded = scores.get(a, {})
+        students = {r["student"] for r in by_a[a]} | set(graded)
+        not_graded = sum(r["status"] != "graded" for r in by_a[a])
+        mean = sum(s for s, _ in graded.values()) / len(graded) if graded else 0.0
+        top = max((m for _, m in graded.values()), default=0.0)
+        mean_text = f"{mean:.2f} / {top:g}" if graded else "–"
+        summary.append([esc(a), len(students), len(graded), not_graded, mean_text])
+    return _table(["assignment", "submissions", "graded", "not graded", "mean score"], summary, {1, 2, 3, 4})
+
+
+def _class_misconceptions(names: list[str], by_a: dict[str, list[dict]], scores: dict) -> list[str]:
+    """Per assignment, the share of graded submissions showing each misconception in a failed check."""
+    parts = [
         "<h2>Misconceptions across the class</h2>",
         "<p>Graded submissions with at least one failed check showing each misconception.</p>",
     ]
@@ -321,7 +338,12 @@ def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
         if who:
             parts.append(f"<h3>{esc(a)} ({n} graded)</h3>")
             parts += [_share(mid, k, n) for mid, k in who.most_common()]
-    parts.append("<h2>What each failing check reveals</h2>")
+    return parts
+
+
+def _failing_checks(items: list[Item]) -> list[str]:
+    """Per test cell that failed: the misconceptions its messages showed, and the unmatched messages."""
+    parts = ["<h2>What each failing check reveals</h2>"]
     for i in items:
         if not i.misconceptions and not i.unmatched:
             continue
@@ -337,33 +359,31 @@ def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
             )
             parts += [f"<li>{k} × <code>{esc(msg)}</code></li>" for msg, k in i.unmatched.most_common(3)]
             parts.append("</ul>")
+    return parts
+
+
+def _slow_and_broken(results: list[dict]) -> list[str]:
+    """The ten slowest submissions, then every submission not graded, with its reason."""
     slow = sorted((r for r in results if r.get("seconds")), key=lambda r: -r["seconds"])[:10]
-    parts += [
-        "<h2>Slowest submissions</h2>",
-        _table(
-            ["student", "assignment", "seconds", "status", "worker"],
-            [
-                [
-                    esc(r["student"]),
-                    esc(r["assignment"]),
-                    f"{r['seconds']:.1f}",
-                    esc(r["status"]),
-                    esc(r.get("worker", "")),
-                ]
-                for r in slow
-            ],
-            {2},
-        ),
-        "<h2>Not graded</h2>",
+    rows = [
+        [
+            esc(r["student"]),
+            esc(r["assignment"]),
+            f"{r['seconds']:.1f}",
+            esc(r["status"]),
+            esc(r.get("worker", "")),
+        ]
+        for r in slow
     ]
     broken = [r for r in results if r["status"] != "graded"]
-    parts.append(
+    return [
+        "<h2>Slowest submissions</h2>",
+        _table(["student", "assignment", "seconds", "status", "worker"], rows, {2}),
+        "<h2>Not graded</h2>",
         _table(
             ["student", "assignment", "reason"],
             [[esc(r["student"]), esc(r["assignment"]), esc(r.get("reason", ""))] for r in broken],
         )
         if broken
-        else "<p>Every submission was graded.</p>"
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        else "<p>Every submission was graded.</p>",
+    ]

@@ -32,10 +32,17 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lstm_course import sandbox as sbx
 from lstm_course.common import COURSE_ID, EXERCISES, SOLUTIONS
+from lstm_course.submissions import (
+    MAX_SUBMISSION_BYTES,
+    Job,
+    SubmissionTooLarge,
+    read_submission,
+    safe_relpath,
+)
 
 __all__ = [
     "Settings",
@@ -97,56 +104,6 @@ class CourseBundle:
             for r in self.files
             if r.startswith(prefix) and r.endswith(".ipynb") and "/" not in r[len(prefix) :]
         )
-
-
-@dataclass(frozen=True)
-class Job:
-    """One (student, assignment): the submission's files (relative POSIX path -> bytes) and their hash."""
-
-    student: str
-    assignment: str
-    digest: str
-    files: dict[str, bytes]
-    notes: tuple[str, ...] = ()
-
-
-MAX_SUBMISSION_BYTES = 64 << 20  # a submission travels to a worker in memory
-
-
-class SubmissionTooLarge(ValueError):
-    """A submission folder over :data:`MAX_SUBMISSION_BYTES`; it is recorded NOT GRADED, never read."""
-
-
-def read_submission(folder: Path, limit: int = MAX_SUBMISSION_BYTES) -> tuple[dict[str, bytes], list[str]]:
-    """The files of a submission folder and the symbolic links left out (never followed).
-
-    nbgrader, run as root, would follow a link to any file on the grading machine, so links are
-    dropped; so are ``.ipynb_checkpoints`` and ``__pycache__``. A folder holding more than ``limit``
-    bytes raises :class:`SubmissionTooLarge` before anything is read.
-    """
-    total = sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-    if total > limit:
-        raise SubmissionTooLarge(
-            f"the submission holds {total / 2**20:.0f} MiB, over the {limit / 2**20:.0f} MiB limit"
-        )
-    files, links = {}, []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if {".ipynb_checkpoints", "__pycache__"} & set(rel.parts):
-            continue
-        if path.is_symlink() or any((folder / p).is_symlink() for p in rel.parents if p.parts):
-            links.append(rel.as_posix())
-        elif path.is_file():
-            files[rel.as_posix()] = path.read_bytes()
-    return files, links
-
-
-def submission_digest(files: dict[str, bytes], course_key: str) -> str:
-    """The content hash that decides whether a submission is graded again: its files and the course key."""
-    h = hashlib.sha256(course_key.encode())
-    for rel in sorted(files):
-        h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
-    return h.hexdigest()
 
 
 def grading_config(report_dir: Path, settings: Settings) -> str:
@@ -285,18 +242,11 @@ def _template(bundle: CourseBundle, assignment: str, files: dict[str, bytes] | N
             atexit.register(shutil.rmtree, base, True)
         course = base / "course"
         for rel, data in files.items():
-            dest = course / _safe_relpath(rel)
+            dest = course / safe_relpath(rel)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
         _TEMPLATES[key] = course
         return course
-
-
-def _safe_relpath(rel: str) -> PurePosixPath:
-    p = PurePosixPath(rel)
-    if p.is_absolute() or ".." in p.parts or not p.parts:
-        raise ValueError(f"unsafe path in submission: {rel!r}")
-    return p
 
 
 def _worker_name() -> str:
@@ -375,9 +325,6 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
     ``gradebook`` (what to store), ``cells`` (the ledger's test rows) and ``files`` (``OUT``-relative
     paths -> bytes: the student's pages, nbgrader's instructor feedback, the autograded notebooks).
     """
-    from lstm_course.common import read_nb
-    from lstm_course.feedback import render_student_feedback
-
     _prepare_process(bundle.settings)
     t0 = time.monotonic()
     a, student = job.assignment, job.student
@@ -398,17 +345,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
     nb_names = bundle.notebooks(a)
     with tempfile.TemporaryDirectory(prefix="lstm-course-task-", dir=_scratch_root()) as tmp:
         try:
-            template_dir = _template(bundle, a, template)
-            course = Path(tmp) / "course"
-            shutil.copytree(
-                template_dir, course, ignore=shutil.ignore_patterns("autograded", "feedback", "submitted")
-            )
-            sub_dir = course / "submitted" / student / a
-            sub_dir.mkdir(parents=True)
-            for rel, data in job.files.items():
-                dest = sub_dir / _safe_relpath(rel)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(data)
+            course = _unpack(bundle, job, template, Path(tmp) / "course")
             reports = Path(tmp) / "reports"
             db_url = f"sqlite:///{course / 'gradebook.db'}"
             api = _api(course, db_url, reports)
@@ -433,26 +370,54 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                 with NBGRADER:
                     api.generate_feedback(a, student, force=True)
                 for nb_name in nb_names:
-                    stem = nb_name[: -len(".ipynb")]
-                    graded_path = course / "autograded" / student / a / nb_name
-                    graded, release = read_nb(graded_path), read_nb(course / EXERCISES / a / nb_name)
-                    grades = rows["notebooks"][stem]["grades"]
-                    result["cells"] += _cells(graded, release, grades, nb_name)
-                    page = render_student_feedback(
-                        graded,
-                        release,
-                        student=student,
-                        assignment=a,
-                        notebook=stem,
-                        scores={k: g["score"] for k, g in grades.items()},
+                    _collect_notebook(
+                        result, course, job, nb_name, rows["notebooks"][nb_name[: -len(".ipynb")]]
                     )
-                    result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
-                    result["files"][f"instructor/{student}/{a}/{nb_name}"] = graded_path.read_bytes()
-                    html = course / "feedback" / student / a / f"{stem}.html"
-                    if html.is_file():
-                        result["files"][f"instructor/{student}/{a}/{stem}.html"] = html.read_bytes()
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
     result["seconds"] = round(time.monotonic() - t0, 3)
     return result
+
+
+def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, course: Path) -> Path:
+    """A private copy of the assignment's course folder at ``course``, with the job's files in
+    ``submitted/<student>/<assignment>/`` (paths checked by ``safe_relpath``)."""
+    shutil.copytree(
+        _template(bundle, job.assignment, template),
+        course,
+        ignore=shutil.ignore_patterns("autograded", "feedback", "submitted"),
+    )
+    sub_dir = course / "submitted" / job.student / job.assignment
+    sub_dir.mkdir(parents=True)
+    for rel, data in job.files.items():
+        dest = sub_dir / safe_relpath(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    return course
+
+
+def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_rows: dict) -> None:
+    """Add one graded notebook to ``result``: its ledger test rows (``cells``), the student's feedback
+    page, and nbgrader's autograded notebook and instructor feedback (``files``)."""
+    from lstm_course.common import read_nb
+    from lstm_course.feedback import render_student_feedback
+
+    student, a, stem = job.student, job.assignment, nb_name[: -len(".ipynb")]
+    graded_path = course / "autograded" / student / a / nb_name
+    graded, release = read_nb(graded_path), read_nb(course / EXERCISES / a / nb_name)
+    grades = nb_rows["grades"]
+    result["cells"] += _cells(graded, release, grades, nb_name)
+    page = render_student_feedback(
+        graded,
+        release,
+        student=student,
+        assignment=a,
+        notebook=stem,
+        scores={k: g["score"] for k, g in grades.items()},
+    )
+    result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
+    result["files"][f"instructor/{student}/{a}/{nb_name}"] = graded_path.read_bytes()
+    html = course / "feedback" / student / a / f"{stem}.html"
+    if html.is_file():
+        result["files"][f"instructor/{student}/{a}/{stem}.html"] = html.read_bytes()

@@ -1,0 +1,46 @@
+"""lstm_course.submissions: what the grader reads from a submission folder, its size limit, and the
+hash that decides whether it is graded again."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_course.submissions import SubmissionTooLarge, read_submission, safe_relpath, submission_digest
+
+
+def test_read_submission_drops_links_and_caches(tmp_path):
+    sub = tmp_path / "sub"
+    (sub / "data").mkdir(parents=True)
+    (sub / "gates.ipynb").write_text("{}")
+    (sub / "data" / "x.csv").write_text("1,2\n")
+    (sub / ".ipynb_checkpoints").mkdir()
+    (sub / ".ipynb_checkpoints" / "gates-checkpoint.ipynb").write_text("{}")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden tests")
+    (sub / "notes.txt").symlink_to(secret)
+    (sub / "linked_dir").symlink_to(tmp_path)
+    files, links = read_submission(sub)
+    assert files == {"data/x.csv": b"1,2\n", "gates.ipynb": b"{}"}
+    assert links == ["linked_dir", "notes.txt"]
+
+
+def test_read_submission_refuses_a_huge_folder_before_reading(tmp_path):
+    (tmp_path / "big.bin").write_bytes(b"\0" * 3000)
+    with pytest.raises(SubmissionTooLarge, match="over the 0 MiB limit"):
+        read_submission(tmp_path, limit=2000)
+
+
+def test_digest_follows_content_and_course():
+    files = {"gates.ipynb": b"{}", "a.txt": b"x"}
+    d = submission_digest(files, "k1")
+    assert d == submission_digest(dict(reversed(files.items())), "k1")  # order does not matter
+    assert d != submission_digest({**files, "a.txt": b"y"}, "k1")
+    assert d != submission_digest({"gates.ipynb": b"{}", "b.txt": b"x"}, "k1")  # names count
+    assert d != submission_digest(files, "k2")
+
+
+def test_unsafe_paths_are_refused():
+    assert str(safe_relpath("data/x.csv")) == "data/x.csv"
+    for bad in ("../x", "/etc/passwd", "a/../../x", ""):
+        with pytest.raises(ValueError, match="unsafe path"):
+            safe_relpath(bad)
