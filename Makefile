@@ -11,7 +11,7 @@ STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 PYTEST_JOBS ?= 2
 
-.PHONY: setup lock test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace
+.PHONY: setup lock test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace cheatsheet slides pdf reveal site shellcheck
 
 setup: $(STAMP)
 
@@ -32,14 +32,19 @@ sandbox:
 postgres:
 	@bash scripts/ensure-deb.sh '/usr/lib/postgresql/*/bin/initdb' postgresql
 
-lint: setup
+shellcheck:
+	@bash scripts/ensure-deb.sh shellcheck shellcheck
+
+# actionlint checks the GitHub Actions workflow offline, with shellcheck on its `run:` scripts.
+lint: setup shellcheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/*.yml
 
 # Two passes (tests/conftest.py says which files and why): the files that can share the machine on
 # $(PYTEST_JOBS) workers, then the EXCLUSIVE ones alone. Both always run; a pass that selects nothing
 # (exit 5) fails only when the other one selected nothing too.
-test: setup browser sandbox postgres lint
+test: setup browser sandbox postgres reveal lint
 	@set +e; \
 	echo "pytest, pass 1 of 2: the shared files on $(PYTEST_JOBS) workers"; \
 	LSTM_TESTS=shared $(BIN)/python -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS); a=$$?; \
@@ -48,15 +53,36 @@ test: setup browser sandbox postgres lint
 	for rc in $$a $$b; do case $$rc in 0|5) ;; *) exit $$rc ;; esac; done; \
 	test $$a -eq 0 -o $$b -eq 0 || exit 5
 
-book: setup
+book: setup cheatsheet
 	$(BIN)/jupyter-book build book --warningiserror --keep-going
 	@test -f book/_build/html/index.html && echo "book: book/_build/html/index.html"
+
+# The workshop kit (README: "The workshop kit"). The cheat sheet is built before the book, which links it.
+cheatsheet: setup browser
+	$(BIN)/python scripts/cheatsheet.py --out book/_static/cheatsheet
+
+reveal:
+	@bash scripts/ensure-reveal.sh
+
+slides: book reveal
+	$(BIN)/python scripts/slides.py --out book/_build/slides
+
+pdf: book browser
+	$(BIN)/python scripts/book_pdf.py --out book/_build/pdf
+
+# What .github/workflows/publish.yml deploys to GitHub Pages: the book, slides/ and the printable book.
+site: book slides pdf
+	rm -rf book/_build/site
+	cp -r book/_build/html book/_build/site
+	cp -r book/_build/slides book/_build/site/slides
+	cp book/_build/pdf/*.pdf book/_build/site/
+	@echo "site: book/_build/site/index.html"
 
 notebooks: setup
 	$(BIN)/python scripts/chapter_notebooks.py
 
 bench: setup
-	$(BIN)/python scripts/bench.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python scripts/bench.py
 
 bench-sandbox: setup sandbox
 	$(BIN)/python scripts/bench_sandbox.py
@@ -74,4 +100,4 @@ check: setup
 	$(BIN)/lstm-course --root . check
 
 clean:
-	rm -rf book/_build .pytest_cache
+	rm -rf book/_build book/_static/cheatsheet .pytest_cache

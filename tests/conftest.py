@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cmdline(proc: Path) -> bytes:
@@ -40,6 +45,60 @@ def load_script():
         return module
 
     return load
+
+
+def book_lock():
+    """The file lock every writer of ``book/_build`` (or of the book's execution cache) holds, so that
+    test files on two pytest-xdist workers never build there at once: ``with book_lock(): ...``."""
+    from filelock import FileLock
+
+    (ROOT / "book" / "_build").mkdir(parents=True, exist_ok=True)
+    return FileLock(ROOT / "book" / "_build" / ".build.lock")
+
+
+def build_book() -> Path:
+    """``make book`` as a test runs it: the cheat sheet the book links (``scripts/cheatsheet.py``),
+    then ``jupyter-book build book --warningiserror`` (the execution cache makes an unchanged rebuild
+    fast), both under ``book_lock()``. Checks the build log, including ``book/progress.py``'s
+    per-chapter lines; returns the HTML folder."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    with book_lock():
+        sheet = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "cheatsheet.py"),
+                "--out",
+                str(ROOT / "book/_static/cheatsheet"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert sheet.returncode == 0, (
+            "scripts/cheatsheet.py failed:\n" + (sheet.stdout + sheet.stderr)[-4000:]
+        )
+        proc = subprocess.run(
+            [str(jb), "build", str(ROOT / "book"), "--warningiserror"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=3600,  # a hang is caught per cell (_config.yml); this only bounds a stuck build
+        )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, "jupyter-book build failed:\n" + log[-6000:]
+    assert "build succeeded" in log
+    # progress.py: one line per chapter read (executed or cached) and a summary when any was read
+    todo = int(re.search(r"\[book\] (\d+) page\(s\) to read", log).group(1))
+    assert len(re.findall(r"\[book \d+/\d+\] \S+: [\d.]+ s", log)) == todo, log[-3000:]
+    assert todo == 0 or re.search(r"\[book\] read \d+ page\(s\) in [\d.]+ s; slowest: ", log)
+    return ROOT / "book" / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """The built book's HTML folder, ``book/_build/html`` (see ``build_book``), once per worker."""
+    return build_book()
 
 
 def _postgres_bin() -> Path:

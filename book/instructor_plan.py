@@ -1,0 +1,179 @@
+"""The instructor guide's teaching plans, built from measured run times (``_static/timings.json``).
+
+A plan is a list of book chapters and exercises in teaching order. Each row's minutes are computed:
+
+- a chapter: reading its prose at :data:`READ_WPM` words a minute (words counted in its MyST source,
+  code cells and other fenced blocks left out), running its notebook once from a fresh kernel (the
+  measured ``run_s``), and :data:`DISCUSS_MIN` minutes of questions;
+- an exercise: the working time :data:`EXERCISE_MIN` (a teaching choice, not a measurement) and the
+  measured run of its solution notebook (a student's final *Restart & Run All*).
+
+:func:`check_plan` says whether a plan fits its slot (:data:`SLOTS`); :func:`coverage_problems` says
+what ``timings.json`` is missing. The guide page (``instructor_guide.md``) imports this module and
+asserts both, so the book fails to build when the chapters, the exercises or the timings drift apart.
+``tests/test_instructor_guide.py`` checks the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+BOOK = Path(__file__).resolve().parent
+ROOT = BOOK.parent
+TIMINGS = BOOK / "_static" / "timings.json"
+INSTRUCTOR_PART = "For instructors"  # the _toc.yml part that timings.json leaves out (it reads the file)
+
+READ_WPM = 200  # words a minute, reading or presenting prose
+DISCUSS_MIN = 5  # minutes of questions per chapter taught
+EXERCISE_MIN = {"shapes": 40, "gates": 50, "frameworks": 45, "stateful": 45}  # students' working time
+BREAK_MIN = 10  # one break inside the 3-hour slot
+
+#: Minutes of each slot: 3 hours, and a day of 6.5 teaching hours (lunch and breaks outside it).
+SLOTS = {"3-hour": 180, "1-day": 390}
+
+#: Teaching order of each plan: chapter names (book/<name>.md) and ``exercise:<assignment>``.
+PLANS = {
+    "3-hour": [
+        "intro",
+        "01_recurrence",
+        "02_lstm_cell",
+        "03_shapes",
+        "05_pytorch",
+        "exercise:shapes",
+        "break",
+        "04_keras",
+        "10_misconceptions",
+        "shape_tracer",
+    ],
+    "1-day": [
+        "intro",
+        "01_recurrence",
+        "02_lstm_cell",
+        "03_shapes",
+        "exercise:shapes",
+        "exercise:gates",
+        "04_keras",
+        "05_pytorch",
+        "06_keras_vs_pytorch",
+        "exercise:frameworks",
+        "07_stateful",
+        "exercise:stateful",
+        "08_variable_length",
+        "09_project",
+        "10_misconceptions",
+        "shape_tracer",
+        "11_appendix",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a plan: what is taught and its minutes (reading, running, the rest)."""
+
+    item: str
+    read_min: float
+    run_min: float
+    other_min: float  # questions for a chapter, working time for an exercise, the break itself
+
+    @property
+    def total_min(self) -> float:
+        return self.read_min + self.run_min + self.other_min
+
+
+def load_timings(path: Path = TIMINGS) -> dict:
+    """``timings.json`` as written by ``scripts/time_course.py``."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def prose_words(name: str) -> int:
+    """Words of a chapter's prose: its MyST source without the front matter and fenced blocks."""
+    text = (BOOK / f"{name}.md").read_text(encoding="utf-8")
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^(`{3,}|:{3,}).*?^\1\s*$", "", text, flags=re.S | re.M)
+    return len(text.split())
+
+
+def toc_pages() -> list[str]:
+    """The book's pages that ``timings.json`` must cover: ``_toc.yml`` without the instructors' part."""
+    toc = yaml.safe_load((BOOK / "_toc.yml").read_text(encoding="utf-8"))
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        if part.get("caption") != INSTRUCTOR_PART:
+            names += [ch["file"] for ch in part["chapters"]]
+    return names
+
+
+def assignments() -> list[str]:
+    """Every assignment: a folder of ``solutions/`` holding a notebook."""
+    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def coverage_problems(timings: dict) -> list[str]:
+    """What ``timings`` lacks: a page or assignment with no time, or a time that is not positive."""
+    problems = []
+    for name in toc_pages():
+        secs = timings["chapters"].get(name, {}).get("run_s", 0)
+        if not secs > 0:
+            problems.append(f"chapter {name}: no measured run time")
+    for name in assignments():
+        secs = timings["exercises"].get(name, {}).get("solution_run_s", 0)
+        if not secs > 0:
+            problems.append(f"exercise {name}: no measured run time")
+    return problems
+
+
+def build_plan(name: str, timings: dict) -> list[Row]:
+    """The rows of plan ``name`` (a key of :data:`PLANS`), minutes computed from ``timings``."""
+    rows = []
+    for item in PLANS[name]:
+        if item == "break":
+            rows.append(Row("break", 0.0, 0.0, BREAK_MIN))
+        elif item.startswith("exercise:"):
+            a = item.split(":", 1)[1]
+            run = timings["exercises"][a]["solution_run_s"] / 60
+            rows.append(Row(item, 0.0, run, EXERCISE_MIN[a]))
+        else:
+            run = timings["chapters"][item]["run_s"] / 60
+            rows.append(Row(item, prose_words(item) / READ_WPM, run, DISCUSS_MIN))
+    return rows
+
+
+def check_plan(name: str, rows: list[Row]) -> float:
+    """The plan's total minutes; an AssertionError when it does not fit its slot."""
+    total = sum(r.total_min for r in rows)
+    assert total <= SLOTS[name], (
+        f"the {name} plan takes {total:.0f} min, more than its {SLOTS[name]} min slot"
+    )
+    return total
+
+
+def plan_table(rows: list[Row]):
+    """A pandas DataFrame of the plan, whole minutes, with its running start time and a total row."""
+    import pandas as pd
+
+    start, records = 0.0, []
+    for r in rows:
+        records.append(
+            {
+                "starts at": _clock(start),
+                "item": r.item,
+                "read (min)": round(r.read_min),
+                "run (min)": round(r.run_min, 1),
+                "questions / work / break (min)": r.other_min,
+                "total (min)": round(r.total_min),
+            }
+        )
+        start += r.total_min
+    records.append(dict.fromkeys(records[0], "") | {"starts at": _clock(start), "item": "end"})
+    return pd.DataFrame(records)
+
+
+def _clock(minutes: float) -> str:
+    """``h:mm`` from minutes since the start."""
+    return f"{int(minutes) // 60}:{int(minutes) % 60:02d}"
