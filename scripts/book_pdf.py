@@ -1,0 +1,174 @@
+"""The whole book as one printable PDF, offline: ``python scripts/book_pdf.py --out DIR``.
+
+Jupyter Book's ``pdfhtml`` builder would download Chromium (pyppeteer), so instead this builds the
+book as one HTML page (``jupyter-book build book --builder singlehtml``, which reuses the execution
+cache, so nothing runs again when ``make book`` ran first), serves it on 127.0.0.1 and prints it
+with Debian's headless Chromium through Playwright: A4, the sidebars, header and launch buttons
+hidden by a print style sheet, folded cells opened, MathJax typeset first. Any request for something
+not on 127.0.0.1 is refused and fails the run. Writes ``DIR/lstm-shapes-book.pdf``; animated GIFs
+print as their first frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+PDF_NAME = "lstm-shapes-book.pdf"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # as tests/test_book.py: headless, and nothing phoning home
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
+.bd-footer-article, .bd-footer-content, .prev-next-area, .headerlink, .toggle-button, .copybtn,
+.skip-link, #pst-back-to-top, .bd-search, .search-button-field, details > summary
+{ display: none !important; }
+.bd-main, .bd-content, .bd-article-container, .bd-article, .bd-page-width, .bd-container,
+.bd-container__inner { max-width: 100% !important; width: 100% !important; margin: 0 !important;
+  padding: 0 !important; }
+body { font-size: 10.5pt; }
+pre, .highlight pre, .output pre { white-space: pre-wrap !important; word-break: break-all;
+  font-size: 8.5pt !important; max-height: none !important; overflow: visible !important; }
+.cell_output, .cell_input, figure, img, table, .admonition { break-inside: avoid; }
+img { max-width: 100% !important; height: auto !important; }
+h1, h2, h3, h4 { break-after: avoid; }
+/* each chapter starts a new page: singlehtml puts <span id="document-NAME"> before its section */
+span[id^="document-"] + section { break-before: page; }
+details, .toggle-hidden, .tag_hide-cell .cell_input, .tag_hide-input .cell_input,
+.tag_hide-output .cell_output { display: block !important; visibility: visible !important;
+  height: auto !important; }
+"""
+OPEN_FOLDED = """
+() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  document.querySelectorAll('img').forEach(i => i.loading = 'eager');
+}
+"""
+READY = """
+async () => {
+  await Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)));
+  if (window.MathJax && MathJax.Hub) await new Promise(r => MathJax.Hub.Queue(() => r(true)));
+  await document.fonts.ready;
+  return document.images.length;
+}
+"""
+
+
+def build_singlehtml(book: Path = BOOK) -> Path:
+    """Build the book as one page (``_build/singlehtml``) and return the page's path. Holds no lock:
+    a caller that shares ``book/_build`` with others takes ``tests/conftest.py``'s ``book_lock()``."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(jb), "build", str(book), "--builder", "singlehtml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,  # a hang in a cell is caught by _config.yml's limit; this bounds a stuck build
+    )
+    if proc.returncode or "build succeeded" not in proc.stdout + proc.stderr:
+        sys.exit("book_pdf: the singlehtml build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
+    import yaml
+
+    root = yaml.safe_load((book / "_toc.yml").read_text())["root"]
+    page = book / "_build" / "singlehtml" / f"{root}.html"
+    if not page.is_file():
+        sys.exit(f"book_pdf: {page} was not written")
+    return page
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+def print_pdf(page: Path, pdf: Path) -> list[str]:
+    """Print one HTML page (served with its folder on 127.0.0.1) to ``pdf`` with headless Chromium;
+    returns every URL the page asked for. Requests for any other host are refused (and returned)."""
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_QuietHandler, directory=str(page.parent))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    requested: list[str] = []
+
+    def route(r):
+        requested.append(r.request.url)
+        if urlparse(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            r.abort()
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(viewport={"width": 1100, "height": 1400})
+            context.route("**/*", route)
+            tab = context.new_page()
+            tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{page.name}", wait_until="load")
+            tab.evaluate(OPEN_FOLDED)
+            tab.add_style_tag(content=PRINT_CSS)
+            tab.emulate_media(media="print")
+            tab.evaluate(READY)
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+            tab.pdf(
+                path=str(pdf),
+                format="A4",
+                print_background=True,
+                prefer_css_page_size=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=(
+                    "<div style='font-size:8pt;width:100%;text-align:center;color:#555'>"
+                    "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"
+                ),
+            )
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return requested
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for lstm-shapes-book.pdf")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    page = build_singlehtml()
+    built = time.perf_counter()
+    pdf = args.out / PDF_NAME
+    requested = print_pdf(page, pdf)
+    outside = [u for u in requested if urlparse(u).hostname != "127.0.0.1"]
+    if outside:
+        sys.exit("book_pdf: the page asked for other sites (refused):\n" + "\n".join(sorted(set(outside))))
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf).pages)
+    print(
+        f"book_pdf: {pdf} ({pages} pages, {pdf.stat().st_size / 1e6:.1f} MB); singlehtml build "
+        f"{built - start:.1f} s, printing {time.perf_counter() - built:.1f} s; {len(requested)} requests, "
+        "all to 127.0.0.1"
+    )
+
+
+if __name__ == "__main__":
+    main()
