@@ -272,6 +272,29 @@ def test_pages_in_browser(server, built):
 
 MIN_ANIMATIONS = 4  # lstm_figures.anim: window_slide, unrolled_loop, stateful_streams, packed_batch_sizes
 
+# Click each animation's pause button twice (book/_static/anim-controls.js): what the image shows and
+# what the button says after each click.
+TOGGLES = """
+async () => {
+  const out = [];
+  for (const fig of document.querySelectorAll('figure.lstm-anim')) {
+    const img = fig.querySelector('picture > img');
+    const button = fig.querySelector('button.lstm-anim-toggle');
+    const row = {button: !!button, states: []};
+    if (button) {
+      for (let k = 0; k < 2; k++) {
+        button.click();
+        await img.decode().catch(() => null);
+        row.states.push({current: img.currentSrc, pressed: button.getAttribute('aria-pressed'),
+                         label: button.textContent});
+      }
+    }
+    out.push(row);
+  }
+  return out;
+}
+"""
+
 ANIMATIONS = """
 async () => {
   const out = [];
@@ -305,7 +328,9 @@ def _data_uri(uri: str | None, mime: str) -> bytes:
 def test_animations_in_browser(server, built):
     """The book's animations (lstm_figures.anim) load in chromium: at least MIN_ANIMATIONS
     figure.lstm-anim, each a decoded GIF of more than one frame with alt text and a reduced-motion
-    still PNG; with reduced motion emulated, the browser shows the still frame instead."""
+    still PNG; with reduced motion emulated, the browser shows the still frame instead. Each has a
+    pause button (WCAG 2.2.2) that shows the still frame and then the GIF again; with reduced motion,
+    none (nothing moves)."""
     import io
 
     from PIL import Image
@@ -314,6 +339,7 @@ def test_animations_in_browser(server, built):
     assert Path(CHROMIUM).is_file(), "Debian's chromium is missing: run `make browser`"
     with_anim = [p for p in pages(built) if "lstm-anim" in p.read_text("utf-8")]
     seen: dict[str, dict[str, list]] = {"no-preference": {}, "reduce": {}}
+    toggles: dict[str, dict[str, list]] = {"no-preference": {}, "reduce": {}}
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         for motion in seen:
@@ -327,6 +353,7 @@ def test_animations_in_browser(server, built):
                 page = context.new_page()
                 page.goto(f"{server}/{rel}", wait_until="load")
                 seen[motion][rel] = page.evaluate(ANIMATIONS)
+                toggles[motion][rel] = page.evaluate(TOGGLES)
                 page.close()
             context.close()
         browser.close()
@@ -353,4 +380,13 @@ def test_animations_in_browser(server, built):
                 problems.append(f"{where}: without reduced motion the browser did not pick the GIF")
             if reduced["current"] != moving["still"]:
                 problems.append(f"{where}: with reduced motion the browser did not pick the still PNG")
+            toggle, calm = toggles["no-preference"][rel][k], toggles["reduce"][rel][k]
+            if calm["button"]:
+                problems.append(f"{where}: a pause button although nothing moves (reduced motion)")
+            expected = [
+                {"current": moving["still"], "pressed": "true", "label": "Play animation"},
+                {"current": moving["src"], "pressed": "false", "label": "Pause animation"},
+            ]
+            if not toggle["button"] or toggle["states"] != expected:
+                problems.append(f"{where}: the pause button did not pause and play: {str(toggle)[:200]}")
     assert not problems, "\n".join(problems)
