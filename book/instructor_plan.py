@@ -110,8 +110,10 @@ def toc_pages() -> list[str]:
 
 
 def assignments() -> list[str]:
-    """Every assignment: a folder of ``solutions/`` holding a notebook."""
-    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    """Every assignment (a folder of ``solutions/`` holding a notebook), in alphabetical order."""
+    from lstm_course.common import assignments as course_assignments
+
+    return sorted(course_assignments(ROOT))
 
 
 def coverage_problems(timings: dict) -> list[str]:

@@ -12,29 +12,19 @@ print as their first frame.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chromium import keep_local, launch, serve  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 PDF_NAME = "lstm-shapes-book.pdf"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/test_book.py: headless, and nothing phoning home
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
@@ -95,56 +85,37 @@ def build_singlehtml(book: Path = BOOK) -> Path:
     return page
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
 def print_pdf(page: Path, pdf: Path) -> list[str]:
     """Print one HTML page (served with its folder on 127.0.0.1) to ``pdf`` with headless Chromium;
     returns every URL the page asked for. Requests for any other host are refused (and returned)."""
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(_QuietHandler, directory=str(page.parent))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     requested: list[str] = []
 
-    def route(r):
-        requested.append(r.request.url)
-        if urlparse(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            r.abort()
-
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            context = browser.new_context(viewport={"width": 1100, "height": 1400})
-            context.route("**/*", route)
-            tab = context.new_page()
-            tab.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{page.name}", wait_until="load")
-            tab.evaluate(OPEN_FOLDED)
-            tab.add_style_tag(content=PRINT_CSS)
-            tab.emulate_media(media="print")
-            tab.evaluate(READY)
-            pdf.parent.mkdir(parents=True, exist_ok=True)
-            tab.pdf(
-                path=str(pdf),
-                format="A4",
-                print_background=True,
-                prefer_css_page_size=True,
-                display_header_footer=True,
-                header_template="<span></span>",
-                footer_template=(
-                    "<div style='font-size:8pt;width:100%;text-align:center;color:#555'>"
-                    "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"
-                ),
-            )
-            browser.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(page.parent) as base, sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport={"width": 1100, "height": 1400})
+        keep_local(context, refused=[], requested=requested)
+        tab = context.new_page()
+        tab.goto(f"{base}/{page.name}", wait_until="load")
+        tab.evaluate(OPEN_FOLDED)
+        tab.add_style_tag(content=PRINT_CSS)
+        tab.emulate_media(media="print")
+        tab.evaluate(READY)
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        tab.pdf(
+            path=str(pdf),
+            format="A4",
+            print_background=True,
+            prefer_css_page_size=True,
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template=(
+                "<div style='font-size:8pt;width:100%;text-align:center;color:#555'>"
+                "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"
+            ),
+        )
+        browser.close()
     return requested
 
 

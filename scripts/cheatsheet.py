@@ -41,6 +41,10 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chromium import CHROMIUM, launch  # noqa: E402
+
 warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,17 +52,6 @@ HERE = Path(__file__).resolve().parent / "cheatsheet"
 NAME = "lstm-shapes-cheatsheet"
 PAGES = 2
 SIZES = {"a4": ("A4", (595, 842)), "letter": ("Letter", (612, 792))}  # CSS @page size, points
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Two sets of sizes for the symbols; every expression on the sheet is evaluated with both.
 SIZES_CHECKED = [dict(B=4, T=5, F=3, H=6, L=2, P=2), dict(B=3, T=7, F=2, H=5, L=3, P=4)]
 
@@ -633,7 +626,7 @@ def print_pdfs(pages: dict[str, Path]) -> dict[str, list[str]]:
 
     refused: dict[str, list[str]] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         for fmt, page_html in pages.items():
             context = browser.new_context()
             refused[fmt] = []

@@ -37,29 +37,16 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-OUT = BOOK / "_static" / "timings.json"
-INSTRUCTOR_PART = "For instructors"
+sys.path.insert(0, str(BOOK))
+
+from instructor_plan import TIMINGS as OUT  # noqa: E402  (book/instructor_plan.py: what the guide needs)
+from instructor_plan import assignments, toc_pages  # noqa: E402
+
 CELL_TIMEOUT = 900  # catches a hang, not a slow machine (book/_config.yml says why)
-
-
-def toc_pages() -> list[str]:
-    """The book's pages in reading order (root first), without the "For instructors" part."""
-    toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
-    names = [toc["root"]]
-    for part in toc.get("parts", []):
-        if part.get("caption") != INSTRUCTOR_PART:
-            names += [ch["file"] for ch in part["chapters"]]
-    return names
-
-
-def assignments() -> list[str]:
-    """Every assignment: a folder of ``solutions/`` holding a notebook."""
-    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def run_notebook(nb: nbformat.NotebookNode, cwd: Path) -> float:

@@ -32,19 +32,31 @@ def survivors():
     return find
 
 
-@pytest.fixture(scope="session")
-def load_script():
-    """``load_script("bench")``: the module ``scripts/bench.py``, loaded from its file (scripts/ is no package)."""
+def _load_script(name: str):
+    """The module ``scripts/<name>.py``, loaded from its file (scripts/ is no package)."""
     import importlib.util
 
-    def load(name: str):
-        path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    return load
+
+@pytest.fixture(scope="session")
+def load_script():
+    """``load_script("bench")``: the module ``scripts/bench.py`` (see ``_load_script``)."""
+    return _load_script
+
+
+# Debian's headless Chromium with the flags every builder uses, and a local server for the browser
+# tests (scripts/chromium.py): `from conftest import CHROMIUM, launch, keep_local, serve`.
+_chromium = _load_script("chromium")
+CHROMIUM, launch, keep_local, serve = (
+    _chromium.CHROMIUM,
+    _chromium.launch,
+    _chromium.keep_local,
+    _chromium.serve,
+)
 
 
 def book_lock():

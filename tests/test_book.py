@@ -9,33 +9,19 @@ screenshot per page lands in ``artifacts/screenshots/`` (gitignored).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import yaml
+from conftest import CHROMIUM, keep_local, launch, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 HTML = BOOK / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MIN_FIGURES = 25  # the whole book; figures are PNGs drawn by matplotlib cells
 
 pytestmark = pytest.mark.slow
@@ -112,10 +98,11 @@ def test_toc_pages_built(built):
         assert re.search(r"<h1>.+?</h1>", page.read_text("utf-8"), re.S), f"{name}: no title"
 
 
-def test_no_external_assets(built):
-    """No page loads a script, stylesheet, font or image from another site; CSS imports nothing."""
-    bad = []
-    for page in pages(built):
+def external_loads(html_files, css_files) -> tuple[list[str], set[str]]:
+    """What the pages and style sheets would load from another site (each as ``"file: url"``), and the
+    local files the pages load (relative URLs, query dropped; ``data:`` URLs left out)."""
+    bad, local = [], set()
+    for page in html_files:
         refs = _Refs()
         refs.feed(page.read_text("utf-8"))
         bad += [f"{page.name}: {u}" for u in refs.loaded if _external(u)]
@@ -124,12 +111,19 @@ def test_no_external_assets(built):
             for s in refs.inline_scripts
             for m in re.findall(r"https?://[^\s\"']+", s)
         ]
-    for css in (built / "_static").rglob("*.css"):
+        local |= {u.split("?")[0] for u in refs.loaded if not _external(u) and not u.startswith("data:")}
+    for css in css_files:
         text = css.read_text("utf-8", errors="replace")
         bad += [
             f"{css.name}: {m}" for m in re.findall(r"@import\s+(?:url\()?['\"]?(?:https?:)?//[^;]+", text)
         ]
         bad += [f"{css.name}: {m}" for m in re.findall(r"url\(\s*['\"]?(?:https?:)?//[^)]+\)", text)]
+    return bad, local
+
+
+def test_no_external_assets(built):
+    """No page loads a script, stylesheet, font or image from another site; CSS imports nothing."""
+    bad, _ = external_loads(pages(built), (built / "_static").rglob("*.css"))
     assert not bad, "external assets:\n" + "\n".join(bad)
     assert (built / "_static" / "mathjax" / "MathJax.js").is_file(), "MathJax was not copied into the site"
 
@@ -154,18 +148,8 @@ def test_launch_buttons_open_the_chapter_notebooks(built):
 @pytest.fixture(scope="module")
 def server(built):
     """Serve the built site on 127.0.0.1 (a free port) for the browser."""
-    handler = functools.partial(_QuietHandler, directory=str(built))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
+    with serve(built) as base:
+        yield base
 
 
 MATH_DONE = """
@@ -217,18 +201,10 @@ def test_pages_in_browser(server, built):
     external: list[str] = []
     math_total = 0
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
 
-        def route(r):
-            url = r.request.url
-            if urlparse(url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                external.append(url)
-                r.abort()
-
-        context.route("**/*", route)
+        keep_local(context, external)
         for path in pages(built):
             rel = path.relative_to(built).as_posix()
             page = context.new_page()
@@ -341,13 +317,10 @@ def test_animations_in_browser(server, built):
     seen: dict[str, dict[str, list]] = {"no-preference": {}, "reduce": {}}
     toggles: dict[str, dict[str, list]] = {"no-preference": {}, "reduce": {}}
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         for motion in seen:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion=motion)
-            context.route(
-                "**/*",
-                lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort(),
-            )
+            keep_local(context, refused=[])
             for path in with_anim:
                 rel = path.relative_to(built).as_posix()
                 page = context.new_page()

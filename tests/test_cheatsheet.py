@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+from conftest import launch
 
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 
@@ -26,7 +27,6 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"a4": (595, 842), "letter": (612, 792)}  # points
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +196,7 @@ def test_nothing_from_the_network(sheet):
         assert not re.search(r"font-size:\s*[\d.]+(px|em|rem|%)", page_html)
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox"], headless=True
-        )
+        browser = launch(p)
         page = browser.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.goto((sheet / "lstm-shapes-cheatsheet-a4.html").as_uri(), wait_until="load")

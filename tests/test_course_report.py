@@ -210,11 +210,11 @@ class _TagChecker(HTMLParser):
 def test_page_renders_in_chromium(report):
     _, rep = report
     sync_api = pytest.importorskip("playwright.sync_api")
-    from test_book import CHROMIUM, CHROMIUM_ARGS
+    from conftest import launch
 
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

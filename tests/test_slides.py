@@ -10,21 +10,17 @@ each deck's first figure slide lands in ``artifacts/screenshots/slides/`` (gitig
 
 from __future__ import annotations
 
-import functools
 import html
-import http.server
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import book_lock
-from test_book import CHROMIUM, CHROMIUM_ARGS, _external, _Refs
+from conftest import CHROMIUM, book_lock, keep_local, launch, serve
+from test_book import external_loads
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -110,42 +106,17 @@ def test_decks_follow_the_sources(decks):
 def test_no_external_loads(decks):
     """No deck (nor the index) loads a script, stylesheet, font or image from another site, and the
     reveal.js and MathJax files they name are there."""
-    bad, local = [], set()
-    for page in decks.glob("*.html"):
-        refs = _Refs()
-        refs.feed(page.read_text("utf-8"))
-        bad += [f"{page.name}: {u}" for u in refs.loaded if _external(u)]
-        bad += [
-            f"{page.name}: inline script names {m}"
-            for s in refs.inline_scripts
-            for m in re.findall(r"https?://[^\s\"']+", s)
-        ]
-        local |= {u.split("?")[0] for u in refs.loaded if not _external(u) and not u.startswith("data:")}
-    for css in decks.rglob("*.css"):
-        text = css.read_text("utf-8", errors="replace")
-        bad += [f"{css.name}: {m}" for m in re.findall(r"url\(\s*['\"]?(?:https?:)?//[^)]+\)", text)]
-        bad += [
-            f"{css.name}: {m}" for m in re.findall(r"@import\s+(?:url\()?['\"]?(?:https?:)?//[^;]+", text)
-        ]
+    bad, local = external_loads(decks.glob("*.html"), decks.rglob("*.css"))
     assert not bad, "external assets:\n" + "\n".join(bad)
     assert {"reveal.js/dist/reveal.js", "reveal.js/plugin/notes/notes.js", "mathjax/MathJax.js"} <= local
     assert all((decks / u).is_file() for u in local), sorted(u for u in local if not (decks / u).is_file())
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(decks):
     """Serve the decks on 127.0.0.1 (a free port) for the browser."""
-    handler = functools.partial(_QuietHandler, directory=str(decks))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(decks) as base:
+        yield base
 
 
 # Where the first figure (a PNG, GIF or the HTML of an animation) or else the first code output is,
@@ -182,17 +153,10 @@ def test_decks_in_browser(decks, server):
     external: list[str] = []
     figures = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
 
-        def route(r):
-            if urlparse(r.request.url).hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                external.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
+        keep_local(context, external)
         for name in deck_chapters():
             page = context.new_page()
             errors: list[str] = []
