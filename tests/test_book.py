@@ -158,7 +158,7 @@ async () => {
   if (maths.length === 0) return {count: 0, unrendered: 0, errors: 0};
   const t0 = Date.now();
   while (!(window.MathJax && window.MathJax.Hub && window.MathJax.isReady)) {
-    if (Date.now() - t0 > 20000) return {count: maths.length, unrendered: -1, errors: 0};
+    if (Date.now() - t0 > 120000) return {count: maths.length, unrendered: -1, errors: 0};  // a hang, not a slow load
     await new Promise(r => setTimeout(r, 50));
   }
   await new Promise(r => window.MathJax.Hub.Queue(() => r(true)));

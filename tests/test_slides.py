@@ -180,10 +180,10 @@ def test_decks_in_browser(decks, server):
                 problems.append(f"{name}: no code output in the deck")
             else:
                 page.evaluate(f"Reveal.slide({where['h']}, {where['v']})")
-                page.wait_for_timeout(900)  # the slide transition
                 selector = "section.present .jp-OutputArea-output" + (" img" if where["figure"] else "")
-                shown = page.locator(selector).first
-                if not shown.is_visible():
+                try:  # waits out the slide transition; the limit only catches an output that never shows
+                    page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+                except sync_api.TimeoutError:
                     problems.append(f"{name}: the output on slide {where} is not visible")
                 if where["figure"]:
                     figures.append(name)
