@@ -18,9 +18,17 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Every cell gets 60 s (imports of TensorFlow and torch on a busy 2-core machine took up to 35 s); a cell that runs longer is interrupted and scores 0, the rest of
-# the notebook (and every other student) is still graded.
-c.Execute.timeout = 60
+# Time limits catch hangs, not slow machines. A cell of these notebooks takes about 1-6 s (measured while
+# the machine ran four times more work than it has cores), so 120 s leaves a margin of 20 for a bad day.
+# A cell that runs longer is interrupted and scores 0; the rest of the notebook (and every other student)
+# is still graded. The slowest thing a notebook does is its first import of TensorFlow (155 s once, cold):
+# `lstm-course grade` runs the set-up cell's imports before the first cell under their own limit
+# (`SandboxExecute.setup_timeout`, 600 s), so they do not count against a cell.
+c.Execute.timeout = 120
+# Starting a kernel, and the kernel's last output after its reply, can lag on a loaded machine too.
+# nbclient's defaults (60 s, 4 s) end the WHOLE notebook when they run out, not just one cell.
+c.Execute.startup_timeout = 300
+c.Execute.iopub_timeout = 60
 
 # Any stderr output in a test cell scores 0. Python warnings (printed to stderr as
 # "file.py:12: UserWarning: ...", also Keras's "WARNING:absl:...") are not errors, so drop

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,9 +169,14 @@ def autograde(
     db_url: str | None = None,
     check: bool = True,
     timeout: float | None = None,
+    options: Sequence[str] = (),
 ) -> subprocess.CompletedProcess:
-    """``nbgrader autograde ASSIGNMENT --force`` (one student, or every student in one run)."""
-    args = ["autograde", assignment, "--force"]
+    """``nbgrader autograde ASSIGNMENT --force [OPTIONS]``: every student in one run, or ``student``.
+
+    ``student`` is a glob of student ids (nbgrader's ``--student``); ``options`` are more nbgrader
+    settings, such as ``--Execute.timeout=30``.
+    """
+    args = ["autograde", assignment, "--force", *options]
     if student is not None:
         args.append(f"--student={student}")
     return nbgrader(course, *args, db_url=db_url, check=check, timeout=timeout)

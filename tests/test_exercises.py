@@ -2,10 +2,12 @@
 
 For each assignment (one case file ``tests/exercise_cases/<assignment>.py`` each) a temporary course
 is built from ``solutions/`` and ``nbgrader_config.py``; one submission per variant is written (the
-solution, the blank release, every WRONG answer, a WARNS answer, a LOOP answer and a tampered wrong
-answer) and ONE ``nbgrader autograde`` run grades them all. Scores are read from the gradebook.
-The assignments' runs go in parallel (``LSTM_COURSE_JOBS``, default 4): most of the time is
-spent waiting on kernels and on the LOOP timeout.
+solution, the blank release, every WRONG answer, a WARNS answer and a tampered wrong answer) and ONE
+``nbgrader autograde`` run grades them all with the course's own settings. A second run grades the
+LOOP answer and a solution beside it with a short cell limit (``LOOP_TIMEOUT``: the course's limit is
+long, for slow days, and a loop would wait it out in every test cell that calls it). Scores are read
+from the gradebook. The assignments' runs go in parallel (``LSTM_COURSE_JOBS``, default 4): most of
+the time is spent waiting on kernels and on the LOOP timeout.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ CASE_DIR = ROOT / "tests" / "exercise_cases"
 CASES = {p.stem: runpy.run_path(str(p)) for p in sorted(CASE_DIR.glob("*.py")) if not p.name.startswith("_")}
 NAMES = sorted(CASES)
 WRONG_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a]["WRONG"])]
+LOOP_TIMEOUT = 30  # s per cell in the LOOP run; the other cells take 1-6 s on a loaded machine
+LOOP_RUN = ("loop", "loop_and_solution")  # graded together, in this order, in the second run
 
 
 def _source(a: str) -> dict:
@@ -109,7 +113,15 @@ def test_nbgrader_config_drops_warnings_only():
         course.SOLUTIONS,
         course.EXERCISES,
     )
-    assert cfg.Execute.timeout == 60
+    # limits that catch a hang, not a slow machine (a cell takes 1-6 s here); each one, when it runs
+    # out, costs a cell (timeout) or the whole notebook (startup, iopub)
+    assert cfg.Execute.timeout == 120 and LOOP_TIMEOUT < cfg.Execute.timeout
+    assert cfg.Execute.startup_timeout >= 300 and cfg.Execute.iopub_timeout >= 60
+    # what students and instructors are told is the limit that applies
+    limit = cfg.Execute.timeout
+    assert f"more than {limit // 60} minutes is stopped" in (ROOT / "book" / "exercises.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"{limit} s per cell" in readme and f"longer than {limit} s is interrupted" in readme
     assert cfg.IgnorePattern.enabled is True
     pattern = cfg.IgnorePattern.pattern
     for category in (UserWarning, RuntimeWarning, DeprecationWarning, FutureWarning):
@@ -142,7 +154,7 @@ def _grade_assignment(a: str, base: Path) -> Graded:
     rel = course.generate(home, a)
     release_nb = course.read_nb(rel / nb_name)
     source_nb = course.read_nb(home / course.SOLUTIONS / a / nb_name)
-    subs = {"solution": {}, "warns": case["WARNS"], "loop": case["LOOP"]}
+    subs = {"solution": {}, "warns": case["WARNS"], "loop": case["LOOP"], "loop_and_solution": {}}
     subs.update({f"wrong_{w}": ans for w, ans in case["WRONG"].items()})
     tamper = dict(case["WRONG"][case["TAMPER_BASE"]])
     tamper.update({cell: '"""Tampered: always passes."""\nassert True\n' for cell in case["TAMPER_CELLS"]})
@@ -152,10 +164,16 @@ def _grade_assignment(a: str, base: Path) -> Graded:
         course.write_nb(sub, home / "submitted" / student / a / nb_name)
     course.write_nb(release_nb, home / "submitted" / "blank" / a / nb_name)
     t0 = time.perf_counter()
-    proc = course.autograde(home, a, check=False)
+    main = course.autograde(
+        home, a, check=False, options=[f"--CourseDirectory.student_id_exclude={','.join(LOOP_RUN)}"]
+    )
+    loop = course.autograde(
+        home, a, student="loop*", check=False, options=[f"--Execute.timeout={LOOP_TIMEOUT}"]
+    )
     seconds = time.perf_counter() - t0
     scores = course.read_scores(course.db_url_of(home), a)
-    return Graded(a, home, rel, [*subs, "blank"], scores, seconds, proc.stdout + proc.stderr)
+    log = f"{main.stdout}{main.stderr}\n---- the LOOP run\n{loop.stdout}{loop.stderr}"
+    return Graded(a, home, rel, [*subs, "blank"], scores, seconds, log)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +200,18 @@ def graded(request, tmp_path_factory) -> dict[str, Graded]:
 def _score(g: Graded, student: str) -> course.Score:
     assert student in g.scores, f"{g.assignment}/{student} was not graded; nbgrader said:\n{g.log[-3000:]}"
     return g.scores[student]
+
+
+def _autograded(g: Graded, student: str) -> dict:
+    """The graded notebook of ``student``; if nbgrader wrote none, fail with nbgrader's reason for it."""
+    path = g.course / "autograded" / student / g.assignment / CASES[g.assignment]["NOTEBOOK"]
+    if not path.is_file():
+        lines = g.log.splitlines()
+        mine = f"/{student}/{g.assignment}"
+        start = next((i for i, line in enumerate(lines) if "ERROR" in line and mine in line), None)
+        why = "\n".join(lines[start : start + 60]) if start is not None else g.log[-3000:]
+        pytest.fail(f"nbgrader wrote no graded notebook for {g.assignment}/{student}:\n{why}")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _cells(sc: course.Score) -> str:
@@ -226,7 +256,7 @@ def test_solution_scores_full_marks(graded, a):
 @pytest.mark.parametrize("a", NAMES)
 def test_blank_release_scores_zero(graded, a):
     sc = _score(graded[a], "blank")
-    assert (graded[a].course / "autograded" / "blank" / a / CASES[a]["NOTEBOOK"]).is_file()
+    _autograded(graded[a], "blank")
     assert sc.score == 0, f"the blank release scored {sc.score}: {_cells(sc)}"
 
 
@@ -244,7 +274,7 @@ def test_wrong_answer_gets_partial_credit(graded, a, wrong):
 def test_warnings_do_not_cost_points(graded, a):
     sc = _score(graded[a], "warns")
     assert sc.score == sc.max_score, f"a correct answer that warns scored {sc.score}: {_cells(sc)}"
-    nb = json.loads((graded[a].course / "autograded" / "warns" / a / CASES[a]["NOTEBOOK"]).read_text())
+    nb = _autograded(graded[a], "warns")
     warned = [
         c
         for c in nb["cells"]
@@ -262,7 +292,7 @@ def test_tampered_test_cells_are_restored(graded, a):
     sc = _score(graded[a], "tampered")
     base = _score(graded[a], f"wrong_{case['TAMPER_BASE']}")
     assert sc.score == base.score, f"tampered {sc.score} vs {case['TAMPER_BASE']} {base.score}: {_cells(sc)}"
-    nb = json.loads((graded[a].course / "autograded" / "tampered" / a / case["NOTEBOOK"]).read_text())
+    nb = _autograded(graded[a], "tampered")
     for cell in nb["cells"]:
         if _nbmeta(cell).get("grade_id") in case["TAMPER_CELLS"]:
             assert "Tampered" not in "".join(cell["source"])
@@ -274,10 +304,9 @@ def test_endless_loop_times_out_and_the_rest_is_graded(graded, a):
     g = graded[a]
     sc = _score(g, "loop")
     assert sc.score == CASES[a]["LOOP_SCORE"], f"loop scored {sc.score}: {_cells(sc)}"
-    nb = json.loads((g.course / "autograded" / "loop" / a / CASES[a]["NOTEBOOK"]).read_text())
+    nb = _autograded(g, "loop")
     errors = [o.get("ename") for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert {"CellTimeoutError", "KeyboardInterrupt"} & set(errors), f"no timeout recorded: {errors}"
-    graded_students = set(g.scores)
-    assert set(g.students) <= graded_students, (
-        f"not graded in the same run: {set(g.students) - graded_students}"
-    )
+    assert set(g.students) <= set(g.scores), f"not graded: {set(g.students) - set(g.scores)}"
+    beside = _score(g, "loop_and_solution")
+    assert beside.score == beside.max_score, f"the solution graded beside the loop: {_cells(beside)}"
