@@ -8,7 +8,7 @@ book removes or folds away (tags ``remove-cell``, ``hide-cell``) are left out; `
 ``hide-input`` show the output alone, ``remove-output`` and ``hide-output`` the code alone. MyST markup
 nbconvert cannot read (``(label)=`` targets, ``{ref}``/``{doc}`` roles, directives) becomes plain Markdown.
 
-``DIR`` gets one ``<chapter>.slides.html`` per chapter (``_toc.yml`` order, the exercises part left out),
+``DIR`` gets one ``<chapter>.slides.html`` per chapter (``_toc.yml`` order, the exercises and instructors parts left out),
 ``index.html`` listing them, and the files they load: reveal.js (``scripts/ensure-reveal.sh`` installs a
 pinned copy from npm) and MathJax (from ``jupyter_server_mathjax``, as the book serves it). Nothing is
 loaded from another site.
@@ -54,11 +54,12 @@ def reveal_source(venv: Path) -> Path:
 
 
 def chapters(book: Path = BOOK) -> list[str]:
-    """The chapters in ``_toc.yml``, in reading order: the root page and every part but the exercises."""
+    """The chapters in ``_toc.yml``, in reading order: the root page and every part but the exercises
+    listing and the instructors' pages (a guide to read, not to present)."""
     toc = yaml.safe_load((book / "_toc.yml").read_text())
     names = [toc["root"]]
     for part in toc.get("parts", []):
-        if part.get("caption", "").lower() != "exercises":
+        if part.get("caption", "").lower() not in ("exercises", "for instructors"):
             names += [ch["file"] for ch in part["chapters"]]
     return names
 

@@ -16,6 +16,7 @@ import json
 import os
 import runpy
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ class Graded:
     scores: dict[str, course.Score]
     seconds: float
     log: str
+    retried: dict[str, str]  # student: why the first run could not grade the notebook
 
 
 def _grade_assignment(a: str, base: Path) -> Graded:
@@ -164,16 +166,30 @@ def _grade_assignment(a: str, base: Path) -> Graded:
         course.write_nb(sub, home / "submitted" / student / a / nb_name)
     course.write_nb(release_nb, home / "submitted" / "blank" / a / nb_name)
     t0 = time.perf_counter()
-    main = course.autograde(
-        home, a, check=False, options=[f"--CourseDirectory.student_id_exclude={','.join(LOOP_RUN)}"]
-    )
-    loop = course.autograde(
-        home, a, student="loop*", check=False, options=[f"--Execute.timeout={LOOP_TIMEOUT}"]
-    )
-    seconds = time.perf_counter() - t0
-    scores = course.read_scores(course.db_url_of(home), a)
+    exclude = f"--CourseDirectory.student_id_exclude={','.join(LOOP_RUN)}"
+    main = course.autograde(home, a, check=False, options=[exclude])
+    loop_options = [f"--Execute.timeout={LOOP_TIMEOUT}"]
+    loop = course.autograde(home, a, student="loop*", check=False, options=loop_options)
     log = f"{main.stdout}{main.stderr}\n---- the LOOP run\n{loop.stdout}{loop.stderr}"
-    return Graded(a, home, rel, [*subs, "blank"], scores, seconds, log)
+    # A notebook that nbgrader could not grade at all is graded once more, alone, and nbgrader's first
+    # reason is reported as a warning; a second failure is the test's to report (``_autograded``). On the
+    # 2-core CI machine, with other tests' kernels starting beside these four runs, one notebook in ~170
+    # was lost this way twice (2026-11-29), each time a different one, and grading it again alone passed;
+    # the log of those runs was not kept. Known causes of such losses: kernels racing for TCP ports at
+    # start (jupyter_client issue 487), nbclient's short start-up and IOPub limits (nbgrader_config.py).
+    students, retried = [*subs, "blank"], {}
+    for student in students:
+        if not (home / "autograded" / student / a / nb_name).is_file():
+            why = _why_not_graded(log, student, a)
+            again = course.autograde(
+                home, a, student=student, check=False, options=loop_options if student in LOOP_RUN else []
+            )
+            log += f"\n---- {student} again\n{again.stdout}{again.stderr}"
+            retried[student] = why
+    seconds = time.perf_counter() - t0
+    (home / "autograde.log").write_text(log, encoding="utf-8")  # kept with pytest's last temporary folders
+    scores = course.read_scores(course.db_url_of(home), a)
+    return Graded(a, home, rel, students, scores, seconds, log, retried)
 
 
 @pytest.fixture(scope="module")
@@ -194,22 +210,36 @@ def graded(request, tmp_path_factory) -> dict[str, Graded]:
         results = dict(zip(names, pool.map(lambda a: _grade_assignment(a, base), names), strict=False))
     for g in results.values():
         print(f"autograde {g.assignment}: {len(g.students)} notebooks in {g.seconds:.1f}s")
+        for student, why in g.retried.items():
+            msg = f"{g.assignment}/{student} was graded a second time; the first run said:\n{why[-1500:]}"
+            warnings.warn(msg, stacklevel=2)
     return results
 
 
 def _score(g: Graded, student: str) -> course.Score:
+    _autograded(g, student)  # a notebook nbgrader could not run scores 0 in the gradebook: say why instead
     assert student in g.scores, f"{g.assignment}/{student} was not graded; nbgrader said:\n{g.log[-3000:]}"
     return g.scores[student]
+
+
+def _why_not_graded(log: str, student: str, assignment: str) -> str:
+    """nbgrader's error lines about ``student`` (its traceback follows the first), else the log's end."""
+    lines = log.splitlines()
+    mine = f"/{student}/{assignment}"
+    start = next((i for i, line in enumerate(lines) if "ERROR" in line and mine in line), None)
+    if start is None:
+        return log[-3000:]
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].startswith("[AutogradeApp | INFO]")), None
+    )
+    return "\n".join(lines[start : min(end or len(lines), start + 80)])
 
 
 def _autograded(g: Graded, student: str) -> dict:
     """The graded notebook of ``student``; if nbgrader wrote none, fail with nbgrader's reason for it."""
     path = g.course / "autograded" / student / g.assignment / CASES[g.assignment]["NOTEBOOK"]
     if not path.is_file():
-        lines = g.log.splitlines()
-        mine = f"/{student}/{g.assignment}"
-        start = next((i for i, line in enumerate(lines) if "ERROR" in line and mine in line), None)
-        why = "\n".join(lines[start : start + 60]) if start is not None else g.log[-3000:]
+        why = _why_not_graded(g.log, student, g.assignment)
         pytest.fail(f"nbgrader wrote no graded notebook for {g.assignment}/{student}:\n{why}")
     return json.loads(path.read_text(encoding="utf-8"))
 

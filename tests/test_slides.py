@@ -31,11 +31,12 @@ pytestmark = pytest.mark.slow
 
 
 def deck_chapters() -> list[str]:
-    """The documents that get a deck: ``_toc.yml``'s root and chapters, without the exercises part."""
+    """The documents that get a deck: ``_toc.yml``'s root and chapters, without the exercises listing
+    and the instructors' part."""
     toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
     names = [toc["root"]]
     for part in toc["parts"]:
-        if part.get("caption") != "Exercises":
+        if part.get("caption") not in ("Exercises", "For instructors"):
             names += [ch["file"] for ch in part["chapters"]]
     return names
 
@@ -84,12 +85,14 @@ def decks(built_book, tmp_path_factory) -> Path:
 
 
 def test_every_chapter_has_a_deck(decks):
-    """One deck per chapter in _toc.yml (the exercises listing aside), and the index links them in order."""
+    """One deck per chapter in _toc.yml (the exercises listing and the instructor guide aside), and the
+    index links them in order."""
     names = deck_chapters()
-    assert len(names) >= 13 and "exercises" not in names
+    assert len(names) >= 13 and not {"exercises", "instructor_guide"} & set(names)
     for name in names:
         assert (decks / f"{name}.slides.html").is_file(), f"{name}: no deck"
     assert not (decks / "exercises.slides.html").exists()
+    assert not (decks / "instructor_guide.slides.html").exists()
     links = re.findall(r'href="([^"]+)\.slides\.html"', (decks / "index.html").read_text("utf-8"))
     assert links == names
 
