@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml requirements.lock
 lock:
 	VENV=$(VENV) PY=$(PY) bash scripts/lock.sh compile
 
+# Chromium, and fonts for what it prints: DejaVu, and a CJK font for the glossary's Chinese terms.
 browser:
 	@bash scripts/ensure-deb.sh chromium chromium fonts-dejavu-core
+	@bash scripts/ensure-deb.sh '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc' fonts-wqy-microhei
 
 sandbox:
 	@bash scripts/ensure-deb.sh bwrap bubblewrap

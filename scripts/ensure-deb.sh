@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a Debian package's command is present: ensure-deb.sh COMMAND PACKAGE [MORE PACKAGES...]
-# `make test` uses it for chromium (the book's browser check), bubblewrap (the grading sandbox) and
-# PostgreSQL (the gradebook tests). COMMAND is a name on PATH, or a path pattern for programs Debian
-# keeps off PATH (PostgreSQL's initdb: '/usr/lib/postgresql/*/bin/initdb').
+# `make test` uses it for chromium and its fonts (the book's browser checks and prints), bubblewrap
+# (the grading sandbox) and PostgreSQL (the gradebook tests). COMMAND is a name on PATH, or a path
+# pattern for what Debian keeps off PATH (PostgreSQL's initdb: '/usr/lib/postgresql/*/bin/initdb', a font).
 # It installs the distribution's package with apt-get (as root) and never downloads anything else.
 set -euo pipefail
 cmd="$1"

@@ -4,7 +4,8 @@ Builds the book as one page (``jupyter-book build --builder singlehtml``, under 
 writes into ``book/_build``) and prints it with Debian's headless chromium into a temporary folder.
 Checks, with pypdf, that the PDF has a sane number of A4 pages, that its text can be extracted, that
 every title in ``_toc.yml`` appears in reading order, that it holds a shape printed by an executed
-cell, and that every request the page made during the print went to 127.0.0.1.
+cell, that every character has a glyph (the glossary's Chinese included), and that every request the
+page made during the print went to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from conftest import book_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-# Measured 2026-11-29: 185 pages for 15 pages of book (13 chapters, the exercises, the instructor
+# Measured 2026-11-29: 182 pages for 15 pages of book (13 chapters, the exercises, the instructor
 # guide), about 12 A4 pages a chapter with its figures. Fewer than 60 would mean chapters missing or
 # cut; more than 600 a broken print style (a figure or a line per page).
 MIN_PAGES, MAX_PAGES = 60, 600
@@ -101,6 +102,17 @@ def test_executed_output_printed(pages):
     assert shapes, "chapter 03 printed no (a, b, c) shape: the check would check nothing"
     text = _squash("\n".join(pages))
     assert any(_squash(s) in text for s in shapes), sorted(shapes)
+
+
+def test_every_character_has_a_glyph(pages):
+    """The glossary's Chinese terms print as themselves, and nothing prints as a missing glyph. Without
+    a CJK font (``make browser`` installs Debian's fonts-wqy-microhei) Chromium drew empty boxes, which
+    pypdf extracts as NUL characters."""
+    chinese = set(re.findall(r"[\u3400-\u9fff]", (BOOK / "11_appendix.md").read_text("utf-8")))
+    assert len(chinese) > 20, "the glossary lost its Chinese terms: the check would check nothing"
+    nul = [i + 1 for i, text in enumerate(pages) if "\x00" in text]
+    assert not nul, f"characters without a glyph on pages {nul}"
+    assert not chinese - set("".join(pages)), sorted(chinese - set("".join(pages)))
 
 
 def test_no_request_left_the_machine(printed):
