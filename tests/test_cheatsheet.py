@@ -72,7 +72,9 @@ def test_two_pages_of_the_right_size(sheet, size):
     assert len(pages) == 2
     for page in pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == SIZES[size]
-        assert len(page.extract_text()) > 2000  # real text, not an image
+        text = page.extract_text()
+        assert len(text) > 2000  # real text, not an image
+        assert "\x00" not in text, "a character printed without a glyph (a font is missing)"
 
 
 def test_parameter_counts_match_the_frameworks(sheet):
