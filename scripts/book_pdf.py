@@ -37,10 +37,12 @@ PRINT_CSS = """
 body { font-size: 10.5pt; }
 pre, .highlight pre, .output pre { white-space: pre-wrap !important; word-break: break-all;
   font-size: 8.5pt !important; max-height: none !important; overflow: visible !important; }
-/* a short block stays whole; a text output (a long traceback) may run on to the next page: kept
-   whole (the theme's print style keeps every .highlight whole, in a flex box), it left one or two
-   pages nearly blank before it */
-.cell_input, figure, img, table, .admonition, .cell_output:has(img) { break-inside: avoid; }
+/* a short block stays whole; a text output (a long traceback) or a long table may run on to the
+   next page (a table row stays whole): kept whole (the theme's print style keeps every .highlight
+   whole, in a flex box), they left one or two pages nearly blank before them */
+.cell_input, figure, img, tr, .admonition, .cell_output:has(img) { break-inside: avoid; }
+table { break-inside: auto !important; }
+.pst-scrollable-table-container { overflow: visible !important; }
 .cell_output:not(:has(img)) .output, .cell_output:not(:has(img)) .highlight
 { break-inside: auto !important; display: block !important; overflow: visible !important; }
 .cell_output pre { orphans: 3; widows: 3; }

@@ -20,7 +20,7 @@ from conftest import book_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-# Measured 2026-11-29: 182 pages for 15 pages of book (13 chapters, the exercises, the instructor
+# Measured 2026-11-29: 181 pages for 15 pages of book (13 chapters, the exercises, the instructor
 # guide), about 12 A4 pages a chapter with its figures. Fewer than 60 would mean chapters missing or
 # cut; more than 600 a broken print style (a figure or a line per page).
 MIN_PAGES, MAX_PAGES = 60, 600
