@@ -69,7 +69,9 @@ def _add_grade(sub) -> None:
         help=f"seconds per notebook (default: {d.wall_seconds})",
     )
     p.add_argument(
-        "--cell-timeout", type=int, help="seconds per cell (default: the course's Execute.timeout, 120)"
+        "--cell-timeout",
+        type=int,
+        help="seconds per cell (default: the course's Execute.timeout in nbgrader_config.py)",
     )
     p.add_argument(
         "--max-output", type=parse_size, default=1 << 20, help="output kept per notebook (default: 1M)"

@@ -49,7 +49,10 @@ def serve(folder: Path) -> Iterator[str]:
 
 
 def launch(playwright):
-    """Debian's Chromium with ``CHROMIUM_ARGS``, headless, from a started Playwright (``sync_playwright()``)."""
+    """Debian's Chromium with ``CHROMIUM_ARGS``, headless, from a started Playwright (``sync_playwright()``).
+    Raises ``FileNotFoundError`` naming the fix when Debian's chromium is not installed."""
+    if not Path(CHROMIUM).is_file():
+        raise FileNotFoundError(f"Debian's chromium is missing ({CHROMIUM}): run `make browser`")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 

@@ -49,7 +49,7 @@ def load_script():
 
 
 # Debian's headless Chromium with the flags every builder uses, and a local server for the browser
-# tests (scripts/chromium.py): `from conftest import CHROMIUM, launch, keep_local, serve`.
+# tests (scripts/chromium.py): `from conftest import launch, keep_local, serve`.
 _chromium = _load_script("chromium")
 CHROMIUM, launch, keep_local, serve = (
     _chromium.CHROMIUM,

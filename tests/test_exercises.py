@@ -30,7 +30,7 @@ CASE_DIR = ROOT / "tests" / "exercise_cases"
 CASES = {p.stem: runpy.run_path(str(p)) for p in sorted(CASE_DIR.glob("*.py")) if not p.name.startswith("_")}
 NAMES = sorted(CASES)
 WRONG_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a]["WRONG"])]
-LOOP_TIMEOUT = 30  # s per cell in the LOOP run; the other cells take 1-6 s on a loaded machine
+LOOP_TIMEOUT = 60  # s per cell in the LOOP run; the other cells take 1-6 s on a 4x-loaded machine
 LOOP_RUN = ("loop", "loop_and_solution")  # graded together, in this order, in the second run
 
 
