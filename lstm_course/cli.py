@@ -19,7 +19,7 @@ NEEDS = (
     "release, check and grade read a course root (--root DIR, else the current folder or the nearest "
     "parent that is one): nbgrader_config.py and solutions/<assignment>/*.ipynb. release writes "
     "exercises/<assignment>/ there and updates book/exercises.md only if the root has it. report reads "
-    "only its --out folder. Needs the course extra (pip install 'lstm_ref[course]': nbgrader, Dask); "
+    "only its --out folder; validate reads nbgrader_config.py and exercises/ above the notebook. Needs the course extra (pip install 'lstm_ref[course]': nbgrader, Dask); "
     "grade also needs bubblewrap (bwrap) unless --no-sandbox."
 )
 
@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="grades", help="the folder `grade` wrote (default: grades)")
     p.add_argument("--db", dest="db_url", help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
+    p = sub.add_parser(
+        "validate",
+        help="for students: run a notebook as the grader will (visible tests only) and print the score and notes",
+    )
+    p.add_argument("notebook", help="the notebook to check, e.g. exercises/shapes/shapes.ipynb")
+    p.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap even when installed")
     return parser
 
 
@@ -122,6 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
         return _report(args)
+    if args.command == "validate":
+        from lstm_course.validate import report, validate
+
+        root = Path(args.root) if args.root else None
+        v = validate(Path(args.notebook), root, sandbox=False if args.no_sandbox else None)
+        print(report(v))
+        return 0 if v.ok else 1
     root = find_root(args.root)
     if args.command == "release":
         from lstm_course.releases import release

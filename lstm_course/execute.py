@@ -35,11 +35,39 @@ from traitlets import Bool, Integer, Unicode
 
 from lstm_course import guard, sandbox
 from lstm_course.common import is_test_cell, nbmeta
+from lstm_course.feedback import STDERR_HEADER
 
 # every guard request runs the guard's source afresh (the kernel never imports it), then one of its functions
 _GUARD_PRELUDE = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n".format(
     src=Path(guard.__file__).read_text(encoding="utf-8")
 )
+
+
+def stderr_note(text: str, lines: int = 12, width: int = 300) -> str:
+    """What a test cell wrote to stderr, as it is shown: a progress bar's last state (``\\r`` rewrites a
+    line), at most ``lines`` lines (the first and last halves) of at most ``width`` characters.
+
+    >>> print(stderr_note("loss 1\\rloss 2\\n" + "".join(f"w{i}\\n" for i in range(20))), end="")
+    [stderr, shortened: shown for information, it costs no points]
+    loss 2
+    w0
+    w1
+    w2
+    w3
+    w4
+    [... 9 more lines ...]
+    w14
+    w15
+    w16
+    w17
+    w18
+    w19
+    """
+    rows = [row.rsplit("\r", 1)[-1] for row in text.replace("\r\n", "\n").rstrip("\r\n").split("\n")]
+    rows = [r if len(r) <= width else r[:width] + " ..." for r in rows]
+    if len(rows) > lines:
+        rows = [*rows[: lines // 2], f"[... {len(rows) - lines} more lines ...]", *rows[-(lines // 2) :]]
+    return STDERR_HEADER + "\n".join(rows) + "\n"
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -113,11 +141,17 @@ class SandboxExecute(Execute):
     # ------------------------------------------------------------------ one notebook
     def preprocess(self, nb, resources=None, km=None):
         self._notes: list[str] = []
+        self._integrity: list[str] = []
+        self._fingerprint = None
+        self._errors_seen: set[int] = set()
+        self._reply_status: dict[int, str] = {}
         self._output_bytes = 0
         self._truncated: set[int] = set()
         self._guarded = False
         self._untrusted_ran = False
         self._setup_cells = self._trusted_setup(nb, resources or {})
+        # what lstm_course.cells.RestoreCells did to the cell layout (deleted, moved, duplicated cells)
+        self._notes += list(nb.get("metadata", {}).get("lstm_course", {}).get("layout_notes", []))
         info = (resources or {}).get("nbgrader", {})
         outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
         outcome["notebook"] = info.get("notebook")
@@ -133,6 +167,7 @@ class SandboxExecute(Execute):
             outcome.update(status="graded", reason="")
         finally:
             outcome["notes"] = self._notes
+            outcome["integrity"] = self._integrity
             self._write_outcome(outcome)
             km = getattr(self, "_km", None)
             if isinstance(km, SandboxKernelManager):
@@ -217,8 +252,42 @@ class SandboxExecute(Execute):
         code = _GUARD_PRELUDE + f"__lstm_r = __lstm_g[{call!r}](get_ipython(){params})"
         return await self._run_silent(code, "__import__('json').dumps(__lstm_r)", timeout)
 
+    def _flag(self, text: str) -> None:
+        """Record an integrity finding: the notebook is flagged for the instructor (see the outcome)."""
+        if text not in self._integrity:
+            self._integrity.append(text)
+
+    async def _check(self, when: str, name: str) -> tuple[bool, list[str]]:
+        """Run the guard's ``check``: (could it vouch for the kernel, what it put back)."""
+        status, value = await self._guard("check", self.timeout or 60)
+        if status != "ok" or not isinstance(value, dict) or not isinstance(value.get("fixed"), list):
+            why = "no valid answer: its code was rewritten on the way in?" if status == "ok" else status
+            self._flag(f"{name}: the guard could not run {when} the test ({why})")
+            return False, []
+        trusted = value.get("before") == self._fingerprint
+        if trusted:
+            self._fingerprint = value.get("after")
+        else:  # kept as it was: every later test is void too, since the guard now restores the fakes
+            self._flag(f"{name}: the guard's own snapshot was altered in the kernel")
+        return trusted, [str(f) for f in value["fixed"]]
+
+    @staticmethod
+    def _void(cell, why: str):
+        """The test's verdict cannot be trusted: it scores 0, and says why."""
+        cell.outputs = [
+            NotebookNode(
+                output_type="error",
+                ename="TamperingDetected",
+                evalue=why,
+                traceback=[f"TamperingDetected: {why}"],
+            )
+        ]
+        return cell
+
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         code_cell = cell.cell_type == "code"
+        test = code_cell and is_test_cell(cell)
+        name = nbmeta(cell).get("grade_id") or f"cell {cell_index}"
         if self.guard and code_cell and not self._guarded:
             self._guarded = True
             # before the first cell: the course's set-up code, then the snapshot (guard.start)
@@ -226,31 +295,34 @@ class SandboxExecute(Execute):
             status, value = await self._guard("start", self.setup_timeout, setup)
             if status != "ok" or not (value or {}).get("ok"):
                 self._notes.append("the course set-up code failed before the first cell")
-        if self.guard and code_cell and is_test_cell(cell):
-            status, fixed = await self._guard("check", self.timeout or 60)
-            name = nbmeta(cell).get("grade_id")
-            if status != "ok" or not isinstance(fixed, list):
-                self._notes.append(f"{name}: the guard could not run ({status}); the test scores 0")
-                why = "the kernel was altered so that the tests cannot be trusted"
-                cell.outputs = [
-                    NotebookNode(
-                        output_type="error",
-                        ename="TamperingDetected",
-                        evalue=why,
-                        traceback=[f"TamperingDetected: {why}"],
-                    )
-                ]
-                cell.execution_count = None
-                return cell
+            self._fingerprint = (value or {}).get("fingerprint")
+        if self.guard and test:
+            trusted, fixed = await self._check("before", name)
             if fixed:
-                self._notes.append(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
-        trusted = not code_cell or (nbmeta(cell).get("locked") and cell.source in self._setup_cells)
+                self._flag(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
+            if not trusted:
+                cell.execution_count = None
+                return self._void(cell, "the kernel was altered so that the tests cannot be trusted")
+        trusted_cell = not code_cell or (nbmeta(cell).get("locked") and cell.source in self._setup_cells)
+        self._errors_seen.discard(cell_index)
+        self._reply_status.pop(cell_index, None)
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-        if code_cell and self.guard and trusted and not self._untrusted_ran:
+        if code_cell and self.guard and trusted_cell and not self._untrusted_ran:
             # the notebook's own set-up cell rebinds its names: they become the guard's reference
-            await self._guard("rebase", self.timeout or 60)
-        elif not trusted:
+            status, value = await self._guard("rebase", self.timeout or 60)
+            if status == "ok" and isinstance(value, dict):
+                self._fingerprint = value.get("fingerprint")
+        elif not trusted_cell:
             self._untrusted_ran = True
+        if test:
+            self._verdict_from_errors(cell, cell_index, name)
+        if self.guard and test:
+            # what the student's functions changed WHILE the test ran: the verdict cannot be trusted
+            trusted, fixed = await self._check("after", name)
+            if fixed or not trusted:
+                changed = ", ".join(sorted(set(fixed))[:20]) or "the guard"
+                self._flag(f"{name}: changed while the test ran, so it scores 0: {changed}")
+                self._void(cell, f"the test's own checks were changed while it ran ({changed})")
         if cell_index in self._truncated:
             text = (
                 f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n"
@@ -260,14 +332,46 @@ class SandboxExecute(Execute):
             events = {"CellTimeoutError": "timed out", "MemoryError": "hit the memory cap (MemoryError)"}
             for out in cell.outputs:
                 if out.get("output_type") == "error" and out.get("ename") in events:
-                    gid = nbmeta(cell).get("grade_id", f"cell {cell_index}")
-                    self._notes.append(f"{gid}: {events[out['ename']]}")
+                    self._notes.append(f"{name}: {events[out['ename']]}")
         return cell
+
+    def _verdict_from_errors(self, cell, cell_index: int, name: str) -> None:
+        """A test's verdict comes from errors only: stderr is shown, shortened, and costs nothing; an error
+        the kernel reported (in its reply, or as an output that was then cleared) always counts."""
+        stderr = "".join(
+            o.get("text", "")
+            for o in cell.outputs
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        )
+        if stderr:
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=stderr_note(stderr)))
+            self._notes.append(f"{name}: wrote to stderr (shown, not graded)")
+        has_error = any(o.get("output_type") == "error" for o in cell.outputs)
+        if has_error:
+            return
+        if cell_index in self._errors_seen:
+            self._flag(f"{name}: the test's error output was removed while it ran")
+            self._void(cell, "the test failed, and its error output was removed")
+        elif self._reply_status.get(cell_index) == "error":
+            self._flag(f"{name}: the kernel reported an error but showed none")
+            self._void(cell, "the test failed, and its error was hidden")
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+        if exec_reply is not None:
+            self._reply_status[cell_index] = exec_reply.get("content", {}).get("status")
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
 
     execute_cell = run_sync(async_execute_cell)  # nbconvert calls the sync name, bound to the base class
 
     # ------------------------------------------------------------------ capped output
     def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "error":
+            self._errors_seen.add(cell_index)
         if msg["msg_type"] in ("stream", "display_data", "execute_result", "update_display_data"):
             content = msg.get("content", {})
             self._output_bytes += len(json.dumps(content.get("data", content.get("text", ""))))

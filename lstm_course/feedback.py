@@ -93,7 +93,8 @@ def redact(text: str, secret_lines: set[str], limit: int = 600) -> str:
 
 @dataclass
 class TestResult:
-    """One graded test cell: ``name`` is its grade_id, ``message`` is '' when it passed."""
+    """One graded test cell: ``name`` is its grade_id, ``message`` is '' when it passed; ``stderr`` is what
+    it wrote to stderr (shortened, redacted; it costs no points)."""
 
     __test__ = False  # not a pytest test class
 
@@ -102,6 +103,7 @@ class TestResult:
     max_points: float
     passed: bool
     message: str
+    stderr: str = ""
 
 
 def _errors(cell: dict) -> list[str]:
@@ -114,10 +116,20 @@ def _errors(cell: dict) -> list[str]:
     ]
 
 
-def _wrote_stderr(cell: dict) -> bool:
-    return any(
-        o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", [])
-    )
+STDERR_HEADER = "[stderr, shortened: shown for information, it costs no points]\n"  # lstm_course.execute
+
+
+def _stderr(cell: dict) -> str:
+    """What the test wrote to stderr, as the grader kept it (shortened), without the header."""
+    texts = []
+    for o in cell.get("outputs", []):
+        text = o.get("text", "") if o.get("output_type") == "stream" else ""
+        text = "".join(text) if isinstance(text, list) else text
+        if o.get("name") == "stderr":
+            texts.append(text)
+        elif text.startswith(STDERR_HEADER):
+            texts.append(text[len(STDERR_HEADER) :])
+    return "".join(texts).strip("\n")
 
 
 def _release_sources(release_nb: dict) -> dict[str, str]:
@@ -131,9 +143,10 @@ def test_results(
 ) -> list[TestResult]:
     """One :class:`TestResult` per test cell of ``graded_nb``, in notebook order.
 
-    Earned points are ``scores[grade_id]`` when given, else nbgrader's rule (0 after an error output
-    or a write to stderr, else full points). A failed cell's message is its errors' ``ename: evalue``
-    lines, redacted against the cell's hidden lines.
+    Earned points are ``scores[grade_id]`` when given, else the grader's rule: 0 after an error output,
+    else full points (stderr costs nothing: :mod:`lstm_course.execute` turns it into a shortened note).
+    A failed cell's message is its errors' ``ename: evalue`` lines; messages and stderr are redacted
+    against the cell's hidden lines.
     """
     released = _release_sources(release_nb)
     results = []
@@ -143,17 +156,16 @@ def test_results(
         meta = nbmeta(cell)
         name = meta.get("grade_id", "?")
         max_points = float(meta.get("points", 0) or 0)
-        errors, stderr = _errors(cell), _wrote_stderr(cell)
+        errors, stderr = _errors(cell), _stderr(cell)
         if scores is not None and name in scores:
             earned = float(scores[name])
         else:
-            earned = 0.0 if errors or stderr else max_points
+            earned = 0.0 if errors else max_points
         passed = earned == max_points
-        message = ""
-        if not passed:
-            raw = "\n".join(errors) or ("the test cell wrote to stderr" if stderr else "failed")
-            message = redact(raw, hidden_lines(_source(cell), released.get(name)))
-        results.append(TestResult(name, earned, max_points, passed, message))
+        secrets = hidden_lines(_source(cell), released.get(name))
+        message = redact("\n".join(errors) or "failed", secrets) if not passed else ""
+        stderr = redact(stderr, secrets) if stderr else ""
+        results.append(TestResult(name, earned, max_points, passed, message, stderr))
     return results
 
 
@@ -172,7 +184,7 @@ td.msg, pre { white-space: pre-wrap; font-family: monospace; }
 pre { background: #f6f6f6; padding: .5em; border: 1px solid #ddd; }
 .pass { color: #176f2c; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
 .outcome { font-size: 1.3em; font-weight: bold; color: #b00020; border: 2px solid #b00020; padding: .5em; }
-.total { font-size: 1.2em; }
+.total { font-size: 1.2em; } .note { color: #555; font-style: italic; font-family: sans-serif; }
 """
 
 
@@ -185,11 +197,15 @@ def render_student_feedback(
     notebook: str,
     scores: dict[str, float] | None = None,
     outcome: str | None = None,
+    notes: list[str] = (),
+    flags: list[str] = (),
 ) -> str:
-    """A self-contained HTML page (inline CSS, no JavaScript, no URLs): total, outcome, tests, answers.
+    """A self-contained HTML page (inline CSS, no JavaScript, no URLs): total, outcome, the grader's notes
+    (test cells put back, stderr shown, ...), tests, answers.
 
-    Test cell sources and all stream outputs are never shown; answer cells' error lines are redacted
-    against the hidden lines of every test cell.
+    Test cell sources and stdout are never shown; a test's stderr is shown shortened; answer cells'
+    error lines, the notes and ``flags`` (integrity findings: the page says the notebook goes to the
+    instructor for review) are redacted against the hidden lines of every test cell.
     """
     e = html.escape
     results = test_results(graded_nb, release_nb, scores)
@@ -209,6 +225,18 @@ def render_student_feedback(
     ]
     if outcome:
         out.append(f'<p class="outcome">{e(outcome)}</p>')
+    if notes or flags:
+        out.append("<h2>Notes from the grader</h2><ul>")
+        out += [f"<li>{e(redact(n, secrets, 300))}</li>" for n in notes]
+        if flags:
+            out.append(
+                "<li><b>Your notebook is flagged for your instructor's review</b>: it changed what the tests "
+                "rely on. Your score is what the tests gave with those changes undone; your instructor decides. "
+                "What was found:<ul>"
+            )
+            out += [f"<li>{e(redact(f, secrets, 300))}</li>" for f in flags[:20]]
+            out.append("</ul></li>")
+        out.append("</ul>")
     out += [
         f'<p class="total">Total: <b>{_pts(earned)} / {_pts(total)}</b> points</p>',
         "<h2>Tests</h2>",
@@ -216,9 +244,13 @@ def render_student_feedback(
     ]
     for r in results:
         verdict = '<span class="pass">pass</span>' if r.passed else '<span class="fail">fail</span>'
+        msg = e(r.message)
+        if r.stderr:
+            msg += f'{"<br>" if msg else ""}<span class="note">printed to stderr (costs no points):</span>\n'
+            msg += e(r.stderr)
         out.append(
             f"<tr><td>{e(r.name)}</td><td>{_pts(r.points)} / {_pts(r.max_points)}</td>"
-            f'<td>{verdict}</td><td class="msg">{e(r.message)}</td></tr>'
+            f'<td>{verdict}</td><td class="msg">{msg}</td></tr>'
         )
     out += ["</table>", "<h2>Your answers</h2>"]
     for cell in graded_nb.get("cells", []):

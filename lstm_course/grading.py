@@ -8,7 +8,9 @@ writes to ``OUT``:
 
 - ``outcomes.csv``: one row per (student, assignment): ``graded`` with the score, or ``not graded``
   with the reason (not a valid notebook, notebook missing, the kernel died, a limit killed it, the
-  worker grading it died twice), and notes (patched objects restored, output truncated, ...);
+  worker grading it died twice), notes (test cells put back, stderr shown, output truncated, ...) and
+  ``integrity``: what the integrity checks found (the submission is then *flagged* for a person to
+  review; see the README's "Tampering");
 - ``grades.csv`` (nbgrader's export) and the gradebook (``db_url``: SQLite ``OUT/gradebook.db`` by
   default, or PostgreSQL), holding the graded submissions only;
 - ``results/<student>/<assignment>.json``: the ledger, one file per submission: its content hash,
@@ -78,10 +80,16 @@ class Outcome:
     max_score: float | None = None
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    # what the integrity checks found (static screen, guard, reply cross-checks): for a person to review
+    integrity: list[str] = field(default_factory=list)
 
     @property
     def graded(self) -> bool:
         return self.status == "graded"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.integrity)
 
 
 @dataclass
@@ -132,6 +140,7 @@ def _not_graded(student: str, a: str, digest: str, reason: str, notes=(), retry:
         "status": "not graded",
         "reason": reason,
         "notes": list(notes),
+        "integrity": [],
         "retry": retry,
         "cells": [],
         "files": {},
@@ -175,6 +184,11 @@ def _record(gb, root: Path, out: Path, result: dict) -> dict:
     for rel, data in result["files"].items():
         _write_atomic(out / rel, data)
     entry = {k: v for k, v in result.items() if k not in ("files", "gradebook")}
+    if entry.get("integrity"):
+        entry["notes"] = [
+            *entry["notes"],
+            f"flagged for review: {len(entry['integrity'])} integrity finding(s)",
+        ]
     entry["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write_atomic(_ledger_path(out, student, a), json.dumps(entry, indent=1).encode())
     return entry
@@ -183,11 +197,12 @@ def _record(gb, root: Path, out: Path, result: dict) -> dict:
 def _write_outcomes(path: Path, outcomes: list[Outcome]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["student", "assignment", "status", "score", "max_score", "reason", "notes"])
+        w.writerow(["student", "assignment", "status", "score", "max_score", "reason", "notes", "integrity"])
         for o in outcomes:
             score = "" if o.score is None else f"{o.score:g}"
             top = "" if o.max_score is None else f"{o.max_score:g}"
-            w.writerow([o.student, o.assignment, o.status, score, top, o.reason, " | ".join(o.notes)])
+            flags = " | ".join(o.integrity)
+            w.writerow([o.student, o.assignment, o.status, score, top, o.reason, " | ".join(o.notes), flags])
 
 
 # --------------------------------------------------------------------------- Dask
@@ -396,6 +411,7 @@ def _outcomes(entries: dict[tuple[str, str], dict], scores: dict[str, dict]) -> 
     outcomes = []
     for (student, a), e in sorted(entries.items()):
         o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
+        o.integrity = list(e.get("integrity", []))
         if o.graded:
             o.score, o.max_score = scores[a][student]
         outcomes.append(o)
@@ -405,11 +421,14 @@ def _outcomes(entries: dict[tuple[str, str], dict], scores: dict[str, dict]) -> 
 def _summary(outcomes: list[Outcome], graded_now: int, out, grades_csv, outcomes_csv, db_url) -> None:
     if len(outcomes) <= 100:
         for o in outcomes:
+            flag = f"  [FLAGGED: {len(o.integrity)} integrity finding(s)]" if o.flagged else ""
             if o.graded:
-                print(f"{o.student:<20} {o.assignment:<12} {o.score:>5g} / {o.max_score:g}")
+                print(f"{o.student:<20} {o.assignment:<12} {o.score:>5g} / {o.max_score:g}{flag}")
             else:
-                print(f"{o.student:<20} {o.assignment:<12} NOT GRADED: {o.reason}")
+                print(f"{o.student:<20} {o.assignment:<12} NOT GRADED: {o.reason}{flag}")
     bad = sum(not o.graded for o in outcomes)
+    if flagged := sum(o.flagged for o in outcomes):
+        print(f"{flagged} submission(s) flagged for review: see the integrity column of outcomes.csv")
     print(
         f"{len(outcomes)} submissions: {len(outcomes) - bad} graded, {bad} not graded "
         f"({graded_now} graded by this run, {len(outcomes) - graded_now} unchanged since the last)\n"

@@ -271,7 +271,8 @@ def _share(mid: str, count: int, n: int) -> str:
 
 
 def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
-    """The whole report page: summary, pass rates, misconceptions, slowest and not-graded submissions."""
+    """The whole report page: summary, pass rates, misconceptions, integrity, slowest and not-graded
+    submissions."""
     by_a: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         by_a[r["assignment"]].append(r)
@@ -301,6 +302,7 @@ def _page(results: list[dict], scores: dict, items: list[Item]) -> str:
         ),
         *_class_misconceptions(names, by_a, scores),
         *_failing_checks(items),
+        *_integrity(results),
         *_slow_and_broken(results),
         "</body></html>",
     ]
@@ -360,6 +362,31 @@ def _failing_checks(items: list[Item]) -> list[str]:
             parts += [f"<li>{k} × <code>{esc(msg)}</code></li>" for msg, k in i.unmatched.most_common(3)]
             parts.append("</ul>")
     return parts
+
+
+def _integrity(results: list[dict]) -> list[str]:
+    """Every flagged submission: what the integrity checks found (nothing is decided for the instructor)."""
+    flagged = [r for r in results if r.get("integrity")]
+    parts = [
+        "<h2>Integrity</h2>",
+        "<p>Submissions whose code reached for what the tests rely on (static screen of the source, the "
+        "kernel guard, the grader's cross-checks of the kernel's replies). Changes made before a test were "
+        "undone and the test ran on the restored kernel; a test whose checks were changed while it ran "
+        "scored 0. Nothing else was decided: review each one.</p>",
+    ]
+    if not flagged:
+        return [*parts, "<p>No submission was flagged.</p>"]
+    rows = [
+        [
+            esc(r["student"]),
+            esc(r["assignment"]),
+            esc(r["status"]),
+            "<br>".join(esc(f) for f in r["integrity"][:30])
+            + (f"<br>… {len(r['integrity']) - 30} more" if len(r["integrity"]) > 30 else ""),
+        ]
+        for r in flagged
+    ]
+    return [*parts, _table(["student", "assignment", "status", "what was found"], rows)]
 
 
 def _slow_and_broken(results: list[dict]) -> list[str]:

@@ -112,10 +112,17 @@ def grading_config(report_dir: Path, settings: Settings) -> str:
     lines = [
         "",
         "# ---- added by lstm-course grade",
+        "import os",
         "from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern",
         "from nbgrader.preprocessors import LimitOutput, SaveAutoGrades",
         "from nbconvert.preprocessors import ClearMetadataPreprocessor",
+        "from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells",
+        "from lstm_course.cells import RestoreCells",
         "from lstm_course.execute import SandboxExecute",
+        "# deleted, moved and duplicated test cells go back where they belong before nbgrader's own checks",
+        "c.Autograde.sanitize_preprocessors = [ClearOutput, RestoreCells, DeduplicateIds, OverwriteKernelspec,",
+        "    OverwriteCells, CheckCellMetadata]",
+        "c.RestoreCells.release_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'exercises')",
         "c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,",
         "    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
         f"c.SandboxExecute.sandbox = {settings.sandbox!r}",
@@ -335,6 +342,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
         "status": "not graded",
         "reason": "",
         "notes": list(job.notes),
+        "integrity": _screen(job, nb_names := bundle.notebooks(job.assignment)),
         "worker": _worker_name(),
         "cells": [],
         "files": {},
@@ -342,7 +350,6 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
         "score": None,
         "max_score": None,
     }
-    nb_names = bundle.notebooks(a)
     with tempfile.TemporaryDirectory(prefix="lstm-course-task-", dir=_scratch_root()) as tmp:
         try:
             course = _unpack(bundle, job, template, Path(tmp) / "course")
@@ -354,6 +361,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                 res = api.autograde(a, student, force=True, create=True)
             found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
             result["notes"] += [n for r in found for n in r.get("notes", [])]
+            result["integrity"] += [i for r in found for i in r.get("integrity", [])]
             failed = [r["reason"] for r in found if r.get("status") != "graded"]
             if not res["success"] or failed or len(found) != len(nb_names):
                 if not failed:
@@ -370,14 +378,34 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                 with NBGRADER:
                     api.generate_feedback(a, student, force=True)
                 for nb_name in nb_names:
-                    _collect_notebook(
-                        result, course, job, nb_name, rows["notebooks"][nb_name[: -len(".ipynb")]]
-                    )
+                    stem = nb_name[: -len(".ipynb")]
+                    mine = [r for r in found if r.get("notebook") == stem]
+                    said = {
+                        "notes": [n for r in mine for n in r.get("notes", [])],
+                        "flags": [i for r in mine for i in r.get("integrity", [])]
+                        + [i for i in result["integrity"] if i.startswith(f"{stem}/")],
+                    }
+                    _collect_notebook(result, course, job, nb_name, rows["notebooks"][stem], said)
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
     result["seconds"] = round(time.monotonic() - t0, 3)
     return result
+
+
+def _screen(job: Job, nb_names: list[str]) -> list[str]:
+    """The static screen of the submitted notebooks (:mod:`lstm_course.screen`), outside any kernel."""
+    from lstm_course.screen import screen_notebook
+
+    found = []
+    for nb_name in nb_names:
+        try:
+            nb = json.loads(job.files[nb_name])
+        except (KeyError, ValueError):
+            continue  # missing or not JSON: check_submission and nbgrader say so
+        for f in screen_notebook(nb):
+            found.append(f"{nb_name[: -len('.ipynb')]}/{f.cell} line {f.line}: {f.what} ({f.why})")
+    return found
 
 
 def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, course: Path) -> Path:
@@ -397,9 +425,10 @@ def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, c
     return course
 
 
-def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_rows: dict) -> None:
+def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_rows: dict, said: dict) -> None:
     """Add one graded notebook to ``result``: its ledger test rows (``cells``), the student's feedback
-    page, and nbgrader's autograded notebook and instructor feedback (``files``)."""
+    page (with the grader's ``said["notes"]`` and integrity ``said["flags"]``), and nbgrader's
+    autograded notebook and instructor feedback (``files``)."""
     from lstm_course.common import read_nb
     from lstm_course.feedback import render_student_feedback
 
@@ -415,6 +444,8 @@ def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_row
         assignment=a,
         notebook=stem,
         scores={k: g["score"] for k, g in grades.items()},
+        notes=said["notes"],
+        flags=said["flags"],
     )
     result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
     result["files"][f"instructor/{student}/{a}/{nb_name}"] = graded_path.read_bytes()

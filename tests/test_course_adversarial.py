@@ -175,7 +175,107 @@ def attacks(paths: dict) -> dict[str, tuple[dict, float | None, str]]:
             WRONG_SCORE,
             "",
         ),
+        **stderr_cases(),
+        **tampering_cases(),
     }
+
+
+# Students write to stderr without meaning harm; inside a function a test calls, it must cost nothing.
+NOISE = {
+    "print": "print('debug: shapes look fine', file=sys.stderr)",
+    "logging": "logging.warning('lstm_step called with %d rows', 2)",
+    "warnings": "with warnings.catch_warnings():\n        warnings.simplefilter('always')\n"
+    "        warnings.warn('float64 is slow', RuntimeWarning)",
+    "tqdm": "for _ in tqdm(range(3), desc='steps'):\n        pass",
+}
+
+
+def _noisy(answer: str, noise: str) -> str:
+    """``answer`` (a cell defining lstm_step) whose lstm_step writes ``noise`` to stderr on every call."""
+    return (
+        answer.replace("def lstm_step(", "def _quiet_step(")
+        + "\n\nimport logging, sys, warnings\nfrom tqdm.auto import tqdm\n\n"
+        + f"def lstm_step(*args, **kwargs):\n    {noise}\n    return _quiet_step(*args, **kwargs)\n"
+    )
+
+
+def stderr_cases() -> dict:
+    cases = {}
+    for name, noise in NOISE.items():
+        cases[f"stderr_{name}"] = (
+            {"lstm_step": _noisy(STEP, noise)},
+            10.0,
+            "wrote to stderr (shown, not graded)",
+        )
+        cases[f"stderr_{name}_wrong"] = (
+            {"lstm_step": _noisy(WRONG_STEP, noise)},
+            WRONG_SCORE,
+            "wrote to stderr (shown, not graded)",
+        )
+    return cases
+
+
+# One line each, appended to a WRONG answer: each neuters the tests in a plain kernel (10 / 10 there).
+TAMPER = {
+    "input_transformer": 'get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"] if "assert" in '
+    '"".join(lines) else lines)\n',
+    "ast_transformer": "import ast\nclass _NoAsserts(ast.NodeTransformer):\n    def visit_Assert(self, node):\n"
+    "        return ast.Pass()\n    def visit_Raise(self, node):\n        return ast.Pass()\n"
+    "get_ipython().ast_transformers.append(_NoAsserts())\n",
+    "pre_run_cell": "def _neuter(info):\n    import lstm_ref.feedback as fb\n    fb.assert_close = lambda *a, **k: None\n"
+    "    get_ipython().user_ns['assert_close'] = fb.assert_close\n"
+    'get_ipython().events.register("pre_run_cell", _neuter)\n',
+    "run_cell": "from IPython.core.interactiveshell import InteractiveShell\n_real_run = InteractiveShell.run_cell\n"
+    "def _run(self, raw_cell, *a, **k):\n    return _real_run(self, 'pass' if 'assert' in raw_cell else raw_cell, *a, **k)\n"
+    "InteractiveShell.run_cell = _run\n",
+    "assertion_error": "import builtins\nclass AssertionError(Exception):\n    pass\n"
+    "builtins.AssertionError = AssertionError\n",
+    "settrace": "import sys\ndef _skip(frame, event, arg):\n    if event == 'exception':\n        return None\n"
+    "    return _skip\nsys.settrace(_skip)\n",
+    "numpy_testing": "import numpy.testing, lstm_ref.feedback as fb\nnumpy.testing.assert_allclose = lambda *a, **k: None\n"
+    "fb.assert_close = lambda *a, **k: None\nassert_close = fb.assert_close\n",
+    # inside the function a test calls: restoring before the test cannot help, the guard after it sees it
+    "patch_while_tested": "_wrong_step = lstm_step\ndef lstm_step(*a, **k):\n"
+    "    import lstm_ref.feedback as fb\n    fb.assert_close.__code__ = (lambda *a, **k: None).__code__\n"
+    "    return _wrong_step(*a, **k)\n",
+    # edits the guard's own snapshot, found through gc, so that restoring puts the fake back
+    "guard_snapshot": "import gc\nfor _o in gc.get_objects():\n"
+    "    if isinstance(_o, dict) and '_lstm_course_guard' in _o:\n"
+    "        _fake = lambda *a, **k: None\n"
+    "        _o['_lstm_course_guard']['modules']['lstm_ref.feedback'][1]['assert_close'] = _fake\n"
+    "        __import__('lstm_ref.feedback').feedback.assert_close = _fake\n",
+}
+
+
+def tampering_cases() -> dict:
+    return {
+        f"tamper_{name}": ({"lstm_step": WRONG_STEP + "\n\n" + code}, -WRONG_SCORE, "flagged")
+        for name, code in TAMPER.items()
+    }
+
+
+def _layout_case(kind: str, answers: dict) -> dict:
+    """A submission whose test cells were deleted, moved above their answer, or duplicated."""
+    nb = course.fill_release(REL, SRC, answers)
+    cells, gid = nb["cells"], lambda c: c["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
+    first_test = next(i for i, c in enumerate(cells) if gid(c) == TEST_IDS[0])
+    if kind == "deleted":
+        nb["cells"] = [c for c in cells if gid(c) not in TEST_IDS[:2]]
+    elif kind == "moved":
+        cells.insert(0, cells.pop(first_test))  # the first test now runs before any answer
+    else:  # Jupyter's copy and paste: the same metadata under a new cell id
+        for where in (first_test, len(cells)):
+            copy = json.loads(json.dumps(cells[first_test]))
+            copy["id"] = f"copy-{where}"
+            cells.insert(where, copy)
+    return nb
+
+
+LAYOUT = {  # student: (kind, answers, score, note)
+    f"{kind}_tests{suffix}": (kind, answers, score, note)
+    for kind, note in (("deleted", "was deleted"), ("moved", "was moved"), ("duplicated", "times"))
+    for suffix, answers, score in (("", {}, 10.0), ("_wrong", {"lstm_step": WRONG_STEP}, WRONG_SCORE))
+}
 
 
 def _write(subs: Path, student: str, answers: dict) -> Path:
@@ -245,7 +345,10 @@ def attacked(tmp_path_factory):
         c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") not in TEST_IDS
     ]
     course.write_nb(nb, subs / "deleted_tests" / A / NB)
-    expected["deleted_tests"] = (0.0, "")
+    expected["deleted_tests"] = (10.0, "put back")
+    for student, (kind, answers, score, note) in LAYOUT.items():
+        course.write_nb(_layout_case(kind, answers), subs / student / A / NB)
+        expected[student] = (score, note)
     # an uninterruptible loop: only the wall-clock limit ends it (second run, at the same time)
     _write(
         subs2,
@@ -321,6 +424,7 @@ def test_honest_class_keeps_exactly_its_scores(attacked):
     for student in [*HONEST, "honest_carol"]:
         o = got[student]
         assert o.graded, f"{student} lost their grade: {o.reason}"
+        assert not o.flagged, f"{student} was flagged: {o.integrity}"
         assert o.score == attacked["expected"][student][0], f"{student}: {o.score}, notes {o.notes}"
         assert o.max_score == 10.0
     with open(attacked["result"].csv, newline="") as fh:
@@ -332,17 +436,59 @@ def test_honest_class_keeps_exactly_its_scores(attacked):
 @pytest.mark.parametrize(
     "attack",
     sorted(attacks({"port": 0, "grader_pid": 0, "software": (), "secret_files": [], "write_targets": []}))
-    + ["invalid_json", "wrong_file_name", "deleted_tests"],
+    + ["invalid_json", "wrong_file_name", "deleted_tests", *LAYOUT],
 )
 def test_attack_earns_nothing_and_is_recorded(attacked, attack):
+    """Each submission scores exactly what its answer earns (at most that, and flagged, for tampering:
+    a negative expected score), and the outcome says what happened."""
     o = _outcomes(attacked)[attack]
     score, says = attacked["expected"][attack]
     if score is None:
         assert not o.graded and says in o.reason, f"{attack}: {o.status} {o.reason!r}"
+    elif score < 0:
+        assert o.graded, f"{attack} was not graded: {o.reason}"
+        assert o.score <= -score, f"{attack} scored {o.score}, its honest score is {-score}; {o.integrity}"
+        assert o.flagged, f"{attack} was not flagged: notes {o.notes}"
     else:
         assert o.graded, f"{attack} was not graded: {o.reason}"
-        assert o.score == score, f"{attack} scored {o.score}, earned {score}; notes: {o.notes}"
-    assert says in o.reason + " ".join(o.notes), f"{attack}: expected {says!r} in {o.reason!r} {o.notes}"
+        assert o.score == score, f"{attack} scored {o.score}, earned {score}; notes: {o.notes} {o.integrity}"
+    said = " ".join([o.reason, *o.notes, *o.integrity])
+    assert says in said, f"{attack}: expected {says!r} in {said!r}"
+
+
+@pytest.mark.parametrize(
+    "attack", ["monkeypatched_asserts", "showtraceback", *(f"tamper_{t}" for t in TAMPER)]
+)
+def test_tampering_is_flagged_for_the_instructor(attacked, attack):
+    """outcomes.csv's integrity column, the ledger and report.html name every tampering submission."""
+    o = _outcomes(attacked)[attack]
+    assert o.flagged, attack
+    with open(attacked["result"].outcomes_csv, newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["student"] == attack)
+    assert row["integrity"] == " | ".join(o.integrity)
+    ledger = json.loads((attacked["out"] / "results" / attack / f"{A}.json").read_text(encoding="utf-8"))
+    assert ledger["integrity"] == o.integrity and any("flagged for review" in n for n in ledger["notes"])
+    page = (attacked["out"] / "feedback" / attack / A / f"{A}.html").read_text(encoding="utf-8")
+    assert "flagged for your instructor" in page
+
+
+def test_report_lists_the_flagged_and_only_them(attacked):
+    from lstm_course.report import write_report
+
+    html = write_report(attacked["out"]).html.read_text(encoding="utf-8")
+    section = html.split("<h2>Integrity</h2>", 1)[1].split("<h2>", 1)[0]
+    for o in _outcomes(attacked).values():
+        assert (f"<td>{o.student}</td>" in section) == o.flagged, o.student
+
+
+def test_stderr_is_shown_not_scored(attacked):
+    """A test cell's stderr stays visible, shortened, on the student's page and the instructor's copy."""
+    for student in (s for s in attacked["expected"] if s.startswith("stderr_") and s != "stderr_noise"):
+        page = (attacked["out"] / "feedback" / student / A / f"{A}.html").read_text(encoding="utf-8")
+        assert "printed to stderr (costs no points)" in page, student
+        assert "stderr, shortened" in _outputs(_autograded(attacked, student)), student
+    tqdm_page = (attacked["out"] / "feedback" / "stderr_tqdm" / A / f"{A}.html").read_text(encoding="utf-8")
+    assert "steps: 100%" in tqdm_page, "a progress bar shows its last state"
 
 
 def test_wall_clock_limit_ends_an_uninterruptible_loop(attacked):

@@ -195,9 +195,15 @@ def test_results_pass_and_fail_with_assertion_message():
 def test_results_empty_evalue_and_stderr():
     graded, release = toy([error("ZeroDivisionError", "")])
     assert results_of(graded, release)[0].message == "ZeroDivisionError (no message)"
+    # stderr alone costs nothing (the grader's rule: errors only); it is shown, redacted
     graded, release = toy([stream("stderr", f"warning: {HIDDEN_1}\n")])
     (shape, _) = results_of(graded, release)
-    assert (shape.points, shape.passed, shape.message) == (0.0, False, "the test cell wrote to stderr")
+    assert (shape.points, shape.passed, shape.message) == (2.0, True, "")
+    assert shape.stderr == "warning: [hidden test code]"
+    note = stream("stdout", "[stderr, shortened: shown for information, it costs no points]\nslow\n")
+    graded, release = toy([note, error("AssertionError", SHAPE_MSG)])
+    (shape, _) = results_of(graded, release)
+    assert (shape.points, shape.stderr, shape.message) == (0.0, "slow", f"AssertionError: {SHAPE_MSG}")
 
 
 def test_results_scores_override():
@@ -283,6 +289,16 @@ def test_page_totals_table_and_outcome():
     assert page.index(outcome) < page.index("<table>")
 
 
+def test_page_notes_and_flags():
+    graded, release = toy([])
+    page = render(graded, release, notes=[f"test cell `test_shape` was deleted: {HIDDEN_1}"])
+    assert "Notes from the grader" in page and "was deleted: [hidden test code]" in page
+    assert "flagged" not in page
+    page = render(graded, release, flags=["gates/lstm_step line 3: sys.settrace (skips lines of a test)"])
+    assert "flagged for your instructor" in page and "sys.settrace" in page
+    assert "Notes from the grader" not in render(graded, release)
+
+
 def test_page_for_the_real_gates_notebook():
     graded, release = copy.deepcopy(load("solutions/gates/gates.ipynb")), load("exercises/gates/gates.ipynb")
     tests, released = graded_cells(graded), graded_cells(release)
@@ -301,7 +317,8 @@ def test_page_for_the_real_gates_notebook():
 
     hidden = set().union(*(hidden_lines(source(c), source(released[g])) for g, c in tests.items()))
     assert len(hidden) > 20
-    assert_no_leak(page, [*hidden, "STDOUT-SENTINEL", "STDERR-SENTINEL", "TB-SENTINEL"])
+    assert_no_leak(page, [*hidden, "STDOUT-SENTINEL", "TB-SENTINEL"])
+    assert "printed to stderr (costs no points):</span>\nSTDERR-SENTINEL" in page  # shown, its hidden lines redacted
     for grade_id in tests:
         assert f"<td>{grade_id}</td>" in page
     assert "<td>test_step_gate_order</td><td>0 / 1</td>" in page

@@ -21,10 +21,21 @@ class Kernel:
         return {"status": "ok" if "raise" not in code else "error"}
 
 
+class Events:
+    def __init__(self):
+        self.callbacks = {"pre_run_cell": [], "post_execute": []}
+
+
 class Shell:
+    """What the guard reads of IPython's shell: hooks, transformers, exception handlers, the kernel."""
+
     def __init__(self):
         self.kernel = Kernel()
         self.user_ns = {}
+        self.input_transformers_post = []
+        self.ast_transformers = []
+        self.events = Events()
+        self.custom_exceptions = ()
 
     def showtraceback(self, *args):
         return "traceback shown"
@@ -114,6 +125,80 @@ def test_trace_hooks_are_removed(shell):
         assert sys.gettrace() is None
     finally:
         sys.settrace(old)
+
+
+def test_ipython_hooks_are_put_back(shell):
+    """The one-line exploits: an input transformer, an AST transformer, an event callback, a handler."""
+    sh, snap = shell
+    sh.input_transformers_post.append(lambda lines: ["pass\n"])
+    sh.ast_transformers.append(object())
+    sh.events.callbacks["pre_run_cell"].append(lambda info: None)
+    sh.custom_exceptions = (AssertionError,)
+    sh.CustomTB = lambda *a: None
+    fixed = guard.restore(snap, sh.user_ns)
+    assert sh.input_transformers_post == [] and sh.ast_transformers == []
+    assert sh.events.callbacks["pre_run_cell"] == [] and sh.custom_exceptions == ()
+    assert not hasattr(sh, "CustomTB")
+    assert {
+        "get_ipython().input_transformers_post",
+        "get_ipython().ast_transformers",
+        "get_ipython().events['pre_run_cell']",
+        "get_ipython().custom_exceptions",
+    } <= set(fixed)
+
+
+def test_ipythons_own_hooks_are_adopted_not_reported(shell):
+    """``%matplotlib inline`` registers a post_execute callback: that is not tampering."""
+    from IPython.core.display_functions import display  # a function that IPython itself defines
+
+    sh, snap = shell
+    sh.events.callbacks["post_execute"].append(display)
+    assert guard.restore(snap, sh.user_ns) == []
+    assert sh.events.callbacks["post_execute"] == [display]
+
+
+def test_shadowed_builtins_in_the_user_namespace(shell):
+    """``AssertionError = ...`` or ``isinstance = ...`` in a student cell is put aside before a test."""
+    sh, snap = shell
+    sh.user_ns["AssertionError"] = type("AssertionError", (Exception,), {})
+    sh.user_ns["isinstance"] = lambda *a: True
+    sh.user_ns["max"] = 3  # an honest name clash: left alone
+    fixed = guard.restore(snap, sh.user_ns)
+    assert "AssertionError" not in sh.user_ns and "isinstance" not in sh.user_ns and sh.user_ns["max"] == 3
+    assert {"AssertionError (shadows the builtin)", "isinstance (shadows the builtin)"} <= set(fixed)
+
+
+def test_torch_functions_and_class_methods(shell):
+    """torch's public API: a rebound function and a patched method of nn.LSTM are both put back."""
+    torch = pytest.importorskip("torch")
+    sh, _ = shell
+    snap = guard.snapshot(sh.user_ns, sh, [])
+    real_allclose, real_forward = torch.allclose, torch.nn.LSTM.forward
+    try:
+        torch.allclose = lambda *a, **k: True
+        torch.nn.LSTM.forward = lambda self, x, hx=None: (x, hx)
+        torch.nn.LSTM.extra = lambda self: None  # added by student code
+        fixed = guard.restore(snap, sh.user_ns)
+    finally:
+        torch.allclose, torch.nn.LSTM.forward = real_allclose, real_forward
+        vars(torch.nn.LSTM).get("extra") and delattr(torch.nn.LSTM, "extra")
+    assert {"torch.allclose", "LSTM.forward", "LSTM.extra (added)"} <= set(fixed)
+    assert not torch.allclose(torch.zeros(1), torch.ones(1))
+
+
+def test_fingerprint_changes_when_the_snapshot_is_edited(shell):
+    """Student code can find the snapshot through gc and edit it; the grader, holding the fingerprint
+    from before, sees that it changed."""
+    sh, snap = shell
+    before = guard.fingerprint(snap)
+    assert guard.fingerprint(snap) == before  # stable while nothing changes
+    _, saved = snap["modules"]["lstm_ref.feedback"]
+    real = saved["assert_close"]
+    saved["assert_close"] = lambda *a, **k: None
+    try:
+        assert guard.fingerprint(snap) != before
+    finally:
+        saved["assert_close"] = real
 
 
 def test_guard_source_runs_in_a_fresh_namespace():

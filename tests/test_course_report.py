@@ -44,6 +44,7 @@ SECONDS = {"ana": 2.0, "bo": 3.5, "cy": 1.25, "di": 9.75, "ed": 4.0}
 NOT_GRADED = {"fay": "the kernel died <script>alert(1)</script>", "gus": "gates.ipynb is missing"}
 STALE = "hal"  # a "graded" result with no submission in the gradebook
 ODD = "AssertionError: odd failure <b>{}</b>"
+FLAGGED = {"cy": ["gates/lstm_step line 4: sys.settrace <i>(a trace hook can skip an assert)</i>"]}
 
 
 def _result(out: Path, student: str, **fields) -> None:
@@ -107,6 +108,7 @@ def report(tmp_path_factory):
             score=score,
             max_score=sum(POINTS.values()),
             seconds=SECONDS[student],
+            integrity=FLAGGED.get(student, []),
         )
     for student, why in NOT_GRADED.items():
         _result(out, student, status="not graded", reason=why, seconds=0.5, worker="")
@@ -159,6 +161,14 @@ def test_page_states_the_counts_in_words(report):
         rf'<td>{A}</td><td class="n">8</td><td class="n">5</td><td class="n">2</td><td class="n">{mean}</td>',
         page,
     )
+
+
+@pytest.mark.slow
+def test_integrity_section_lists_the_flagged_only(report):
+    _, rep = report
+    section = rep.html.read_text(encoding="utf-8").split("<h2>Integrity</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<td>cy</td>" in section and sum(f"<td>{s}</td>" in section for s in FAILED) == 1
+    assert "sys.settrace &lt;i&gt;(a trace hook can skip an assert)&lt;/i&gt;" in section
 
 
 @pytest.mark.slow
