@@ -41,6 +41,7 @@ error output, which :mod:`lstm_course.execute` cross-checks against the kernel's
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import threading
 import types
@@ -120,6 +121,28 @@ def _functions(values) -> dict:
 
 def _package(value) -> str:
     return (getattr(value, "__module__", None) or "").split(".")[0]
+
+
+def _origin(value) -> str | None:
+    """The file of the code that made ``value`` (a function, a property's getter, a class, a builtin)."""
+    value = getattr(value, "__func__", value)
+    if isinstance(value, property):
+        value = value.fget
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        return code.co_filename
+    if isinstance(value, type | types.BuiltinFunctionType):
+        return getattr(sys.modules.get(getattr(value, "__module__", None) or ""), "__file__", None)
+    return None
+
+
+def _made_by(value, package: str) -> bool:
+    """Whether the library ``package`` itself made ``value``: torch wraps ``Optimizer.step`` on first use,
+    and its compiler wraps ``torch.manual_seed``. Student code is made in a cell, whatever its name says."""
+    top = sys.modules.get(package)
+    home = os.path.dirname(getattr(top, "__file__", None) or "")
+    origin = _origin(value)
+    return bool(home and origin and origin.startswith(home + os.sep))
 
 
 def _classes_of(modules: dict, packages: set[str]) -> list[type]:
@@ -252,21 +275,38 @@ def _restore_modules(snap: dict, fixed: list[str]) -> None:
             fixed.append(f"sys.modules[{name!r}]")
         current = vars(module)
         for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
-                current[key] = value
-                fixed.append(f"{name}.{key}")
+            now = current.get(key, _MISSING)
+            if now is value:
+                continue
+            if now is not _MISSING and _made_by(now, name.split(".")[0]):
+                saved[key] = now  # the library rebound its own name: adopted
+                _adopt(snap, now)
+                continue
+            current[key] = value
+            fixed.append(f"{name}.{key}")
+
+
+def _adopt(snap: dict, value) -> None:
+    """``value`` (made by the library) becomes part of the reference, its code guarded from now on."""
+    snap["functions"].update(_functions([value]))
+    snap["adopted"] = True
 
 
 def _restore_classes(snap: dict, fixed: list[str]) -> None:
     for cls, saved in snap["classes"].items():
+        strict = id(cls) in snap["strict"]
         for key, value in saved.items():
-            if cls.__dict__.get(key, _MISSING) is not value:
+            now = cls.__dict__.get(key, _MISSING)
+            if now is not value:
+                if not strict and now is not _MISSING and _made_by(now, _package(cls)):
+                    saved[key] = now  # the library rebound its own method: adopted
+                    _adopt(snap, now)
+                    continue
                 try:
                     setattr(cls, key, value)
                 except (TypeError, AttributeError):
                     continue
                 fixed.append(f"{cls.__name__}.{key}")
-        strict = id(cls) in snap["strict"]
         for key, value in list(vars(cls).items()):
             if key in saved or not (callable(value) if strict else isinstance(value, _DESCRIPTORS)):
                 continue
