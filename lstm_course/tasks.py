@@ -342,7 +342,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
         "status": "not graded",
         "reason": "",
         "notes": list(job.notes),
-        "integrity": _screen(job, nb_names := bundle.notebooks(job.assignment)),
+        "integrity": _screen(bundle, job, nb_names := bundle.notebooks(job.assignment)),
         "worker": _worker_name(),
         "cells": [],
         "files": {},
@@ -393,17 +393,28 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
     return result
 
 
-def _screen(job: Job, nb_names: list[str]) -> list[str]:
-    """The static screen of the submitted notebooks (:mod:`lstm_course.screen`), outside any kernel."""
+def _screen(bundle: CourseBundle, job: Job, nb_names: list[str]) -> list[str]:
+    """The static screen of the submitted notebooks (:mod:`lstm_course.screen`), outside any kernel.
+
+    Cells are skipped only where nbgrader puts the course's own source back: the test and locked cells
+    of the source notebook, by grade_id."""
+    from lstm_course.common import is_test_cell, nbmeta
     from lstm_course.screen import screen_notebook
 
     found = []
     for nb_name in nb_names:
         try:
             nb = json.loads(job.files[nb_name])
+            source = json.loads(bundle.files[f"{SOLUTIONS}/{job.assignment}/{nb_name}"])
         except (KeyError, ValueError):
             continue  # missing or not JSON: check_submission and nbgrader say so
-        for f in screen_notebook(nb):
+        ours = {
+            nbmeta(c)["grade_id"]
+            for c in source.get("cells", [])
+            if nbmeta(c).get("grade_id")
+            and (is_test_cell(c) or (nbmeta(c).get("locked") and not nbmeta(c).get("solution")))
+        }
+        for f in screen_notebook(nb, ours):
             found.append(f"{nb_name[: -len('.ipynb')]}/{f.cell} line {f.line}: {f.what} ({f.why})")
     return found
 

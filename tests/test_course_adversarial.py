@@ -194,7 +194,7 @@ def _noisy(answer: str, noise: str) -> str:
     """``answer`` (a cell defining lstm_step) whose lstm_step writes ``noise`` to stderr on every call."""
     return (
         answer.replace("def lstm_step(", "def _quiet_step(")
-        + "\n\nimport logging, sys, warnings\nfrom tqdm.auto import tqdm\n\n"
+        + "\n\nimport logging, sys, warnings\nfrom tqdm import tqdm  # the console bar: it writes to stderr\n\n"
         + f"def lstm_step(*args, **kwargs):\n    {noise}\n    return _quiet_step(*args, **kwargs)\n"
     )
 

@@ -318,7 +318,9 @@ def test_page_for_the_real_gates_notebook():
     hidden = set().union(*(hidden_lines(source(c), source(released[g])) for g, c in tests.items()))
     assert len(hidden) > 20
     assert_no_leak(page, [*hidden, "STDOUT-SENTINEL", "TB-SENTINEL"])
-    assert "printed to stderr (costs no points):</span>\nSTDERR-SENTINEL" in page  # shown, its hidden lines redacted
+    assert (
+        "printed to stderr (costs no points):</span>\nSTDERR-SENTINEL" in page
+    )  # shown, its hidden lines redacted
     for grade_id in tests:
         assert f"<td>{grade_id}</td>" in page
     assert "<td>test_step_gate_order</td><td>0 / 1</td>" in page

@@ -62,7 +62,13 @@ def test_a_wrong_notebook_hears_what_the_grader_would_say(tmp_path):
             "lstm_step": WRONG["lstm_step"].replace("def lstm_step(", "def _step(")
             + "\nimport sys\n\ndef lstm_step(*a, **k):\n    print('debug', file=sys.stderr)\n    return _step(*a, **k)\n",
             "lstm_backward": course.strip_solution_markers(
-                "".join(next(c["source"] for c in SRC["cells"] if course.nbmeta(c).get("grade_id") == "lstm_backward"))
+                "".join(
+                    next(
+                        c["source"]
+                        for c in SRC["cells"]
+                        if course.nbmeta(c).get("grade_id") == "lstm_backward"
+                    )
+                )
             )
             + "\nimport sys\nsys.settrace(None)\n",
         },
