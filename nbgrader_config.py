@@ -30,10 +30,11 @@ c.Execute.timeout = 120
 c.Execute.startup_timeout = 300
 c.Execute.iopub_timeout = 60
 
-# Any stderr output in a test cell scores 0. Python warnings (printed to stderr as
-# "file.py:12: UserWarning: ...", also Keras's "WARNING:absl:...") are not errors, so drop
-# those outputs before grading; errors are separate "error" outputs and still score 0.
-# IgnorePattern only runs when enabled.
+# Plain nbgrader scores a test cell 0 for any stderr output. `lstm-course grade` (and `validate`) do not:
+# a test's stderr is kept as a shortened note and only errors count (lstm_course/execute.py). For plain
+# nbgrader runs (`lstm-course check`), Python warnings (printed to stderr as "file.py:12: UserWarning:
+# ...", also Keras's "WARNING:absl:...") are dropped before grading; errors are separate "error" outputs
+# and still score 0. IgnorePattern only runs when enabled.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?m)^[^\n]*:\d+: [A-Za-z]*Warning: |^WARNING:absl:"
 

@@ -12,8 +12,10 @@ installed package. Each command works in a temporary copy of the course, so the 
 - ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
   in parallel on Dask (local workers or ``--scheduler``), with every kernel in a bubblewrap sandbox
   (:mod:`lstm_course.sandbox`), into a SQLite or PostgreSQL gradebook; every submission ends
-  graded or NOT GRADED with its reason, runs resume where they stopped, and students get feedback
-  without the hidden tests.
+  graded or NOT GRADED with its reason, runs resume where they stopped, students get feedback
+  without the hidden tests, and tampering is undone or flagged for the instructor.
+- ``lstm-course validate NOTEBOOK``: for students, the grader's run of one notebook with the visible
+  tests only, its score and every note.
 - ``lstm-course report``: the class report, pass rates and the misconceptions behind the failures.
 
 Modules: :mod:`~lstm_course.common` (layout, notebooks, nbgrader runs),
@@ -22,7 +24,10 @@ Modules: :mod:`~lstm_course.common` (layout, notebooks, nbgrader runs),
 :mod:`~lstm_course.gradebook` (one transaction per result), :mod:`~lstm_course.report`,
 :mod:`~lstm_course.sandbox` (the bubblewrap command and its supervisor),
 :mod:`~lstm_course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
-:mod:`~lstm_course.guard` (restores what student code patched before each test cell),
+:mod:`~lstm_course.guard` (restores what student code patched, before and after each test cell),
+:mod:`~lstm_course.cells` (puts deleted, moved and duplicated test cells back before grading),
+:mod:`~lstm_course.screen` (the static integrity screen of a submission's source, outside the kernel),
+:mod:`~lstm_course.validate` (``lstm-course validate``: a student's check before handing in),
 :mod:`~lstm_course.feedback` (student feedback without hidden tests),
 :mod:`~lstm_course.misconceptions` (the mistakes a failing check's message reveals),
 :mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.
