@@ -260,30 +260,23 @@ def fingerprint(snap: dict) -> str:
 
 
 def _restore_modules(snap: dict, fixed: list[str]) -> None:
-    for name, (module, saved) in snap["modules"].items():
-        if sys.modules.get(name) is not module:
-            sys.modules[name] = module
-            fixed.append(f"sys.modules[{name!r}]")
-        current = vars(module)
-        for key, value in saved.items():
-            if current.get(key, _MISSING) is not value and not (module is builtins and key in VOLATILE):
+    """Whole modules get every attribute back; in the APIs, a library rebinding its own name is adopted."""
+    for group in ("modules", "apis"):
+        for name, (module, saved) in snap[group].items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                fixed.append(f"sys.modules[{name!r}]")
+            current = vars(module)
+            for key, value in saved.items():
+                now = current.get(key, _MISSING)
+                if now is value or (module is builtins and key in VOLATILE):
+                    continue
+                if group == "apis" and now is not _MISSING and _made_by(now, name.split(".")[0]):
+                    saved[key] = now  # the library rebound its own name: adopted
+                    _adopt(snap, now)
+                    continue
                 current[key] = value
                 fixed.append(f"{name}.{key}")
-    for name, (module, saved) in snap["apis"].items():
-        if sys.modules.get(name) is not module:
-            sys.modules[name] = module
-            fixed.append(f"sys.modules[{name!r}]")
-        current = vars(module)
-        for key, value in saved.items():
-            now = current.get(key, _MISSING)
-            if now is value:
-                continue
-            if now is not _MISSING and _made_by(now, name.split(".")[0]):
-                saved[key] = now  # the library rebound its own name: adopted
-                _adopt(snap, now)
-                continue
-            current[key] = value
-            fixed.append(f"{name}.{key}")
 
 
 def _adopt(snap: dict, value) -> None:

@@ -335,6 +335,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
     _prepare_process(bundle.settings)
     t0 = time.monotonic()
     a, student = job.assignment, job.student
+    nb_names = bundle.notebooks(a)
     result = {
         "student": student,
         "assignment": a,
@@ -342,7 +343,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
         "status": "not graded",
         "reason": "",
         "notes": list(job.notes),
-        "integrity": _screen(bundle, job, nb_names := bundle.notebooks(job.assignment)),
+        "integrity": _screen(bundle, job, nb_names),
         "worker": _worker_name(),
         "cells": [],
         "files": {},
