@@ -111,7 +111,7 @@ def toc_pages() -> list[str]:
 
 def assignments() -> list[str]:
     """Every assignment (a folder of ``solutions/`` holding a notebook), in alphabetical order."""
-    from lstm_course.common import assignments as course_assignments
+    from lstm_course.course import assignments as course_assignments
 
     return sorted(course_assignments(ROOT))
 

@@ -2,7 +2,7 @@
 
 A top-level package beside :mod:`lstm_ref`, shipped in the same wheel: learners import ``lstm_ref``
 and never this. It needs the ``course`` extra (nbgrader, Dask) and a course root given with ``--root``
-or found from the current folder (:func:`~lstm_course.common.find_root`), never a checkout around the
+or found from the current folder (:func:`~lstm_course.course.find_root`), never a checkout around the
 installed package. Each command works in a temporary copy of the course, so the course stays clean:
 
 - ``lstm-course release``: regenerate ``exercises/<a>/`` from ``solutions/<a>/`` for every
@@ -11,45 +11,50 @@ installed package. Each command works in a temporary copy of the course, so the 
   full marks) and the blank release (must score 0); prints a table with timings.
 - ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
   in parallel on Dask (local workers or ``--scheduler``), with every kernel in a bubblewrap sandbox
-  (:mod:`lstm_course.sandbox`), into a SQLite or PostgreSQL gradebook; every submission ends
+  (:mod:`lstm_course.sandbox.bwrap`), into a SQLite or PostgreSQL gradebook; every submission ends
   graded or NOT GRADED with its reason, runs resume where they stopped, students get feedback
   without the hidden tests, and tampering is undone or flagged for the instructor.
 - ``lstm-course validate NOTEBOOK``: for students, the grader's run of one notebook with the visible
   tests only, its score and every note.
 - ``lstm-course report``: the class report, pass rates and the misconceptions behind the failures.
 
-Modules: :mod:`~lstm_course.common` (layout, notebooks, nbgrader runs),
-:mod:`~lstm_course.releases` (release, book listing, check), :mod:`~lstm_course.grading`
-(the coordinator), :mod:`~lstm_course.tasks` (one submission, on a Dask worker),
-:mod:`~lstm_course.gradebook` (one transaction per result), :mod:`~lstm_course.report`,
-:mod:`~lstm_course.sandbox` (the bubblewrap command and its supervisor),
-:mod:`~lstm_course.execute` (the nbgrader preprocessor that runs a sandboxed kernel),
-:mod:`~lstm_course.guard` (restores what student code patched, before and after each test cell),
-:mod:`~lstm_course.cells` (puts deleted, moved and duplicated test cells back before grading),
-:mod:`~lstm_course.screen` (the static integrity screen of a submission's source, outside the kernel),
-:mod:`~lstm_course.validate` (``lstm-course validate``: a student's check before handing in),
-:mod:`~lstm_course.feedback` (student feedback without hidden tests),
-:mod:`~lstm_course.misconceptions` (the mistakes a failing check's message reveals),
+Modules: :mod:`~lstm_course.course` (layout, notebooks, nbgrader runs),
+:mod:`~lstm_course.releases` (release, book listing, check), :mod:`~lstm_course.grading.coordinator`
+(the coordinator), :mod:`~lstm_course.grading.worker` (one submission, on a Dask worker),
+:mod:`~lstm_course.gradebook` (one transaction per result), :mod:`~lstm_course.results.report`,
+:mod:`~lstm_course.sandbox.bwrap` (the bubblewrap command and its supervisor),
+:mod:`~lstm_course.sandbox.kernel` (the nbgrader preprocessor that runs a sandboxed kernel),
+:mod:`~lstm_course.sandbox.guard` (restores what student code patched, before and after each test cell),
+:mod:`~lstm_course.grading.cells` (puts deleted, moved and duplicated test cells back before grading),
+:mod:`~lstm_course.grading.screen` (the static integrity screen of a submission's source, outside the kernel),
+:mod:`~lstm_course.grading.validate` (``lstm-course validate``: a student's check before handing in),
+:mod:`~lstm_course.results.feedback` (student feedback without hidden tests),
+:mod:`~lstm_course.results.misconceptions` (the mistakes a failing check's message reveals),
 :mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.
 """
 
-from lstm_course.common import *  # noqa: F403
-from lstm_course.common import __all__ as _common_all
+from lstm_course.course import *  # noqa: F403
+from lstm_course.course import __all__ as _common_all
 
-# grade and release load on first use: the sandbox supervisor (``python -m lstm_course.sandbox``)
+# grade and release load on first use: the sandbox supervisor (``python -m lstm_course.sandbox.bwrap``)
 # must not find its own module imported by this package first.
 _LAZY = {
-    "GradeResult": "grading",
-    "Outcome": "grading",
-    "grade": "grading",
-    "Report": "report",
-    "write_report": "report",
+    "GradeResult": "grading.coordinator",
+    "Outcome": "grading.coordinator",
+    "grade": "grading.coordinator",
+    "Report": "results.report",
+    "write_report": "results.report",
     "CheckRow": "releases",
     "book_section": "releases",
     "check": "releases",
     "check_assignment": "releases",
     "release": "releases",
     "update_book_page": "releases",
+    "generate": "nbgrader_adapter",
+    "autograde": "nbgrader_adapter",
+    "db_url_of": "nbgrader_adapter",
+    "Score": "gradebook",
+    "read_scores": "gradebook",
 }
 __all__ = [*_common_all, *_LAZY]
 

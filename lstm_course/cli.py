@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lstm_course.common import find_root
-from lstm_course.sandbox import Limits
+from lstm_course.course import find_root
+from lstm_course.sandbox.bwrap import Limits
 
 NEEDS = (
     "release, check and grade read a course root (--root DIR, else the current folder or the nearest "
@@ -38,7 +38,7 @@ def parse_size(text: str) -> int:
 
 
 def _add_grade(sub) -> None:
-    """The ``grade`` command and its limits (defaults from :class:`~lstm_course.sandbox.Limits`)."""
+    """The ``grade`` command and its limits (defaults from :class:`~lstm_course.sandbox.bwrap.Limits`)."""
     p = sub.add_parser(
         "grade",
         help="autograde a folder <student>/<assignment>/<notebook>.ipynb, every kernel sandboxed",
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         return _report(args)
     if args.command == "validate":
-        from lstm_course.validate import report, validate
+        from lstm_course.grading.validate import report, validate
 
         root = Path(args.root) if args.root else None
         v = validate(Path(args.notebook), root, sandbox=False if args.no_sandbox else None)
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         rows = check(root, args.assignment)
         return 0 if rows and all(r.ok for r in rows) else 1
-    from lstm_course.grading import grade
+    from lstm_course.grading.coordinator import grade
 
     limits = Limits(
         memory=args.memory,
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     """``lstm-course report``: needs no course root, only the folder ``grade`` wrote."""
-    from lstm_course.report import write_report
+    from lstm_course.results.report import write_report
 
     try:
         rep = write_report(Path(args.out).resolve(), args.db_url)

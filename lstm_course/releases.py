@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_course.common import (
+from lstm_course.course import (
     BEGIN_MARK,
     BOOK_PAGE,
     END_MARK,
@@ -19,16 +19,14 @@ from lstm_course.common import (
     REPO_URL,
     SOLUTIONS,
     assignments,
-    autograde,
-    db_url_of,
     fill_release,
-    generate,
     make_course,
     notebooks,
     read_nb,
-    read_scores,
     write_nb,
 )
+from lstm_course.gradebook import read_scores
+from lstm_course.nbgrader_adapter import autograde, db_url_of, generate
 
 # --------------------------------------------------------------------------- release
 

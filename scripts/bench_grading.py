@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sandbox import _positive, build_submissions, write_block  # noqa: E402
 
 import lstm_course as course  # noqa: E402
-from lstm_course.tasks import Settings, grading_config  # noqa: E402
+from lstm_course.grading.worker import Settings, grading_config  # noqa: E402
 
 GOAL = 1.7  # throughput with 2 workers / with 1, on 2 cores
 TARGET = (40_000, 3600)  # notebooks, seconds: the paper estimate's class

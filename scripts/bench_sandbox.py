@@ -12,7 +12,7 @@ Two measures, both on this machine in one run, reported as ratios (absolute time
   number of notebooks, so it includes the run's fixed costs (``generate_assignment``, feedback, export),
   which are the same in both modes. Every submission must be graded full marks in every round, or the
   script exits non-zero: timing broken grading means nothing.
-- **Kernel start.** :class:`lstm_course.execute.SandboxKernelManager` against jupyter_client's plain
+- **Kernel start.** :class:`lstm_course.sandbox.kernel.SandboxKernelManager` against jupyter_client's plain
   ``AsyncKernelManager`` (kernel ``python3``, cwd an empty temporary folder): seconds from ``start_kernel``
   until a client's ``wait_for_ready`` returns, alternating for ``--kernel-rounds`` rounds after one untimed
   start of each; median and best.
@@ -44,8 +44,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 import lstm_course as course
-from lstm_course import sandbox as sbx
-from lstm_course.grading import NO_SANDBOX_WARNING
+from lstm_course.sandbox import bwrap as sbx
+from lstm_course.grading.coordinator import NO_SANDBOX_WARNING
 
 GOAL = 1.15  # sandboxed / unsandboxed seconds per notebook
 BEGIN = "<!-- bench-sandbox:begin (scripts/bench_sandbox.py --write) -->"
@@ -155,7 +155,7 @@ async def start_kernel_once(sandboxed: bool, cwd: Path) -> tuple[float, float]:
     """Seconds from ``start_kernel`` until ``wait_for_ready`` returns, and seconds to shut it down."""
     from jupyter_client.manager import AsyncKernelManager
 
-    from lstm_course.execute import SandboxKernelManager
+    from lstm_course.sandbox.kernel import SandboxKernelManager
 
     km = (SandboxKernelManager if sandboxed else AsyncKernelManager)(kernel_name="python3")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's banner and warnings

@@ -205,7 +205,7 @@ def postgres_db(postgres_url):
 # longer reads, so its xdist_group marks are silently ignored.)
 
 EXCLUSIVE = {
-    "test_course_dask.py": "asserts that no `lstm_course.sandbox` process is left anywhere on the host",
+    "test_course_dask.py": "asserts that no `lstm_course.sandbox.bwrap` process is left anywhere on the host",
     "test_course_adversarial.py": "grades a class under attack with every core, then counts what survived",
 }
 LONGEST_FIRST = [  # seconds on 2 workers, fresh clone, 2026-11-29; files not listed follow in collection order
@@ -246,3 +246,21 @@ def pytest_terminal_summary(terminalreporter, config):
             "left out of this run, to be run alone (`make test` does it next, or LSTM_TESTS=exclusive): "
             + "; ".join(f"{name} ({why})" for name, why in EXCLUSIVE.items())
         )
+
+
+def sql_rows(db_url: str, query: str) -> list[tuple]:
+    """Run SQL on a gradebook directly, not through our code or nbgrader's (psycopg for PostgreSQL, sqlite3 for SQLite)."""
+    if db_url.startswith("postgresql"):
+        import psycopg
+
+        conn = psycopg.connect(db_url)
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(db_url[len("sqlite:///") :])
+    try:
+        cur = conn.cursor()
+        cur.execute(query)
+        return list(cur.fetchall())
+    finally:
+        conn.close()

@@ -117,13 +117,13 @@ def _fake_grade(outcomes):
 
 
 def _warning():
-    from lstm_course.grading import NO_SANDBOX_WARNING
+    from lstm_course.grading.coordinator import NO_SANDBOX_WARNING
 
     return NO_SANDBOX_WARNING
 
 
 def test_grade_once_captures_the_warning_and_accepts_full_marks(bench, monkeypatch, tmp_path, capsys):
-    from lstm_course.grading import Outcome
+    from lstm_course.grading.coordinator import Outcome
 
     full = [Outcome("s1", "gates", "graded", 10.0, 10.0), Outcome("s2", "gates", "graded", 10.0, 10.0)]
     monkeypatch.setattr(bench.course, "grade", _fake_grade(full))
@@ -143,7 +143,7 @@ def test_grade_once_captures_the_warning_and_accepts_full_marks(bench, monkeypat
     ],
 )
 def test_grade_once_refuses_to_time_broken_grading(bench, monkeypatch, tmp_path, outcomes):
-    from lstm_course.grading import Outcome
+    from lstm_course.grading.coordinator import Outcome
 
     made = [Outcome(f"s{i}", "gates", st, sc, top, why) for i, (st, sc, top, why) in enumerate(outcomes)]
     monkeypatch.setattr(bench.course, "grade", _fake_grade(made))
@@ -152,7 +152,7 @@ def test_grade_once_refuses_to_time_broken_grading(bench, monkeypatch, tmp_path,
 
 
 def test_main_exits_non_zero_when_grading_is_broken(bench, monkeypatch, tmp_path, capsys):
-    from lstm_course.grading import Outcome
+    from lstm_course.grading.coordinator import Outcome
 
     monkeypatch.setattr(bench.course, "grade", _fake_grade([Outcome("s", "gates", "not graded", reason="x")]))
     monkeypatch.setattr(bench, "measure_kernel_start", lambda *a: pytest.fail("no kernels after a failure"))

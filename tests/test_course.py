@@ -171,7 +171,7 @@ def test_release_never_creates_the_book_page(tmp_path):
 
 
 def test_grade_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
-    from lstm_course import sandbox
+    from lstm_course.sandbox import bwrap as sandbox
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sandbox, "SEARCH_PATH", str(tmp_path))
@@ -188,19 +188,3 @@ def test_no_sandbox_warns_loudly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "WARNING: --no-sandbox" in err and "YOUR rights" in err
     assert res.outcomes == []
-
-
-@pytest.mark.slow
-def test_every_solution_scores_full_marks_in_the_sandbox(tmp_path):
-    """All four assignments (torch, TensorFlow/Keras training included) grade 10/10 under the default caps."""
-    subs = tmp_path / "subs"
-    for a in course.assignments(ROOT):
-        for nb_name in course.notebooks(ROOT, a):
-            src = course.read_nb(ROOT / course.SOLUTIONS / a / nb_name)
-            rel = course.read_nb(ROOT / course.EXERCISES / a / nb_name)
-            course.write_nb(course.fill_release(rel, src), subs / "solution" / a / nb_name)
-    res = course.grade(ROOT, subs, tmp_path / "out", progress=False)
-    assert [(o.assignment, o.status, o.score, o.max_score) for o in res.outcomes] == [
-        (a, "graded", 10.0, 10.0) for a in sorted(course.assignments(ROOT))
-    ], [(o.assignment, o.reason, o.notes) for o in res.outcomes]
-    assert all(o.notes == [] for o in res.outcomes), [o.notes for o in res.outcomes]

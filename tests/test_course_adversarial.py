@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 import lstm_course as course
-from lstm_course import feedback, sandbox
+from lstm_course.results import feedback
+from lstm_course.sandbox import bwrap as sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"
@@ -473,7 +474,7 @@ def test_tampering_is_flagged_for_the_instructor(attacked, attack):
 
 
 def test_report_lists_the_flagged_and_only_them(attacked):
-    from lstm_course.report import write_report
+    from lstm_course.results.report import write_report
 
     html = write_report(attacked["out"]).html.read_text(encoding="utf-8")
     section = html.split("<h2>Integrity</h2>", 1)[1].split("<h2>", 1)[0]

@@ -1,4 +1,4 @@
-"""lstm_course.cells: a submission's test cells put back where they belong, broken answer cells graded.
+"""lstm_course.grading.cells: a submission's test cells put back where they belong, broken answer cells graded.
 
 Hand-built notebooks for each rule, the real releases, and one autograde run of real nbgrader on a toy course.
 """
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lstm_course.cells import RestoreCells, restore_layout
+from lstm_course.grading.cells import RestoreCells, restore_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -342,7 +342,7 @@ def test_preprocessor_without_a_release_leaves_the_notebook(tmp_path):
 TOY_CONFIG = """
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
 from nbgrader.preprocessors import OverwriteKernelspec
-from lstm_course.cells import RestoreCells
+from lstm_course.grading.cells import RestoreCells
 c = get_config()
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
@@ -360,9 +360,8 @@ def test_nbgrader_grades_deleted_moved_and_copied_cells(tmp_path, monkeypatch):
     and one with a copied answer and a copied test. All score full marks and carry the notes. (Plain
     nbgrader 0.9.6, measured: 1 of 2 and a manual grade, 1 of 2, and not graded at all: DeduplicateIds
     leaves ``nbgrader: {}`` on the earlier copy, which CheckCellMetadata rejects as an old schema.)"""
-    from lstm_course.common import read_scores
-    from lstm_course.gradebook import interpreter_first_on_path
-    from lstm_course.tasks import NBGRADER, _api
+    from lstm_course.gradebook import read_scores
+    from lstm_course.nbgrader_adapter import NBGRADER, api
 
     course = tmp_path / "course"
     answer = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
@@ -380,12 +379,11 @@ def test_nbgrader_grades_deleted_moved_and_copied_cells(tmp_path, monkeypatch):
     (course / "source" / "toy").mkdir(parents=True)
     nbformat.write(source, course / "source" / "toy" / "toy.ipynb")
     (course / "nbgrader_config.py").write_text(TOY_CONFIG.format(release=str(course / "release")))
-    interpreter_first_on_path()  # kernels named python3 are this interpreter
     monkeypatch.chdir(tmp_path)  # nbgrader chdirs; the test's cwd comes back
     db_url = f"sqlite:///{course / 'gradebook.db'}"
-    api = _api(course, db_url)
+    nbg = api(course, db_url)  # with this interpreter first on PATH: kernels named python3 are ours
     with NBGRADER:
-        assert api.generate_assignment("toy", force=True, create=True)["success"]
+        assert nbg.generate_assignment("toy", force=True, create=True)["success"]
     release = nbformat.read(course / "release" / "toy" / "toy.ipynb", as_version=4)
     assert "HIDDEN" not in json.dumps(release)
 
@@ -401,7 +399,7 @@ def test_nbgrader_grades_deleted_moved_and_copied_cells(tmp_path, monkeypatch):
         (course / "submitted" / student / "toy").mkdir(parents=True)
         nbformat.write(sub, course / "submitted" / student / "toy" / "toy.ipynb")
         with NBGRADER:
-            res = api.autograde("toy", student, force=True, create=True)
+            res = nbg.autograde("toy", student, force=True, create=True)
         assert res["success"], res["log"][-3000:]
 
     scores = {s: (v.score, v.max_score) for s, v in read_scores(db_url, "toy").items()}

@@ -1,4 +1,4 @@
-"""lstm_course.feedback: the student's feedback page never shows hidden tests, tracebacks or streams."""
+"""lstm_course.results.feedback: the student's feedback page never shows hidden tests, tracebacks or streams."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from lstm_course.feedback import TestResult, hidden_lines, redact, render_student_feedback
-from lstm_course.feedback import test_results as results_of
+from lstm_course.results.feedback import TestResult, hidden_lines, redact, render_student_feedback
+from lstm_course.results.feedback import test_results as results_of
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"

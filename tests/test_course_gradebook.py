@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_course_dask import sql_rows
+from conftest import sql_rows
 
 from lstm_course import gradebook
-from lstm_course.common import make_course, nbmeta, read_nb
+from lstm_course.course import make_course, nbmeta, read_nb
+from lstm_course.gradebook import GradeRow, NotebookRows, SubmissionRows
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,23 +24,12 @@ def _points() -> dict[str, float]:
     return {nbmeta(c)["grade_id"]: float(nbmeta(c)["points"]) for c in nb.cells if nbmeta(c).get("grade")}
 
 
-def rows(fraction: float) -> dict:
+def rows(student: str, fraction: float) -> SubmissionRows:
     """A worker's result rows giving every test cell ``fraction`` of its points."""
     grades = {
-        name: {
-            "auto_score": p * fraction,
-            "manual_score": None,
-            "extra_credit": None,
-            "needs_manual_grade": False,
-        }
-        for name, p in _points().items()
+        name: GradeRow(auto_score=p * fraction, needs_manual_grade=False) for name, p in _points().items()
     }
-    return {
-        "timestamp": "2026-11-29T08:00:00",
-        "notebooks": {
-            A: {"flagged": False, "late_submission_penalty": None, "grades": grades, "comments": {}}
-        },
-    }
+    return SubmissionRows(student, A, {A: NotebookRows(grades=grades)}, timestamp="2026-11-29T08:00:00")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,13 +55,14 @@ def totals(url: str) -> dict[str, float]:
 
 def test_store_replaces_never_adds(db):
     with gradebook.open_gradebook(db) as gb:
-        gradebook.store(gb, "ana", A, rows(1.0))
-        gradebook.store(gb, "ana", A, rows(0.5))  # graded again: replaced
-        gradebook.store(gb, "bo", A, rows(0.0))
+        gradebook.store(gb, rows("ana", 1.0))
+        gradebook.store(gb, rows("ana", 0.5))  # graded again: replaced
+        gradebook.store(gb, rows("bo", 0.0))
     assert totals(db) == {"ana": 5.0, "bo": 0.0}
     with gradebook.open_gradebook(db) as gb:  # nbgrader reads it as its own
         assert {s.student.id: s.score for s in gb.assignment_submissions(A)} == {"ana": 5.0, "bo": 0.0}
-        assert gradebook.graded_students(gb, A) == {"ana": (5.0, 10.0), "bo": (0.0, 10.0)}
+        got = {s: (sc.score, sc.max_score) for s, sc in gradebook.scores(gb, A).items()}
+        assert got == {"ana": (5.0, 10.0), "bo": (0.0, 10.0)}
         gradebook.remove(gb, "bo", A)
         gradebook.remove(gb, "nobody", A)  # nothing to remove: no error
     assert totals(db) == {"ana": 5.0}
@@ -79,10 +70,20 @@ def test_store_replaces_never_adds(db):
 
 def test_a_failed_store_leaves_the_previous_result(db):
     with gradebook.open_gradebook(db) as gb:
-        gradebook.store(gb, "ana", A, rows(1.0))
-        bad = rows(0.5)
-        bad["notebooks"][A]["grades"]["test_step_zero_weights"]["auto_score"] = "not a number"
+        gradebook.store(gb, rows("ana", 1.0))
+        bad = rows("ana", 0.5)
+        bad.notebooks[A].grades["test_step_zero_weights"].auto_score = "not a number"
         with pytest.raises(Exception):  # noqa: B017 - the driver's own error type differs per database
-            gradebook.store(gb, "ana", A, bad)
-        gradebook.store(gb, "bo", A, rows(1.0))  # the session is usable after the rollback
+            gradebook.store(gb, bad)
+        gradebook.store(gb, rows("bo", 1.0))  # the session is usable after the rollback
     assert totals(db) == {"ana": 10.0, "bo": 10.0}
+
+
+def test_read_rows_reads_back_every_grade(db):
+    with gradebook.open_gradebook(db) as gb:
+        gradebook.store(gb, rows("ana", 0.5))
+    got = gradebook.read_rows(db, A, "ana")
+    assert (got.student, got.assignment, got.score, got.max_score) == ("ana", A, 5.0, 10.0)
+    assert got.timestamp.startswith("2026-11-29T08:00:00")
+    tests = {name: g.auto_score for name, g in got.notebooks[A].grades.items() if name in _points()}
+    assert tests == {name: p * 0.5 for name, p in _points().items()}

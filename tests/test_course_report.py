@@ -1,4 +1,4 @@
-"""The class report (lstm_course.report) on a gradebook and results whose every count is chosen here.
+"""The class report (lstm_course.results.report) on a gradebook and results whose every count is chosen here.
 
 A real nbgrader gradebook (the gates assignment, recorded by ``nbgrader generate_assignment``) gets
 five graded students with chosen points per test cell, written through nbgrader.api.Gradebook; the
@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from lstm_course.common import generate, make_course, nbmeta, read_nb
-from lstm_course.misconceptions import describe
-from lstm_course.report import write_report
+from lstm_course.course import make_course, nbmeta, read_nb
+from lstm_course.nbgrader_adapter import generate
+from lstm_course.results.misconceptions import describe
+from lstm_course.results.report import write_report
 
-# nbgrader's own add_submission trips SQLAlchemy's autoflush warnings (as in lstm_course.tasks)
+# nbgrader's own add_submission trips SQLAlchemy's autoflush warnings (as in lstm_course.grading.worker)
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted")
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"

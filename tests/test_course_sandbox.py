@@ -1,6 +1,6 @@
 """The grading sandbox, tried from inside: each test runs Python in it and checks what it could do.
 
-Everything goes through the real supervisor (``python -m lstm_course.sandbox``) and bubblewrap, as a
+Everything goes through the real supervisor (``python -m lstm_course.sandbox.bwrap``) and bubblewrap, as a
 kernel would; the checks are made from the outside (the host's files, processes, a TCP server).
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_course import sandbox
-from lstm_course.sandbox import GiB, Limits, MiB
+from lstm_course.sandbox import bwrap as sandbox
+from lstm_course.sandbox.bwrap import GiB, Limits, MiB
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
@@ -36,7 +36,7 @@ def run(tmp_path: Path, code: str, limits: Limits | None = None, timeout: float 
     state = tmp_path / "state"
     state.mkdir()
     sandbox.prepare(state, sub, limits or Limits())
-    cmd = [sys.executable, "-m", "lstm_course.sandbox", "--state", str(state), "--"]
+    cmd = [sys.executable, "-m", "lstm_course.sandbox.bwrap", "--state", str(state), "--"]
     cmd += [sys.executable, "-c", textwrap.dedent(code)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return json.loads((state / "status.json").read_text()), proc.stdout + proc.stderr

@@ -1,4 +1,4 @@
-"""The static screen (lstm_course.screen): no finding on honest code, a finding on every known attack.
+"""The static screen (lstm_course.grading.screen): no finding on honest code, a finding on every known attack.
 
 Fast: no kernels. Honest code is every notebook in solutions/ and exercises/, every answer in
 tests/exercise_cases/ filled into its notebook, and a list of honest but unusual snippets.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_course.common import fill_release, nbmeta
-from lstm_course.screen import ALIASES, HELPER_NAMES, screen_notebook, screen_source
+from lstm_course.course import fill_release, nbmeta
+from lstm_course.grading.screen import ALIASES, HELPER_NAMES, screen_notebook, screen_source
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb")) + sorted((ROOT / "exercises").glob("*/*.ipynb"))
@@ -228,6 +228,6 @@ def test_never_raises(source):
 
 
 def test_import_is_light():
-    code = "import sys, lstm_course.screen; print(sorted(m for m in ('nbgrader', 'torch', 'tensorflow') if m in sys.modules))"
+    code = "import sys, lstm_course.grading.screen; print(sorted(m for m in ('nbgrader', 'torch', 'tensorflow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

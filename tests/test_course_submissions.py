@@ -1,11 +1,16 @@
-"""lstm_course.submissions: what the grader reads from a submission folder, its size limit, and the
+"""lstm_course.grading.submissions: what the grader reads from a submission folder, its size limit, and the
 hash that decides whether it is graded again."""
 
 from __future__ import annotations
 
 import pytest
 
-from lstm_course.submissions import SubmissionTooLarge, read_submission, safe_relpath, submission_digest
+from lstm_course.grading.submissions import (
+    SubmissionTooLarge,
+    read_submission,
+    safe_relpath,
+    submission_digest,
+)
 
 
 def test_read_submission_drops_links_and_caches(tmp_path):

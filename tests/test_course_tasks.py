@@ -1,4 +1,4 @@
-"""lstm_course.tasks: the course bundle a worker gets, its nbgrader settings, and grading one job."""
+"""lstm_course.grading.worker: the course bundle a worker gets, its nbgrader settings, and grading one job."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_course.tasks import CourseBundle, Settings, grading_config
+from lstm_course.grading.worker import CourseBundle
+from lstm_course.nbgrader_adapter import Settings, grading_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,9 +27,17 @@ def test_course_key_changes_only_with_that_assignment(tmp_path):
 
 
 def test_grading_config_names_the_sandbox_and_limits(tmp_path):
-    text = grading_config(tmp_path, Settings(cell_timeout=7))
-    assert "c.SandboxExecute.sandbox = True" in text and "c.Execute.timeout = 7" in text
-    compile(text, "nbgrader_config.py", "exec")
+    from nbconvert.exporters import NotebookExporter
+    from traitlets.utils.importstring import import_item
+
+    c = grading_config(tmp_path, tmp_path / "reports", Settings(cell_timeout=7))
+    assert c.SandboxExecute.sandbox is True and c.Execute.timeout == 7
+    assert c.RestoreCells.release_dir == str(tmp_path / "exercises")
+    assert "lstm_course.sandbox.kernel.SandboxExecute" == c.Autograde.autograde_preprocessors[0]
+    exporter = NotebookExporter()
+    for name in [*c.Autograde.sanitize_preprocessors, *c.Autograde.autograde_preprocessors]:
+        exporter.register_preprocessor(name)  # every name imports, as nbgrader registers it
+        assert isinstance(import_item(name), type)
 
 
 @pytest.mark.slow
@@ -42,8 +51,8 @@ def test_grades_from_a_deleted_working_folder(tmp_path):
 import os, tempfile
 import nbformat
 from pathlib import Path
-from lstm_course.common import fill_release, read_nb
-from lstm_course.tasks import CourseBundle, Job, Settings, grade_job
+from lstm_course.course import fill_release, read_nb
+from lstm_course.grading.worker import CourseBundle, Job, Settings, grade_job
 root = Path({str(ROOT)!r})
 nb = fill_release(read_nb(root / "exercises/gates/gates.ipynb"), read_nb(root / "solutions/gates/gates.ipynb"))
 job = Job("ana", "gates", "d", {{"gates.ipynb": nbformat.writes(nbformat.from_dict(nb)).encode()}})
@@ -59,8 +68,8 @@ print(r["status"], r["score"], r["reason"])
 
 def test_kernels_get_the_thread_limits(tmp_path):
     """The worker sets the thread variables, and the sandbox lets exactly those through to the kernel."""
-    from lstm_course import sandbox
-    from lstm_course.tasks import THREAD_VARIABLES
+    from lstm_course.grading.worker import THREAD_VARIABLES
+    from lstm_course.sandbox import bwrap as sandbox
 
     env = {name: "1" for name in THREAD_VARIABLES} | {"SECRET_TOKEN": "x"}
     argv = sandbox.bwrap_argv(

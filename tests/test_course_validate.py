@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import lstm_course as course
-from lstm_course.validate import find_release
+from lstm_course.grading.validate import find_release
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "gates"

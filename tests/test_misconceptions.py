@@ -1,4 +1,4 @@
-"""lstm_course.misconceptions: each misconception is recognised in the message a real wrong answer gets.
+"""lstm_course.results.misconceptions: each misconception is recognised in the message a real wrong answer gets.
 
 The messages are never written here. They come from running lstm_ref.feedback's checks on wrong
 answers, or from the ``hint=`` texts and assertion messages of the solution notebooks' test cells,
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_course.misconceptions import CATALOGUE, FALLBACK, classify, describe
+from lstm_course.results.misconceptions import CATALOGUE, FALLBACK, classify, describe
 from lstm_ref import feedback
 from lstm_ref.shapes import param_count
 
@@ -213,7 +213,7 @@ def test_light_import():
     import sys
 
     code = (
-        "import sys, lstm_course.misconceptions; "
+        "import sys, lstm_course.results.misconceptions; "
         "print(sorted(m for m in ('numpy', 'torch', 'tensorflow', 'keras') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

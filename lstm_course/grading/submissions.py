@@ -1,6 +1,6 @@
 """A student's submission as the grader reads it: its files (as bytes, links dropped), its size
-limit and its content hash. :mod:`lstm_course.grading` reads folders with these; a
-:class:`Job` carries one submission to a Dask worker (:mod:`lstm_course.tasks`).
+limit and its content hash. :mod:`lstm_course.grading.coordinator` reads folders with these; a
+:class:`Job` carries one submission to a Dask worker (:mod:`lstm_course.grading.worker`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lstm_course.common import read_nb
+from lstm_course.course import read_nb
 
 __all__ = [
     "MAX_SUBMISSION_BYTES",

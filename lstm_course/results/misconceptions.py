@@ -4,7 +4,7 @@ Every test cell of the exercises fails with a message written to be read: the sh
 :mod:`lstm_ref.feedback` (built on :func:`lstm_ref.shapes.explain_mismatch`) and the ``hint=`` texts
 and assertion messages of the test cells in ``solutions/*/*.ipynb``. Each message names the mistake
 in words; :func:`classify` maps those words back to the ids of :data:`CATALOGUE`, which the class
-report (:mod:`lstm_course.report`) counts: "38% (19 of 50) read h_n / c_n as batch-first ...".
+report (:mod:`lstm_course.results.report`) counts: "38% (19 of 50) read h_n / c_n as batch-first ...".
 ``tests/test_misconceptions.py`` produces each message from a real wrong answer, or reads it from the
 solution notebooks, and checks that it gets exactly its own id.
 

@@ -1,6 +1,6 @@
 """Undo, before and after every test cell, what a student's code changed in the kernel, and say what it was.
 
-This file's *source* is sent to the kernel by :class:`lstm_course.execute.SandboxExecute` and run in
+This file's *source* is sent to the kernel by :class:`lstm_course.sandbox.kernel.SandboxExecute` and run in
 a fresh namespace: once before the notebook's first cell, after the course's trusted set-up code, to take
 a snapshot (:func:`start`), and around every test cell, to put it back (:func:`check`). It is never
 imported by the kernel, so a submission cannot swap its functions.
@@ -33,9 +33,9 @@ changes the fingerprint, and is caught.
 
 Limits, in plain words: this runs inside the student's process, so a submission written against this
 file (one that reads it and imitates its answers, or rewrites the kernel's messaging) can still fool it.
-Such code has to reach for the grader's machinery by name, which :mod:`lstm_course.screen` reads in the
+Such code has to reach for the grader's machinery by name, which :mod:`lstm_course.grading.screen` reads in the
 submission's source, outside the kernel; and nbgrader reads each test's verdict from the kernel's
-error output, which :mod:`lstm_course.execute` cross-checks against the kernel's reply.
+error output, which :mod:`lstm_course.sandbox.kernel` cross-checks against the kernel's reply.
 """
 
 from __future__ import annotations

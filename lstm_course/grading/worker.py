@@ -1,6 +1,6 @@
 """One grading task: one (student, assignment), graded on a Dask worker in a scratch course of its own.
 
-The coordinator (:mod:`lstm_course.grading`) sends every worker one :class:`CourseBundle` (the
+The coordinator (:mod:`lstm_course.grading.coordinator`) sends every worker one :class:`CourseBundle` (the
 course's ``nbgrader_config.py`` and source notebooks, and the grading settings) and then one
 :class:`Job` per submission (the submission's files as bytes: a worker needs no shared disk).
 :func:`grade_job` runs on the worker:
@@ -10,7 +10,7 @@ course's ``nbgrader_config.py`` and source notebooks, and the grading settings) 
    private SQLite gradebook;
 2. per job, it copies the template to a fresh scratch folder, writes the submission into
    ``submitted/<student>/<assignment>/``, and runs nbgrader's ``autograde`` in-process (no new Python
-   per submission) with :class:`~lstm_course.execute.SandboxExecute`, so every kernel is sandboxed;
+   per submission) with :class:`~lstm_course.sandbox.kernel.SandboxExecute`, so every kernel is sandboxed;
 3. it reads back what nbgrader wrote to the private gradebook (every grade and comment), renders the
    student's page and nbgrader's instructor feedback, and returns it all as plain data.
 
@@ -31,42 +31,29 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_course import sandbox as sbx
-from lstm_course.common import COURSE_ID, EXERCISES, SOLUTIONS
-from lstm_course.submissions import (
+from lstm_course.course import EXERCISES, SOLUTIONS
+from lstm_course.gradebook import NotebookRows, read_rows
+from lstm_course.grading.submissions import (
     MAX_SUBMISSION_BYTES,
     Job,
     SubmissionTooLarge,
     read_submission,
     safe_relpath,
 )
+from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, interpreter_first_on_path, settle
 
 __all__ = [
     "Settings",
     "CourseBundle",
     "Job",
     "grade_job",
-    "grading_config",
     "read_submission",
     "SubmissionTooLarge",
     "MAX_SUBMISSION_BYTES",
 ]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How every kernel of a grading run is limited (the same for all jobs of a run)."""
-
-    sandbox: bool = True
-    limits: sbx.Limits = field(default_factory=sbx.Limits)
-    cell_timeout: int | None = None  # None: the course's Execute.timeout
-    max_output: int = 1 << 20  # output bytes one notebook may keep
-    # threads of the numeric libraries in a kernel (OpenMP, MKL, OpenBLAS, TensorFlow): one worker is one
-    # core, and the exercises' arrays are tiny, so more threads only fight the other workers for the CPU
-    kernel_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -106,46 +93,9 @@ class CourseBundle:
         )
 
 
-def grading_config(report_dir: Path, settings: Settings) -> str:
-    """Lines appended to a scratch course's ``nbgrader_config.py`` for a grading run."""
-    lim = settings.limits
-    lines = [
-        "",
-        "# ---- added by lstm-course grade",
-        "import os",
-        "from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern",
-        "from nbgrader.preprocessors import LimitOutput, SaveAutoGrades",
-        "from nbconvert.preprocessors import ClearMetadataPreprocessor",
-        "from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells",
-        "from lstm_course.cells import RestoreCells",
-        "from lstm_course.execute import SandboxExecute",
-        "# deleted, moved and duplicated test cells go back where they belong before nbgrader's own checks",
-        "c.Autograde.sanitize_preprocessors = [ClearOutput, RestoreCells, DeduplicateIds, OverwriteKernelspec,",
-        "    OverwriteCells, CheckCellMetadata]",
-        "c.RestoreCells.release_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'exercises')",
-        "c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor,",
-        "    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
-        f"c.SandboxExecute.sandbox = {settings.sandbox!r}",
-        f"c.SandboxExecute.report_dir = {str(report_dir)!r}",
-        f"c.SandboxExecute.max_output_bytes = {settings.max_output!r}",
-        "c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends",
-        f"c.SandboxKernelManager.memory = {lim.memory!r}",
-        f"c.SandboxKernelManager.processes = {lim.processes!r}",
-        f"c.SandboxKernelManager.cpu_seconds = {lim.cpu_seconds!r}",
-        f"c.SandboxKernelManager.wall_seconds = {lim.wall_seconds!r}",
-    ]
-    if settings.cell_timeout is not None:
-        lines.append(f"c.Execute.timeout = {int(settings.cell_timeout)!r}")
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------- worker side
 
 _LOCK = threading.Lock()
-# nbgrader's converters chdir the whole process while they run (BaseConverter.start): two at once in
-# one process (threads of a worker, two grade() calls in one program) would leave each other in the
-# wrong, later deleted, folder. Every in-process nbgrader run holds this lock.
-NBGRADER = threading.RLock()
 _TEMPLATES: dict[tuple[str, str], Path] = {}
 
 
@@ -165,28 +115,10 @@ def _prepare_process(settings: Settings) -> None:
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = str(settings.kernel_threads)
-    from lstm_course.gradebook import interpreter_first_on_path
-
     interpreter_first_on_path()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings on every submission
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
-
-
-def _api(course: Path, db_url: str, report_dir: Path | None = None):
-    """nbgrader's in-process API on ``course`` with its config file, a gradebook and a report folder."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    cfg.CourseDirectory.root = str(course)
-    cfg.CourseDirectory.db_url = db_url
-    if not cfg.CourseDirectory.get("course_id"):
-        cfg.CourseDirectory.course_id = COURSE_ID
-    if report_dir is not None:
-        cfg.SandboxExecute.report_dir = str(report_dir)
-    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
 def _scratch_root() -> str | None:
@@ -197,11 +129,6 @@ def _scratch_root() -> str | None:
         return get_worker().local_directory
     except (ImportError, ValueError):
         return None
-
-
-def _settle() -> None:
-    """Move to a folder that outlives every run (call holding NBGRADER): nbgrader starts from the cwd."""
-    os.chdir(_scratch_root() or tempfile.gettempdir())
 
 
 def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
@@ -221,11 +148,9 @@ def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
                 dest = course / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(data)
-        with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(grading_config(Path(tmp) / "reports", bundle.settings))
         with NBGRADER:
-            _settle()
-            res = _api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
+            settle(_scratch_root())
+            res = api(course, f"sqlite:///{course / 'gradebook.db'}").generate_assignment(
                 assignment, force=True, create=True
             )
         if not res["success"]:
@@ -265,48 +190,11 @@ def _worker_name() -> str:
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _gradebook_rows(db_url: str, assignment: str, student: str) -> dict:
-    """Every grade and comment nbgrader stored for the submission, per notebook, as plain data."""
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(db_url) as gb:
-        sub = gb.find_submission(assignment, student)
-        for nb in sub.notebooks:
-            out[nb.name] = {
-                "flagged": bool(nb.flagged),
-                "late_submission_penalty": nb.late_submission_penalty,
-                "grades": {
-                    g.name: {
-                        "auto_score": g.auto_score,
-                        "manual_score": g.manual_score,
-                        "extra_credit": g.extra_credit,
-                        "needs_manual_grade": bool(g.needs_manual_grade),
-                        "max_score": float(g.max_score),
-                        "score": float(g.score),
-                    }
-                    for g in nb.grades
-                },
-                "comments": {
-                    c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment}
-                    for c in nb.comments
-                },
-            }
-        stamp = sub.timestamp.isoformat() if sub.timestamp else None
-        return {
-            "notebooks": out,
-            "timestamp": stamp,
-            "score": float(sub.score),
-            "max_score": float(sub.max_score),
-        }
-
-
-def _cells(graded: dict, release: dict, grades: dict, nb_name: str) -> list[dict]:
+def _cells(graded: dict, release: dict, scores: dict[str, float], nb_name: str) -> list[dict]:
     """The ledger's test-cell rows: points, passed, the redacted message and the misconceptions it shows."""
-    from lstm_course.feedback import test_results
-    from lstm_course.misconceptions import classify
+    from lstm_course.results.feedback import test_results
+    from lstm_course.results.misconceptions import classify
 
-    scores = {name: g["score"] for name, g in grades.items()}
     rows = []
     for r in test_results(graded, release, scores):
         rows.append(
@@ -356,10 +244,10 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
             course = _unpack(bundle, job, template, Path(tmp) / "course")
             reports = Path(tmp) / "reports"
             db_url = f"sqlite:///{course / 'gradebook.db'}"
-            api = _api(course, db_url, reports)
+            nbg = api(course, db_url, reports, bundle.settings)
             with NBGRADER:
-                _settle()
-                res = api.autograde(a, student, force=True, create=True)
+                settle(_scratch_root())
+                res = nbg.autograde(a, student, force=True, create=True)
             found = [json.loads(p.read_text()) for p in sorted((reports / student / a).glob("*.json"))]
             result["notes"] += [n for r in found for n in r.get("notes", [])]
             result["integrity"] += [i for r in found for i in r.get("integrity", [])]
@@ -372,12 +260,11 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                     result["log"] = "\n".join(log[-60:])
                 result["reason"] = "; ".join(failed)
             else:
-                rows = _gradebook_rows(db_url, a, student)
-                result.update(
-                    status="graded", gradebook=rows, score=rows["score"], max_score=rows["max_score"]
-                )
+                rows = read_rows(db_url, a, student)
+                result.update(status="graded", gradebook=rows, score=rows.score, max_score=rows.max_score)
                 with NBGRADER:
-                    api.generate_feedback(a, student, force=True)
+                    settle(_scratch_root())
+                    nbg.generate_feedback(a, student, force=True)
                 for nb_name in nb_names:
                     stem = nb_name[: -len(".ipynb")]
                     mine = [r for r in found if r.get("notebook") == stem]
@@ -386,7 +273,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                         "flags": [i for r in mine for i in r.get("integrity", [])]
                         + [i for i in result["integrity"] if i.startswith(f"{stem}/")],
                     }
-                    _collect_notebook(result, course, job, nb_name, rows["notebooks"][stem], said)
+                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said)
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
@@ -395,12 +282,12 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
 
 
 def _screen(bundle: CourseBundle, job: Job, nb_names: list[str]) -> list[str]:
-    """The static screen of the submitted notebooks (:mod:`lstm_course.screen`), outside any kernel.
+    """The static screen of the submitted notebooks (:mod:`lstm_course.grading.screen`), outside any kernel.
 
     Cells are skipped only where nbgrader puts the course's own source back: the test and locked cells
     of the source notebook, by grade_id."""
-    from lstm_course.common import is_test_cell, nbmeta
-    from lstm_course.screen import screen_notebook
+    from lstm_course.course import is_test_cell, nbmeta
+    from lstm_course.grading.screen import screen_notebook
 
     found = []
     for nb_name in nb_names:
@@ -437,17 +324,19 @@ def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, c
     return course
 
 
-def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_rows: dict, said: dict) -> None:
+def _collect_notebook(
+    result: dict, course: Path, job: Job, nb_name: str, nb_rows: NotebookRows, said: dict
+) -> None:
     """Add one graded notebook to ``result``: its ledger test rows (``cells``), the student's feedback
     page (with the grader's ``said["notes"]`` and integrity ``said["flags"]``), and nbgrader's
     autograded notebook and instructor feedback (``files``)."""
-    from lstm_course.common import read_nb
-    from lstm_course.feedback import render_student_feedback
+    from lstm_course.course import read_nb
+    from lstm_course.results.feedback import render_student_feedback
 
     student, a, stem = job.student, job.assignment, nb_name[: -len(".ipynb")]
     graded_path = course / "autograded" / student / a / nb_name
     graded, release = read_nb(graded_path), read_nb(course / EXERCISES / a / nb_name)
-    grades = nb_rows["grades"]
+    grades = {k: g.score for k, g in nb_rows.grades.items()}
     result["cells"] += _cells(graded, release, grades, nb_name)
     page = render_student_feedback(
         graded,
@@ -455,7 +344,7 @@ def _collect_notebook(result: dict, course: Path, job: Job, nb_name: str, nb_row
         student=student,
         assignment=a,
         notebook=stem,
-        scores={k: g["score"] for k, g in grades.items()},
+        scores=grades,
         notes=said["notes"],
         flags=said["flags"],
     )

@@ -4,11 +4,11 @@
 :class:`SandboxExecute` in place of nbgrader's ``Execute``. Everything here runs in the grader's process,
 outside the sandbox:
 
-- :class:`SandboxKernelManager` starts each kernel through :mod:`lstm_course.sandbox` (bubblewrap),
+- :class:`SandboxKernelManager` starts each kernel through :mod:`lstm_course.sandbox.bwrap` (bubblewrap),
   over Unix sockets in a private folder, with interrupts sent as messages (a signal would reach the
   supervisor, not the kernel). ``--no-sandbox`` keeps nbgrader's plain kernel manager.
 - :class:`SandboxExecute` caps the output a notebook may send (``max_output_bytes``), runs the
-  :mod:`lstm_course.guard` before every test cell, and writes one JSON *outcome* per notebook into
+  :mod:`lstm_course.sandbox.guard` before every test cell, and writes one JSON *outcome* per notebook into
   ``report_dir``: graded, or not graded with the reason (the kernel died, a limit killed it), plus notes
   (patched objects restored, output truncated, cells timed out).
 """
@@ -33,9 +33,10 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from lstm_course import guard, sandbox
-from lstm_course.common import is_test_cell, nbmeta
-from lstm_course.feedback import STDERR_HEADER
+from lstm_course.course import is_test_cell, nbmeta
+from lstm_course.results.feedback import STDERR_HEADER
+from lstm_course.sandbox import bwrap as sandbox
+from lstm_course.sandbox import guard
 
 # every guard request runs the guard's source afresh (the kernel never imports it), then one of its functions
 _GUARD_PRELUDE = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n".format(
@@ -71,7 +72,7 @@ def stderr_note(text: str, lines: int = 12, width: int = 300) -> str:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in a bubblewrap sandbox (see :mod:`lstm_course.sandbox`)."""
+    """A kernel manager whose kernels run in a bubblewrap sandbox (see :mod:`lstm_course.sandbox.bwrap`)."""
 
     memory = Integer(sandbox.Limits.memory, help="memory cap of the kernel, bytes").tag(config=True)
     processes = Integer(sandbox.Limits.processes, help="processes and threads").tag(config=True)
@@ -106,7 +107,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return [sys.executable, "-m", "lstm_course.sandbox", "--state", str(self.state), "--", *cmd]
+        return [sys.executable, "-m", "lstm_course.sandbox.bwrap", "--state", str(self.state), "--", *cmd]
 
     def status(self) -> dict | None:
         """How the sandboxed kernel ended (``status.json`` of the supervisor), once it has."""
@@ -150,7 +151,7 @@ class SandboxExecute(Execute):
         self._guarded = False
         self._untrusted_ran = False
         self._setup_cells = self._trusted_setup(nb, resources or {})
-        # what lstm_course.cells.RestoreCells did to the cell layout (deleted, moved, duplicated cells)
+        # what lstm_course.grading.cells.RestoreCells did to the cell layout (deleted, moved, duplicated cells)
         self._notes += list(nb.get("metadata", {}).get("lstm_course", {}).get("layout_notes", []))
         info = (resources or {}).get("nbgrader", {})
         outcome = {"student": info.get("student"), "assignment": info.get("assignment")}
@@ -197,25 +198,21 @@ class SandboxExecute(Execute):
         info = resources.get("nbgrader", {})
         if not self.guard or not info.get("db_url"):
             return []
-        from nbgrader.api import Gradebook, MissingEntry
+        from lstm_course.gradebook import source_cells
 
         parts = []
-        with Gradebook(info["db_url"]) as gb:
-            for cell in nb.cells:
-                meta = nbmeta(cell)
-                if meta.get("solution") or meta.get("grade"):
-                    break
-                if cell.cell_type != "code" or not meta.get("locked"):
-                    continue
-                try:
-                    src = gb.find_source_cell(meta["grade_id"], info["notebook"], info["assignment"]).source
-                except (MissingEntry, KeyError):
-                    continue
-                try:
-                    ast.parse(src)
-                except SyntaxError:
-                    continue
-                parts.append(src)
+        sources = source_cells(info["db_url"], info["assignment"], info["notebook"])
+        for cell in nb.cells:
+            meta = nbmeta(cell)
+            if meta.get("solution") or meta.get("grade"):
+                break
+            if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade_id") not in sources:
+                continue
+            try:
+                ast.parse(src := sources[meta["grade_id"]])
+            except SyntaxError:
+                continue
+            parts.append(src)
         return parts
 
     # ------------------------------------------------------------------ the guard

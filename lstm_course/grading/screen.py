@@ -4,7 +4,7 @@ Student code runs inside the grading kernel, where it can tamper with what the t
 input and AST transformers, event callbacks, ``run_cell`` or ``showtraceback`` replaced, custom exception
 handlers, ``sys.settrace``, a redefined ``AssertionError`` or builtin, monkey-patched ``numpy.testing``,
 ``lstm_ref.feedback``, torch or Keras, the guard's snapshot found through ``gc``, forged kernel messages.
-:mod:`lstm_course.guard` undoes much of that at run time, but it runs in the student's process, where
+:mod:`lstm_course.sandbox.guard` undoes much of that at run time, but it runs in the student's process, where
 code written against it can defeat it. This module is out of the student's reach: it reads the
 notebook's *source* in the grader's own process, before any kernel starts, and lists every construct
 that reaches for that machinery (:class:`Finding`). Honest answers never need one, so a finding FLAGS
@@ -24,7 +24,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from lstm_course.common import is_test_cell, nbmeta
+from lstm_course.course import is_test_cell, nbmeta
 
 __all__ = ["Finding", "screen_source", "screen_notebook", "HELPER_NAMES", "ALIASES"]
 

@@ -2,7 +2,7 @@
 
 ``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``.
 One Dask task grades one (student, assignment) on a worker, in a scratch course with a private
-gradebook (:mod:`lstm_course.tasks`); this process, the *coordinator*, stores each result in the
+gradebook (:mod:`lstm_course.grading.worker`); this process, the *coordinator*, stores each result in the
 central gradebook in one transaction (:mod:`lstm_course.gradebook`) and then in the ledger. It
 writes to ``OUT``:
 
@@ -42,16 +42,18 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstm_course import sandbox as sbx
-from lstm_course.common import EXERCISES, assignments, make_course, read_nb
-from lstm_course.submissions import (
+from lstm_course import gradebook
+from lstm_course.course import EXERCISES, assignments, make_course, read_nb
+from lstm_course.grading.submissions import (
     Job,
     SubmissionTooLarge,
     check_submission,
     read_submission,
     submission_digest,
 )
-from lstm_course.tasks import NBGRADER, CourseBundle, Settings, build_template, grade_job
+from lstm_course.grading.worker import CourseBundle, build_template, grade_job
+from lstm_course.nbgrader_adapter import NBGRADER, Settings
+from lstm_course.sandbox import bwrap as sbx
 
 __all__ = ["Outcome", "GradeResult", "grade", "NO_SANDBOX_WARNING", "RESULTS", "CLUSTER_CONFIG"]
 
@@ -160,12 +162,11 @@ def _record(gb, root: Path, out: Path, result: dict) -> dict:
     """
     from datetime import UTC, datetime
 
-    from lstm_course import gradebook
-    from lstm_course.feedback import render_student_feedback
+    from lstm_course.results.feedback import render_student_feedback
 
     student, a = result["student"], result["assignment"]
     if result["status"] == "graded":
-        gradebook.store(gb, student, a, result["gradebook"])
+        gradebook.store(gb, result["gradebook"])
     else:
         gradebook.remove(gb, student, a)
         shutil.rmtree(out / "instructor" / student / a, ignore_errors=True)
@@ -230,6 +231,7 @@ def _cluster(workers: int | None, scheduler: str | None):
 
 
 def _course(bundle: CourseBundle) -> CourseBundle:
+    """A task that holds the bundle on the cluster: sent once, then passed to every job by its key."""
     return bundle
 
 
@@ -315,7 +317,6 @@ def grade(
     grades every submission again; ``report`` writes ``OUT/report.html`` and ``OUT/items.csv``;
     ``kernel_threads`` caps the numeric libraries' threads in each kernel (one worker is one core).
     """
-    from lstm_course import gradebook
 
     limits = limits or sbx.Limits()
     if sandbox:
@@ -355,14 +356,14 @@ def grade(
                     file=sys.stderr,
                 )
                 raise
-        scores = {a: gradebook.graded_students(gb, a) for a in known}
+        scores = {a: gradebook.scores(gb, a) for a in known}
         grades_csv = out / "grades.csv"
         gradebook.export_csv(gb, grades_csv)
     outcomes = _outcomes(entries, scores)
     outcomes_csv = out / "outcomes.csv"
     _write_outcomes(outcomes_csv, outcomes)
     if report:
-        from lstm_course.report import write_report
+        from lstm_course.results.report import write_report
 
         write_report(out, db_url)
     _summary(outcomes, len(todo) + len(now), out, grades_csv, outcomes_csv, db_url)
@@ -405,15 +406,17 @@ def _scan(
     return entries, todo, now
 
 
-def _outcomes(entries: dict[tuple[str, str], dict], scores: dict[str, dict]) -> list[Outcome]:
+def _outcomes(
+    entries: dict[tuple[str, str], dict], scores: dict[str, dict[str, gradebook.Score]]
+) -> list[Outcome]:
     """One :class:`Outcome` per ledger entry, sorted by (student, assignment), with the gradebook's
-    score for a graded one (``scores[assignment][student] = (score, max_score)``)."""
+    score for a graded one (``scores[assignment][student]``, a :class:`~lstm_course.gradebook.Score`)."""
     outcomes = []
     for (student, a), e in sorted(entries.items()):
         o = Outcome(student, a, e["status"], reason=e.get("reason", ""), notes=list(e.get("notes", [])))
         o.integrity = list(e.get("integrity", []))
         if o.graded:
-            o.score, o.max_score = scores[a][student]
+            o.score, o.max_score = scores[a][student].score, scores[a][student].max_score
         outcomes.append(o)
     return outcomes
 

@@ -1,7 +1,7 @@
-"""The course layout, notebook files and ``nbgrader`` runs shared by release, check and grade.
+"""Stage 0, the course on disk: its layout, its assignments and notebook files, shared by every stage.
 
-nbgrader is imported lazily and run as ``python -m nbgrader`` subprocesses, so ``lstm_ref``
-installs without it.
+Nothing here runs nbgrader (that is :mod:`lstm_course.nbgrader_adapter`) or reads a gradebook (that is
+:mod:`lstm_course.gradebook`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -30,12 +27,6 @@ __all__ = [
     "assignments",
     "notebooks",
     "make_course",
-    "nbgrader",
-    "generate",
-    "autograde",
-    "db_url_of",
-    "Score",
-    "read_scores",
     "strip_solution_markers",
     "fill_release",
     "read_nb",
@@ -116,96 +107,6 @@ def make_course(root: Path, dest: Path, only: Iterable[str] | None = None) -> Pa
         ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
         shutil.copytree(root / SOLUTIONS / a, dest / SOLUTIONS / a, ignore=ignore, dirs_exist_ok=True)
     return dest
-
-
-# --------------------------------------------------------------------------- running nbgrader
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env["PYTHONWARNINGS"] = "ignore"
-    # kernels named "python3" must be this interpreter (the one with lstm_ref installed)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def nbgrader(
-    course: Path, *args: str, db_url: str | None = None, check: bool = True, timeout: float | None = None
-) -> subprocess.CompletedProcess:
-    """Run ``python -m nbgrader ARGS`` in the course folder; raise with its log if ``check`` and it fails.
-
-    After ``timeout`` seconds the run is killed and returns exit status -9 with "timed out" in stderr.
-    """
-    try:
-        import nbgrader as _  # noqa: F401  (lazy: only the course tools need it)
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise SystemExit("lstm-course needs nbgrader: pip install 'lstm_ref[course]'") from exc
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    if db_url:
-        cmd.append(f"--CourseDirectory.db_url={db_url}")
-    try:
-        proc = subprocess.run(cmd, cwd=course, env=_env(), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        proc = subprocess.CompletedProcess(cmd, -9, out, f"ERROR: timed out after {timeout:g} s")
-    if check and proc.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(cmd[2:])} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc
-
-
-def generate(course: Path, assignment: str, db_url: str | None = None) -> Path:
-    """``nbgrader generate_assignment ASSIGNMENT --force`` in ``course``; return the release folder."""
-    nbgrader(course, "generate_assignment", assignment, "--force", db_url=db_url)
-    return course / EXERCISES / assignment
-
-
-def autograde(
-    course: Path,
-    assignment: str,
-    student: str | None = None,
-    db_url: str | None = None,
-    check: bool = True,
-    timeout: float | None = None,
-    options: Sequence[str] = (),
-) -> subprocess.CompletedProcess:
-    """``nbgrader autograde ASSIGNMENT --force [OPTIONS]``: every student in one run, or ``student``.
-
-    ``student`` is a glob of student ids (nbgrader's ``--student``); ``options`` are more nbgrader
-    settings, such as ``--Execute.timeout=30``.
-    """
-    args = ["autograde", assignment, "--force", *options]
-    if student is not None:
-        args.append(f"--student={student}")
-    return nbgrader(course, *args, db_url=db_url, check=check, timeout=timeout)
-
-
-def db_url_of(course: Path) -> str:
-    """The default gradebook of a course folder (nbgrader's own default)."""
-    return f"sqlite:///{(course / 'gradebook.db').resolve()}"
-
-
-@dataclass
-class Score:
-    """One submission's total and per-cell scores, read from the gradebook."""
-
-    score: float
-    max_score: float
-    cells: dict[str, float] = field(default_factory=dict)
-
-
-def read_scores(db_url: str, assignment: str) -> dict[str, Score]:
-    """Scores of every graded submission of ``assignment``: ``{student: Score}``."""
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(db_url) as gb:
-        for sub in gb.assignment_submissions(assignment):
-            cells = {g.name: float(g.score) for nb in sub.notebooks for g in nb.grades}
-            out[sub.student.id] = Score(float(sub.score), float(sub.max_score), cells)
-    return out
 
 
 # --------------------------------------------------------------------------- submissions

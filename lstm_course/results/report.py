@@ -8,7 +8,7 @@
 - the results ``OUT/results/<student>/<assignment>.json``, one per submission: ``status`` ("graded" or
   "not graded") and ``reason``, ``seconds``, ``worker``, and per test cell (``cells``) whether it
   passed, its redacted ``message`` and the ``misconceptions`` ids that
-  :func:`lstm_course.misconceptions.classify` found in it. Only the results of submissions the gradebook
+  :func:`lstm_course.results.misconceptions.classify` found in it. Only the results of submissions the gradebook
   holds as graded are counted for misconceptions.
 
 and writes:
@@ -36,8 +36,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lstm_course.common import ORDER
-from lstm_course.misconceptions import describe
+from lstm_course.course import ORDER
+from lstm_course.results.misconceptions import describe
 
 __all__ = ["Item", "Report", "read_results", "read_gradebook", "write_report"]
 
@@ -106,32 +106,13 @@ def read_results(out: Path) -> list[dict]:
 
 
 def read_gradebook(db_url: str) -> tuple[dict[str, dict[str, tuple[float, float]]], list[Item]]:
-    """``{assignment: {student: (score, max_score)}}`` and one :class:`Item` per test cell (no results yet)."""
-    from nbgrader.api import Gradebook  # lazy: nbgrader is the course extra
+    """``{assignment: {student: (score, max_score)}}`` and one :class:`Item` per test cell (no results yet),
+    from :func:`lstm_course.gradebook.class_results`."""
+    from lstm_course.gradebook import class_results  # lazy: nbgrader is the course extra
 
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).exists():
-        raise FileNotFoundError(f"no gradebook at {db_url}: run lstm-course grade first")
-    scores: dict[str, dict[str, tuple[float, float]]] = {}
-    items: dict[tuple[str, str, str], Item] = {}
-    # course_id "": nbgrader then adds no course row; reading stays read-only (the id only tags new rows)
-    with Gradebook(db_url, course_id="") as gb:
-        for a in gb.assignments:
-            scores[a.name] = {}
-            for nb in a.notebooks:  # every test cell gets a row, even with no submission
-                answers = {c.name for c in nb.solution_cells}
-                for gc in nb.grade_cells:
-                    if gc.name not in answers:
-                        items[a.name, nb.name, gc.name] = Item(
-                            a.name, nb.name, gc.name, float(gc.max_score), {}
-                        )
-            for sub in gb.assignment_submissions(a.name):
-                student = sub.student.id
-                scores[a.name][student] = (float(sub.score), float(sub.max_score))
-                for snb in sub.notebooks:
-                    for g in snb.grades:
-                        if (a.name, snb.name, g.name) in items:
-                            items[a.name, snb.name, g.name].points[student] = float(g.score)
-    return scores, list(items.values())
+    found, cells = class_results(db_url)
+    scores = {a: {s: (sc.score, sc.max_score) for s, sc in got.items()} for a, got in found.items()}
+    return scores, [Item(c.assignment, c.notebook, c.cell, c.max_points, dict(c.points)) for c in cells]
 
 
 def _rank(assignment: str) -> tuple[int, str]:

@@ -1,8 +1,8 @@
 """Run one grading kernel in a bubblewrap sandbox, and supervise it.
 
 The grader (nbgrader, the gradebook, this package) stays outside and trusted; only the kernel, which
-runs the student's code, goes inside. :class:`lstm_course.execute.SandboxKernelManager` prepares a
-private folder for each kernel and starts ``python -m lstm_course.sandbox --state DIR -- KERNEL
+runs the student's code, goes inside. :class:`lstm_course.sandbox.kernel.SandboxKernelManager` prepares a
+private folder for each kernel and starts ``python -m lstm_course.sandbox.bwrap --state DIR -- KERNEL
 ARGV``: this module's :func:`main`, the *supervisor*. The supervisor stays outside the sandbox, starts
 ``bwrap``, enforces the wall-clock limit and writes ``DIR/status.json`` (how the kernel ended), which the
 grader turns into the submission's recorded outcome.
@@ -26,7 +26,7 @@ Inside the sandbox (:func:`bwrap_argv`):
   CPU time (``RLIMIT_CPU``), file size (``RLIMIT_FSIZE``), no core files, and the wall clock.
 
 The per-cell timeout and the output cap are enforced on the grader's side
-(:class:`lstm_course.execute.SandboxExecute`).
+(:class:`lstm_course.sandbox.kernel.SandboxExecute`).
 """
 
 from __future__ import annotations
@@ -359,8 +359,8 @@ def supervise(state: Path, kernel_cmd: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lstm_course.sandbox --state DIR -- KERNEL ARGV...`` (started by the kernel manager)."""
-    parser = argparse.ArgumentParser(prog="python -m lstm_course.sandbox", description=__doc__)
+    """``python -m lstm_course.sandbox.bwrap --state DIR -- KERNEL ARGV...`` (started by the kernel manager)."""
+    parser = argparse.ArgumentParser(prog="python -m lstm_course.sandbox.bwrap", description=__doc__)
     parser.add_argument("--state", required=True, help="the kernel's private folder (spec.json)")
     parser.add_argument("kernel", nargs=argparse.REMAINDER, help="-- the kernel's command line")
     args = parser.parse_args(argv)

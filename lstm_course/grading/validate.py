@@ -1,9 +1,9 @@
 """``lstm-course validate NOTEBOOK``: run a notebook the way the grader will, before handing it in.
 
 A student's check, in the spirit of ``nbgrader validate``, but through the grader's own path
-(:func:`lstm_course.tasks.grade_job`): the same per-cell limit and output cap, the same sandbox when
+(:func:`lstm_course.grading.worker.grade_job`): the same per-cell limit and output cap, the same sandbox when
 bubblewrap is installed, test cells put back where they were deleted or moved
-(:mod:`lstm_course.cells`), stderr shown and not counted, and the same integrity checks. The only
+(:mod:`lstm_course.grading.cells`), stderr shown and not counted, and the same integrity checks. The only
 difference is the source it grades against: the *released* notebook (``exercises/<a>/<nb>.ipynb``),
 so the visible tests run and the hidden ones do not exist here. It prints each visible test with its
 points and its shape-aware message, then every note the grader would make, and exits 0 when every
@@ -19,8 +19,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_course.common import EXERCISES, SOLUTIONS
-from lstm_course.submissions import Job
+from lstm_course.course import EXERCISES, SOLUTIONS
+from lstm_course.grading.submissions import Job
 
 __all__ = ["Validation", "validate", "find_release"]
 
@@ -73,8 +73,8 @@ def validate(notebook: Path, root: Path | None = None, sandbox: bool | None = No
     ``sandbox=None`` uses bubblewrap when it is installed (it is the student's own code, on their own
     machine: without it the run is the same, only not isolated).
     """
-    from lstm_course import sandbox as sbx
-    from lstm_course.tasks import CourseBundle, Settings, grade_job
+    from lstm_course.grading.worker import CourseBundle, Settings, grade_job
+    from lstm_course.sandbox import bwrap as sbx
 
     root, a, release = find_release(notebook, root)
     if sandbox is None:

@@ -25,7 +25,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from lstm_course.common import is_test_cell, nbmeta
+from lstm_course.course import is_test_cell, nbmeta
 
 __all__ = ["TestResult", "hidden_lines", "redact", "render_student_feedback", "test_results"]
 
@@ -116,7 +116,9 @@ def _errors(cell: dict) -> list[str]:
     ]
 
 
-STDERR_HEADER = "[stderr, shortened: shown for information, it costs no points]\n"  # lstm_course.execute
+STDERR_HEADER = (
+    "[stderr, shortened: shown for information, it costs no points]\n"  # lstm_course.sandbox.kernel
+)
 
 
 def _stderr(cell: dict) -> str:
@@ -144,7 +146,7 @@ def test_results(
     """One :class:`TestResult` per test cell of ``graded_nb``, in notebook order.
 
     Earned points are ``scores[grade_id]`` when given, else the grader's rule: 0 after an error output,
-    else full points (stderr costs nothing: :mod:`lstm_course.execute` turns it into a shortened note).
+    else full points (stderr costs nothing: :mod:`lstm_course.sandbox.kernel` turns it into a shortened note).
     A failed cell's message is its errors' ``ename: evalue`` lines; messages and stderr are redacted
     against the cell's hidden lines.
     """
