@@ -89,7 +89,9 @@ bench: setup
 bench-sandbox: setup sandbox
 	$(BIN)/python scripts/bench_sandbox.py
 
-bench-grading: setup sandbox
+# the Dask/PostgreSQL checks of tests/test_course_dask.py on a class of 100 (200 submissions), then throughput
+bench-grading: setup sandbox postgres
+	LSTM_CLASS=100 LSTM_TESTS=exclusive $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_course_dask.py
 	$(BIN)/python scripts/bench_grading.py
 
 bench-trace: setup

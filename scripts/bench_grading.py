@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import math
 import os
 import platform
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sandbox import _positive, build_submissions, write_block  # noqa: E402
 
 import lstm_course as course  # noqa: E402
-from lstm_course.grading.worker import Settings, grading_config  # noqa: E402
+from lstm_course.nbgrader_adapter import Settings, grading_config, interpreter_first_on_path  # noqa: E402
 
 GOAL = 1.7  # throughput with 2 workers / with 1, on 2 cores
 TARGET = (40_000, 3600)  # notebooks, seconds: the paper estimate's class
@@ -57,8 +58,9 @@ then `lstm-course grade` with 1 and with 2 local Dask workers. Times are whole r
 def serial_baseline(root: Path, subs: Path, work: Path, assignments: list[str]) -> dict[str, float]:
     """Seconds of ``nbgrader autograde A --force`` per assignment (all students in one process)."""
     scratch = course.make_course(root, work / "baseline", assignments)
-    with open(scratch / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-        fh.write(grading_config(work / "baseline-reports", Settings()))
+    # the grading config as JSON beside the course's nbgrader_config.py: traitlets loads both
+    cfg = grading_config(scratch, work / "baseline-reports", Settings())
+    (scratch / "nbgrader_config.json").write_text(json.dumps(cfg), encoding="utf-8")
     shutil.copytree(subs, scratch / "submitted")
     times = {}
     for a in assignments:
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     root = course.find_root(args.root)
     load0 = os.getloadavg()[0]
-    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    interpreter_first_on_path()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         work = Path(tmp)
         subs = work / "submissions"

@@ -10,7 +10,7 @@ writes to ``OUT``:
   with the reason (not a valid notebook, notebook missing, the kernel died, a limit killed it, the
   worker grading it died twice), notes (test cells put back, stderr shown, output truncated, ...) and
   ``integrity``: what the integrity checks found (the submission is then *flagged* for a person to
-  review; see the README's "Tampering");
+  review; see docs/instructors.md, "Tampering");
 - ``grades.csv`` (nbgrader's export) and the gradebook (``db_url``: SQLite ``OUT/gradebook.db`` by
   default, or PostgreSQL), holding the graded submissions only;
 - ``results/<student>/<assignment>.json``: the ledger, one file per submission: its content hash,
