@@ -242,7 +242,7 @@ class _DieOn(WorkerPlugin):
             os._exit(17)
 
 
-OK = 4  # honest students beside the doomed one
+OK = 8  # honest students beside the doomed one (fewer made a retry land on the dying worker)
 
 
 def test_killed_worker_every_submission_still_has_an_outcome(tmp_path, survivors):
