@@ -69,15 +69,13 @@ def test_cli_help_runs_without_nbgrader_work():
 
 @pytest.mark.slow
 def test_release_is_deterministic(tmp_path):
-    """Two releases from the same sources are byte-identical, and equal the committed exercises/."""
+    """A release from the same sources is byte-identical to the committed one (itself made by an earlier
+    release); the book page it writes is the one test_book_page_lists_every_release_and_is_current checks."""
     root = _course_copy(tmp_path, ["shapes"])
     assert cli.main(["--root", str(root), "release", "shapes"]) == 0
-    first = (root / "exercises/shapes/shapes.ipynb").read_bytes()
-    page = (root / course.BOOK_PAGE).read_text()
-    assert cli.main(["--root", str(root), "release", "shapes"]) == 0
-    assert (root / "exercises/shapes/shapes.ipynb").read_bytes() == first
-    assert (root / course.BOOK_PAGE).read_text() == page
-    assert first == (ROOT / "exercises/shapes/shapes.ipynb").read_bytes(), "run `lstm-course release`"
+    got = (root / "exercises/shapes/shapes.ipynb").read_bytes()
+    assert got == (ROOT / "exercises/shapes/shapes.ipynb").read_bytes(), "run `lstm-course release`"
+    assert "exercises/shapes/shapes.ipynb" in (root / course.BOOK_PAGE).read_text()
     assert not (root / "gradebook.db").exists(), "release must not leave a gradebook in the course"
 
 
