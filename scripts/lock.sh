@@ -68,7 +68,10 @@ install() {
     ensure_venv
     if ensure_uv; then
         uv_sources
-        "$BIN/uv" pip sync --python "$BIN/python" --quiet "${UV_ARGS[@]}" "$LOCK"
+        # --compile-bytecode: the .pyc files now, once. Python would write them on first import, but
+        # not where PYTHONDONTWRITEBYTECODE is set or the folder is read-only (every sandboxed kernel):
+        # then every process compiles all it imports again (import tensorflow: 6.8 s against 3.5 s)
+        "$BIN/uv" pip sync --python "$BIN/python" --quiet --compile-bytecode "${UV_ARGS[@]}" "$LOCK"
         "$BIN/uv" pip install --python "$BIN/python" --quiet --no-deps --no-build-isolation -e .
     else
         "$BIN/python" -m pip install --quiet -r "$LOCK"
