@@ -44,8 +44,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 import lstm_course as course
-from lstm_course.sandbox import bwrap as sbx
 from lstm_course.grading.coordinator import NO_SANDBOX_WARNING
+from lstm_course.sandbox import bwrap as sbx
 
 GOAL = 1.15  # sandboxed / unsandboxed seconds per notebook
 BEGIN = "<!-- bench-sandbox:begin (scripts/bench_sandbox.py --write) -->"
