@@ -213,7 +213,8 @@ def test_wheel_keeps_the_course_tools_out_of_lstm_ref(installed_wheel):
         library = {n: zf.read(n).decode() for n in names if n.startswith("lstm_ref/") and n.endswith(".py")}
         (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "lstm-course = lstm_course.cli:main" in zf.read(entry_points).decode()
-    assert "lstm_course/cli.py" in names and "lstm_course/misconceptions.py" in names
+    for module in ("cli", "grading/worker", "sandbox/guard", "results/misconceptions"):  # every stage ships
+        assert f"lstm_course/{module}.py" in names, module
     assert not [n for n in library if Path(n).stem in ("course", "misconceptions") or "/course/" in n]
     assert {n for n, text in library.items() if IMPORTS_COURSE_CODE.search(text)} == set()
 

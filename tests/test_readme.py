@@ -34,6 +34,17 @@ def test_relative_links_resolve(page):
     assert not missing, f"{page} links to what is not there: {missing}"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_paths_named_exist(page):
+    """A file of this repository named in a guide (`lstm_course/grading/cells.py`) is there."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    named = set(
+        re.findall(r"`((?:lstm_ref|lstm_course|scripts|book|tests|docs)/[\w/.-]+\.(?:py|sh|md|yml))`", text)
+    )
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"{page} names files that are not there: {missing}"
+
+
 def test_the_readme_is_short():
     """What it is, the two commands and where to go next: the details live in the pages it links."""
     assert len(README.encode()) < 8000, "README.md is over 8 KB: move details to docs/ or BENCHMARKS.md"
