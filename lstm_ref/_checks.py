@@ -23,8 +23,6 @@ import numpy as np
 
 from lstm_ref.diagnose import BTF, STATE, TBF, diagnose, layout_str
 
-__all__ = ["BTF", "STATE", "TBF", "layout_str"]  # re-exported: the layouts live in lstm_ref.diagnose
-
 
 def to_numpy(value, *, copy: bool = False) -> np.ndarray:
     """``value`` as a NumPy array: a torch tensor is detached and moved to the CPU first.

@@ -18,6 +18,7 @@ from lstm_ref._checks import (
     check_state_dict,
     to_numpy,
 )
+from lstm_ref.diagnose import STATE, hx_not_a_pair
 from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 
@@ -119,10 +120,7 @@ class NumpyLSTMBase:
         if hx is None:
             return x.astype(self.dtype, copy=False), *(np.zeros((LD, batch, H), self.dtype) for _ in range(2))
         if not isinstance(hx, tuple | list) or len(hx) != 2:
-            raise ValueError(
-                "hx must be a tuple (h0, c0), each of shape (num_layers*num_directions, batch, "
-                f"hidden_size) = ({LD}, {batch}, {H}); got {type(hx).__name__}"
-            )
+            raise ValueError(hx_not_a_pair(hx, dict(zip(STATE, (LD, batch, H), strict=True))))
         h0, c0 = (
             as_float_array(to_numpy(s), n).astype(self.dtype, copy=False)
             for s, n in zip(hx, ("h0", "c0"), strict=True)

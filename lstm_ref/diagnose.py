@@ -4,13 +4,14 @@ Every shape message in the package is worded here, once: the input validators
 (:mod:`lstm_ref._checks`), the exercises' feedback (:mod:`lstm_ref.feedback`), and the model
 traces (:mod:`lstm_ref.trace`) all call :func:`diagnose` or :func:`explain_mismatch`.
 
-- :data:`LAYOUTS` (and :data:`BTF`, :data:`TBF`, :data:`STATE`), :func:`layout_str`,
-  :func:`resolve_layout`: the names of the axes;
+- :data:`LAYOUTS` (and :data:`BTF`, :data:`TBF`, PyTorch's :data:`STATE`, Keras's :data:`KERAS_STATE`),
+  :func:`layout_str`, :func:`resolve_layout`: the names of the axes; :data:`Sizes`: a shape tuple;
 - :func:`describe`: a shape in words, axis by axis;
 - :func:`diagnose` / :func:`explain_mismatch`: which axis of a wrong shape is wrong, naming the
   classic mistakes (a missing time axis, axes flattened together or in the wrong order, a
   batch-first state, the off-by-one window count) and, with ``fix=True``, the code that repairs it;
-- :func:`assert_shape`: the ``AssertionError`` of the exercises' test cells.
+- :func:`assert_shape`: the ``AssertionError`` of the exercises' test cells;
+- :func:`hx_not_a_pair`: an LSTM's ``hx`` that is not the pair ``(h0, c0)``.
 
 Nothing here imports torch or TensorFlow: shapes are tuples (or anything with ``.shape``).
 """
@@ -23,12 +24,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-Dim = int | None
-Shape = tuple[Dim, ...]
+Dim = int | None  # one axis's size; None: any size (or not known)
+Sizes = tuple[Dim, ...]  # a shape tuple (lstm_ref.trace.Shape is a shape with a name per axis)
 
 BTF = ("batch", "time_steps", "features")
 TBF = ("time_steps", "batch", "features")
-STATE = ("num_layers*num_directions", "batch", "hidden_size")
+STATE = ("num_layers*num_directions", "batch", "hidden_size")  # PyTorch's h0, c0, h_n, c_n
+KERAS_STATE = ("batch", "hidden")  # a Keras RNN's initial or final state, one tensor per h and c
 
 #: Named layouts accepted wherever a ``layout`` argument is expected (or pass a tuple of axis names).
 LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -91,10 +93,20 @@ def resolve_layout(layout: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(layout)
 
 
-def _shape(shape) -> Shape:
+def _shape(shape) -> Sizes:
     """Accept a shape tuple or anything with ``.shape`` (NumPy array, tensor)."""
     shape = getattr(shape, "shape", shape)
     return tuple(None if s is None else int(s) for s in shape)
+
+
+def _named(shape, layout: str | Sequence[str], what: str = "shape") -> tuple[Sizes, tuple[str, ...]]:
+    """``shape`` as a tuple and the axis names of ``layout``; a ``ValueError`` unless one name per axis."""
+    sizes, names = _shape(shape), resolve_layout(layout)
+    if len(sizes) != len(names):
+        raise ValueError(
+            f"{what} {sizes} has {len(sizes)} axes but the layout {layout_str(names)} has {len(names)}"
+        )
+    return sizes, names
 
 
 def fits(got: Sequence[Dim], expected: Sequence[Dim]) -> bool:
@@ -125,12 +137,7 @@ def describe(shape, layout: str | Sequence[str] = "btf") -> str:
     >>> describe((2, 4, 5), "state")
     '(2, 4, 5) = 2 layer/direction pairs × 4 samples × 5 hidden units'
     """
-    names = resolve_layout(layout)
-    shape = _shape(shape)
-    if len(shape) != len(names):
-        raise ValueError(
-            f"shape {shape} has {len(shape)} axes but the layout {layout_str(names)} has {len(names)}"
-        )
+    shape, names = _named(shape, layout)
     parts = []
     for n, s in zip(names, shape, strict=True):
         one, many = _WORDS.get(n, (n.replace("_", " "), n.replace("_", " ")))
@@ -163,13 +170,8 @@ def diagnose(
     >>> print(diagnose((25, 5, 1), (26, 5, 1)))  # doctest: +ELLIPSIS
     x: expected ... got shape (25, 5, 1): axis 0 (batch) is 25, expected 26: one window short...
     """
-    names = resolve_layout(layout)
-    exp = _shape(expected_shape)
+    exp, names = _named(expected_shape, layout, "expected_shape")
     got = _shape(got_shape)
-    if len(exp) != len(names):
-        raise ValueError(
-            f"expected_shape {exp} has {len(exp)} axes but the layout {layout_str(names)} has {len(names)}"
-        )
     if fits(got, exp):
         return None
     head = f"{name}: expected {layout_str(names, dict(zip(names, exp, strict=True)))}, got shape {got}: "
@@ -180,10 +182,8 @@ def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix: boo
     """The reason part of :func:`diagnose`, for shapes known not to fit.
 
     ``got`` and ``exp`` are shape tuples (``None`` in ``exp`` marks any size), ``names`` the axis
-    names of ``exp``. With ``fix=False`` the reason keeps its hint but leaves out the code that
-    would repair the array (``x.transpose(...)``, ``x.reshape(...)``, ``make_windows``): the
-    exercises' feedback (:mod:`lstm_ref.feedback`) uses it that way, because there the fix is
-    the graded answer.
+    names of ``exp``. With ``fix=False`` the reason leaves out the code that would repair the array
+    (``x.transpose(...)``, ``make_windows``): in the exercises' feedback that code is the answer.
 
     >>> explain_mismatch((26, 35), (26, 5, 7), ("batch", "time_steps", "features"), fix=False)
     'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
@@ -274,30 +274,20 @@ def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> 
     found = [i for i in range(len(names)) if fits(got, exp[:i] + exp[i + 1 :])]
     if not found:
         return None
-    i = min(
-        found,
-        key=lambda i: (
-            -sum(e is not None for e in exp[:i] + exp[i + 1 :]),
-            prefer.index(names[i]) if names[i] in prefer else len(prefer),
-        ),
-    )
+    known = [-sum(e is not None for e in exp[:k] + exp[k + 1 :]) for k in range(len(names))]
+    i = min(found, key=lambda k: (known[k], prefer.index(names[k]) if names[k] in prefer else 2))
     ax, want = names[i], exp[i]
     head = f"the {ax} axis (axis {i}) is missing"
     insert = _insert_code(got, i)
     use = f"; use {insert}" if fix else ""
     if ax == "time_steps" and want != 1:
         msg = f"{head}: each sample is a single row, with no time axis. An LSTM reads a sequence per sample"
+        steps = "" if want is None else f" of {want} time steps"
         if not fix:
-            return (
-                msg
-                + "; give every sample its own window"
-                + ("" if want is None else f" of {want} time steps")
-            )
+            return f"{msg}; give every sample its own window{steps}"
         if want is None:
-            return msg + (
-                f": use {insert} for one time step each, "
-                "or cut windows with lstm_ref.data.make_windows(series, look_back=...)"
-            )
+            make = "lstm_ref.data.make_windows(series, look_back=...)"
+            return f"{msg}: use {insert} for one time step each, or cut windows with {make}"
         return msg + f": cut windows with lstm_ref.data.make_windows(series, look_back={want})"
     if ax == "features" and want == 1:
         return f"{head}: a single feature still needs its own axis of size 1{use}"
@@ -305,12 +295,8 @@ def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> 
         msg = f"{head}: the state has one (batch, hidden_size) slice per layer and direction"
         if want in (1, None):
             return msg + (f"; use {insert} for a single-layer, one-direction LSTM" if fix else "")
-        return (
-            msg
-            + f"; stack {want} of them"
-            + (" with np.stack([...])" if fix else "")
-            + " in the order of the layers"
-        )
+        how = " with np.stack([...])" if fix else ""
+        return f"{msg}; stack {want} of them{how} in the order of the layers"
     if ax in _BATCH_AXES:
         if want in (1, None):
             return f"{head}: even a single sample needs a batch axis of size 1{use}"
@@ -392,11 +378,7 @@ def assert_shape(
     AssertionError: Your h_n has shape (4, 2, 5) but it should be (num_layers*num_directions, batch, hidden_size) = (2, 4, 5): the axes are in the wrong order: it looks like (batch, num_layers*num_directions, hidden_size); the state is never batch-first, even with batch_first=True
     """
     what = what if name is None else name
-    expected, names = tuple(expected), resolve_layout(layout)
-    if len(names) != len(expected):
-        raise ValueError(
-            f"layout {names} has {len(names)} names but expected shape {expected} has {len(expected)}"
-        )
+    expected, names = _named(expected, layout, "expected")
     shape = _as_shape(got)
     if fits(shape, expected):
         return
@@ -404,3 +386,15 @@ def assert_shape(
     msg = f"Your {what} has shape {shape} but it should be {want}: "
     msg += explain_mismatch(shape, expected, names, fix=fix)
     raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
+
+
+def hx_not_a_pair(hx, sizes: Mapping[str, int | None] | None = None) -> str:
+    """Why an LSTM refuses ``hx``, its initial state, when it is not one pair ``(h0, c0)``.
+
+    ``sizes`` maps names of :data:`STATE` to the sizes expected (``None`` or missing: not known).
+
+    >>> hx_not_a_pair([1, 2, 3], {"num_layers*num_directions": 2, "batch": 4})
+    'hx must be one tuple (h0, c0), each (num_layers*num_directions, batch, hidden_size) = (2, 4, ?), as in lstm(x, (h0, c0)); got list'
+    """
+    each = layout_str(STATE, sizes or {})
+    return f"hx must be one tuple (h0, c0), each {each}, as in lstm(x, (h0, c0)); got {type(hx).__name__}"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 
 from lstm_ref._checks import check_int, check_targets
-from lstm_ref.diagnose import LAYOUTS, assert_shape, describe, diagnose, explain_mismatch
+from lstm_ref.diagnose import LAYOUTS, Dim, Sizes, assert_shape, describe, diagnose, explain_mismatch
 
 __all__ = [
     "FRAMEWORKS",
@@ -48,9 +48,6 @@ __all__ = [
 
 FRAMEWORKS = ("keras", "torch")
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-Dim = int | None
-Shape = tuple[Dim, ...]
 
 
 def _dim(value, name: str) -> Dim:
@@ -192,7 +189,7 @@ def keras_lstm_shapes(
     return_state: bool = False,
     bidirectional: bool = False,
     merge_mode: str | None = "concat",
-) -> dict[str, Shape]:
+) -> dict[str, Sizes]:
     """Input, output and state shapes of ``keras.layers.LSTM(units)`` (optionally ``Bidirectional``).
 
     ``None`` stands for an unknown batch size or number of time steps, as in
@@ -218,9 +215,9 @@ def keras_lstm_shapes(
     h = check_int(units, "units", minimum=1)
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
-    shapes: dict[str, Shape] = {"input": (b, t, f)}
+    shapes: dict[str, Sizes] = {"input": (b, t, f)}
 
-    def out(width: int) -> Shape:
+    def out(width: int) -> Sizes:
         return (b, t, width) if return_sequences else (b, width)
 
     if not bidirectional:
@@ -245,7 +242,7 @@ def torch_lstm_shapes(
     *,
     batch_first: bool = False,
     **options,
-) -> dict[str, Shape]:
+) -> dict[str, Sizes]:
     """Input, output and state shapes of ``torch.nn.LSTM(features, hidden_size, ...)``.
 
     ``output, (h_n, c_n) = lstm(input)``. ``options`` are the other keywords of the layer:

@@ -27,6 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from lstm_ref import _checks
+from lstm_ref.diagnose import STATE, hx_not_a_pair
 from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 State = tuple[torch.Tensor, torch.Tensor]
@@ -97,9 +98,7 @@ def _check_inputs(
     if hx is not None:
         if not (isinstance(hx, tuple | list) and len(hx) == 2):
             raise ValueError(
-                "hx: expected a tuple (h0, c0), each "
-                f"{_checks.layout_str(_checks.STATE, {'num_layers*num_directions': layers_dirs})}, "
-                f"got {type(hx).__name__}"
+                hx_not_a_pair(hx, dict(zip(STATE, (layers_dirs, batch, hidden_size), strict=True)))
             )
         for name, s in zip(("h0", "c0"), hx, strict=True):
             _checks.check_state(tuple(s.shape), layers_dirs, batch, hidden_size, name)

@@ -509,17 +509,3 @@ def test_shapes_keeps_every_public_name():
 def test_torch_lstm_shapes_refuses_unknown_options():
     with pytest.raises(TypeError, match="batch_firts"):
         shapes.torch_lstm_shapes(4, 10, 3, 5, batch_firts=True)
-
-
-def test_vocabulary_modules_import_no_framework():
-    """The shape vocabulary, the validators and the feedback load with NumPy only."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "import lstm_ref.diagnose, lstm_ref._checks, lstm_ref.shapes, lstm_ref.feedback, lstm_ref.data\n"
-        "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr

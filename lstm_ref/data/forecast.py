@@ -14,8 +14,9 @@ from importlib import resources
 
 import numpy as np
 
-from lstm_ref._checks import BTF, as_float_array, check_int, check_shape
+from lstm_ref._checks import as_float_array, check_int, check_shape
 from lstm_ref.data.windows import SERIES, _as_series, _target_index, make_windows  # noqa: F401 (doctests)
+from lstm_ref.diagnose import BTF
 
 __all__ = [
     "MinMaxScaler",

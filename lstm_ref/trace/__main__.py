@@ -1,15 +1,10 @@
-"""``python -m lstm_ref.trace [--keras]``: trace a small demo model, then a broken variant.
-
-The demo is the course's many-to-one regressor on windows of a series, ``(batch=32, time_steps=12,
-features=1)``: PyTorch by default (``nn.LSTM`` + ``nn.Linear``), Keras with ``--keras`` (imported
-only then). The broken variant gets the classic ``X.reshape(n, 1, look_back)`` input, and its
-diagnosis is printed without a traceback.
+"""``python -m lstm_ref.trace [--keras]``: trace the course's many-to-one demo model (PyTorch, or Keras with
+``--keras``) on windows ``(batch=32, time_steps=12, features=1)``, then on ``X.reshape(n, 1, look_back)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from lstm_ref.trace import ShapeError, trace
@@ -38,31 +33,22 @@ def _torch_demo():
 
 
 def _keras_demo():
-    # as lstm_ref.keras does: TensorFlow's start-up notices are no part of the demo
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import keras
     import numpy as np
 
-    model = keras.Sequential(
-        [keras.Input((LOOK_BACK, 1)), keras.layers.LSTM(16), keras.layers.Dense(1)], name="many_to_one"
-    )
+    from lstm_ref.keras import keras  # the TensorFlow backend, without its start-up notices
+
+    layers = [keras.Input((LOOK_BACK, 1)), keras.layers.LSTM(16), keras.layers.Dense(1)]
+    model = keras.Sequential(layers, name="many_to_one")
     return model, np.random.default_rng(0).normal(size=(N, LOOK_BACK, 1)).astype("float32")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m lstm_ref.trace",
-        description="Trace a small LSTM model's shapes, then a broken variant's diagnosis.",
-    )
+    about = "Trace a small LSTM model's shapes, then a broken variant's diagnosis."
+    parser = argparse.ArgumentParser(prog="python -m lstm_ref.trace", description=about)
     parser.add_argument("--keras", action="store_true", help="a Keras model instead of a PyTorch one")
-    args = parser.parse_args(argv)
-    model, x = _keras_demo() if args.keras else _torch_demo()
-
+    model, x = _keras_demo() if parser.parse_args(argv).keras else _torch_demo()
     print(f"A model fed windows of shape {tuple(x.shape)}:\n")
     print(trace(model, x))
-
     wrong = x.reshape(N, 1, LOOK_BACK)  # the classic: one time step of LOOK_BACK features
     print(f"\nThe same model fed X.reshape(n, 1, look_back), shape {tuple(wrong.shape)}:\n")
     try:

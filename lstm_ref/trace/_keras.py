@@ -1,340 +1,335 @@
-"""The Keras 3 side of the shape tracer: :func:`trace_keras`.
-
-How a model is run; each way gives exactly what ``model(x)`` gives, in one forward pass:
-
-- **a Functional model, or a built** ``Sequential`` (its graph, ``model._functional``): the model's
-  own input checks (``_assert_input_compatibility``, then ``_standardize_inputs``, where Keras adds
-  or drops a last axis of size 1) and its own graph walk (``_run_through_graph``) with an
-  ``operation_fn`` that records each operation's inputs and outputs, or its exception. A nested
-  model is walked the same way and its rows are named ``outer/inner``; a shared layer's second
-  call is ``name#2``. Every ``keras.Input`` gets a row (``InputLayer``).
-- **an unbuilt** ``Sequential`` (no ``keras.Input``): its layers are called in turn, as
-  ``Sequential.call`` does when it has no graph. The layers get built, as ``model(x)`` would build
-  them, but the model itself is not: ``model(x)`` would fix its input shape to ``x.shape`` for
-  good, even when the call then fails.
-- **any other model** (a subclass with its own ``call``), or a Functional model when this Keras
-  lacks the private graph API above: ``model(x)`` itself, watched with :func:`sys.settrace` (or
-  :func:`sys.setprofile` when a debugger or coverage holds the trace hook) for calls of
-  ``keras.Layer.__call__``: the layers (and graph operations) the model calls directly become the
-  rows, deeper calls are inside them. When both hooks are taken the model is one row. This
-  watching costs time in every Python call (up to about one more forward pass for a TensorFlow
-  LSTM); the graph walk above costs nothing extra.
-- **a bare layer**: one row.
-
-The model is not changed: nothing is attached to it and its non-trainable variables (a stateful
-RNN's ``(h, c)``) are restored after the run. The private Keras API (pinned Keras 3.15) is only
-
-This module holds the entry point, the graph walk and what is done per operation; the rest is in
-:mod:`._keras_common` (shared helpers, bookkeeping), :mod:`._keras_inputs` (the model's inputs),
-:mod:`._keras_names` (names of outputs, notes), :mod:`._keras_diagnose` (diagnoses) and
-:mod:`._keras_watch` (the settrace/setprofile path).
+"""The Keras 3 recorder of :func:`lstm_ref.trace.trace`: ``keras.Layer.__call__`` (and ``Operation.__call__``,
+for graph operations such as ``GetItem``) wrapped for one run of the model as ``model(x)`` runs it; an
+unbuilt ``Sequential`` runs ``Sequential.call`` instead, which does not fix its input shape for good. The
+calls the model makes itself are the rows (a nested model's are ``outer/inner``, a shared layer's second
+``name#2``), after one per ``keras.Input``; Keras building a model symbolically makes none. The model's
+non-trainable variables (a stateful RNN's ``(h, c)``) are restored.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
-from lstm_ref.trace._core import Row, Shape, ShapeError, ShapeTrace
-from lstm_ref.trace._keras_common import (
-    STATE,
-    _all_layers,
-    _default_axes,
-    _fit_axes,
-    _is_tensor,
-    _message,
-    _params,
-    _rnn,
-    _shape,
-    _state_labels,
-)
-from lstm_ref.trace._keras_diagnose import _Diagnoses
-from lstm_ref.trace._keras_inputs import _Inputs, _rank_adjusted
-from lstm_ref.trace._keras_names import _Notes, _output_axes
-from lstm_ref.trace._keras_watch import observe
-
-__all__ = ["trace_keras"]
-
-#: the private Functional API the graph walk reads (Keras 3.15); without it the public fallbacks run
-_GRAPH_API = ("_run_through_graph", "_standardize_inputs", "_assert_input_compatibility", "_nodes_by_depth")
+from lstm_ref.diagnose import KERAS_STATE
+from lstm_ref.trace import _keras_layers as kl
+from lstm_ref.trace._core import Row, Shape, ShapeError, ShapeTrace, axis_names, summary
 
 
-def _graph_of(model):
-    """The Functional graph that ``model(x)`` walks, or None (no graph, a custom ``call``, or a Keras
-    without the private API this path reads)."""
-    try:
-        from keras.src.models.functional import Functional
-    except ImportError:
-        return None
-    if isinstance(model, keras.Sequential):
-        if type(model).call is not keras.Sequential.call:
-            return None
-        graph = getattr(model, "_functional", None)
-    elif isinstance(model, Functional):
-        if type(model).call is not Functional.call:
-            return None
-        graph = model
-    else:
-        return None
-    if graph is None or not all(hasattr(graph, a) for a in _GRAPH_API):
-        return None
-    return graph
+class _Recorder:
+    """The rows made so far and what is known of each tensor seen (``info``: id -> the tensor, its axes,
+    the op that made it, that op's row and first input). ``stack``: per layer call running in this
+    thread, the row-name prefix of a model whose own calls are rows, or None inside a layer."""
 
+    def __init__(self, layout: Sequence[str] | None):
+        self.layout, self.thread = None if layout is None else tuple(layout), threading.get_ident()
+        self.rows, self.info, self.counts, self.stack = [], {}, {}, []
+        self.diagnosis = self.mask_from = self.failed = None  # failed: (op, row, ins, exception) that raised
+        self.by_shape: dict[tuple, tuple[str, ...]] = {}  # the model's inputs, which Keras converts unseen
 
-class _Tracer(_Inputs, _Notes, _Diagnoses):
-    """Runs a model once and makes its rows: the ways to run it, and what is done per operation."""
+    def row_name(self, name: str) -> str:
+        self.counts[name] = k = self.counts.get(name, 0) + 1
+        return name if k == 1 else f"{name}#{k}"
 
-    # ------------------------------------------------------------------ entry
+    def axes_of(self, t, default: Sequence[str] | None = None) -> tuple[str, ...]:
+        hit, nd = self.info.get(id(t)), len(t.shape)
+        if hit is not None and hit[0] is t and len(hit[1]) == nd:
+            return hit[1]
+        return self.by_shape.get(kl.shape_of(t)) or kl.fit_axes(default, nd, kl.default_axes(nd))
+
+    def producer(self, t):
+        """The op that made ``t``, looking through layers that keep the shape; (op, row) or (None, None)."""
+        for _ in range(50):
+            hit = self.info.get(id(t))
+            if hit is None or hit[0] is not t or hit[2] is None:
+                break
+            if type(hit[2]).__name__ not in kl.KEEP or hit[4] is None:
+                return hit[2], hit[3]
+            t = hit[4]
+        return None, None
+
     def run(self, model, x):
-        if isinstance(model, keras.Model):
-            return self.model(model, x, "")
-        return self.bare(model, x)
+        """Call ``model`` (a Keras model or layer) on ``x`` as ``model(x)`` does, its calls recorded."""
+        layer_call, op_call = keras.Layer.__call__, keras.Operation.__call__
 
-    def model(self, model, x, prefix: str):
-        graph = _graph_of(model)
-        if graph is not None:
-            return self.walk_graph(model, graph, x, prefix)
-        if isinstance(model, keras.Sequential) and type(model).call is keras.Sequential.call:
-            return self.walk_layers(model, x, prefix)
-        return observe(self, model, x, prefix)
+        def on_layer(op, *args, **kwargs):
+            return self.call(layer_call, op, args, kwargs)
 
-    # ------------------------------------------------------------------ one operation
-    def inputs_of(self, op, args, kwargs) -> list[tuple[Shape, object]]:
-        rnn = _rnn(op)
-        found = []
-        first = args[0] if args else None
-        if _is_tensor(first):
-            found.append(("x", first))
-        elif isinstance(first, list | tuple):
-            flat = [t for t in keras.tree.flatten(first) if _is_tensor(t)]
-            found += [(f"x[{k}]", t) for k, t in enumerate(flat)]
-        for k, a in enumerate(args[1:], start=1):
-            if _is_tensor(a):
-                found.append((f"args[{k}]", a))
-        for key, val in kwargs.items():
-            if key in ("mask", "training") or val is None:
-                continue
-            flat = [t for t in keras.tree.flatten(val) if _is_tensor(t)]
-            if key == "initial_state" and rnn is not None:
-                per = len(flat) // 2 if isinstance(op, keras.layers.Bidirectional) else len(flat)
-                labels = [f"{s}0" for s in _state_labels(rnn, per)] if per else []
-                if isinstance(op, keras.layers.Bidirectional):
-                    labels = [f"{s}_forward" for s in labels] + [f"{s}_backward" for s in labels]
-                found += list(zip(labels, flat, strict=False))
-            elif len(flat) == 1:
-                found.append((key, flat[0]))
-            else:
-                found += [(f"{key}[{k}]", t) for k, t in enumerate(flat)]
-        out = []
-        for label, t in found:
-            default = STATE if label.startswith(("h0", "c0", "h_", "c_")) or "0_" in label else None
-            out.append((Shape(label, _shape(t), self.axes_of(t, default)), t))
-        return out
+        def on_op(op, *args, **kwargs):  # also a layer's own call: recorded once, in on_layer
+            if isinstance(op, keras.Layer):
+                return op_call(op, *args, **kwargs)
+            return self.call(op_call, op, args, kwargs)
 
-    def call_op(self, op, prefix: str, args, kwargs):
-        if isinstance(op, keras.Model) and args:
-            return self.model(op, args[0], f"{prefix}{op.name}/")
-        ins = self.inputs_of(op, args, kwargs)
-        row = Row(self.row_name(prefix + op.name), type(op).__name__, inputs=[s for s, _ in ins])
-        self.rows.append(row)
+        def bare(layer, x):  # a layer on its own is one row; an RNN layer takes [x, h0, c0]
+            flat = keras.tree.flatten(x) if isinstance(x, list | tuple) else [x]
+            rnn = kl.rnn_layer(layer) is not None and len(flat) > 1
+            return layer(flat[0], initial_state=flat[1:]) if rnn else layer(x)
+
+        keras.Layer.__call__, keras.Operation.__call__ = on_layer, on_op
         try:
-            out = op(*args, **kwargs)
+            how = layer_call if isinstance(model, keras.Model) else bare
+            unbuilt = isinstance(model, keras.Sequential) and not model.built  # __call__ builds it for good
+            how = keras.Sequential.call if unbuilt else how
+            return self.expand(how, model, (x,), {}, "")
+        finally:
+            keras.Layer.__call__, keras.Operation.__call__ = layer_call, op_call
+
+    def call(self, orig, op, args, kwargs):
+        """One call of ``op`` through ``orig``: a row when an expanded model made it, else only run."""
+        if threading.get_ident() != self.thread:
+            return orig(op, *args, **kwargs)
+        top = self.stack[-1] if self.stack else None
+        flat = keras.tree.flatten(args) if top is not None else []
+        if kl.in_symbolic_scope() or any(isinstance(t, keras.KerasTensor) for t in flat):
+            top = None  # Keras building a model: no data flows
+        if top is not None and isinstance(op, keras.Model) and args:
+            return self.expand(orig, op, args, kwargs, f"{top}{op.name}/")
+        row = ins = None
+        if top is not None:
+            ins = self.inputs_of(op, args, kwargs)
+            row = Row(self.row_name(top + op.name), type(op).__name__, inputs=[s for s, _ in ins])
+            self.rows.append(row)
+            self.failed = None
+        self.stack.append(None)
+        try:
+            out = orig(op, *args, **kwargs)
         except Exception as exc:
-            self.fail(op, row, ins, exc)
+            self.failed = (op, row, ins, exc) if row is not None else self.failed
             raise
-        self.record(op, row, ins, out, kwargs.get("mask") is not None)
+        finally:
+            self.stack.pop()
+        if row is not None:
+            self.record(op, row, ins, out, kwargs.get("mask") is not None)
         return out
 
-    def fail(self, op, row: Row, ins, exc: BaseException) -> None:
-        row.failed = True
-        row.params = _params(op)
+    def expand(self, orig, model, args: tuple, kwargs: dict, prefix: str):
+        """Run ``model`` through ``orig``, its own calls rows named ``prefix + name``, after a row per
+        ``keras.Input``; when it refuses its input, the failing row is that ``keras.Input``'s."""
+        refs = list(getattr(model, "inputs", None) or [])  # [] for a subclass, an unbuilt Sequential
+        struct = raw = args[0]  # as the model takes it, and flat: (x, (h0, c0)) and [x, h0, c0] alike
+        raw = list(keras.tree.flatten(raw)) if isinstance(raw, dict | list | tuple) else [raw]
+        if isinstance(struct, list | tuple) and all(hasattr(t, "shape") for t in raw):
+            struct = raw if len(refs) > 1 else raw[0] if len(raw) == 1 else struct
+        elif not isinstance(struct, dict) and not hasattr(struct, "shape"):  # numbers: one array
+            struct = np.asarray(struct)
+            raw = [struct]
+        nd = len(raw[0].shape) if raw and hasattr(raw[0], "shape") else None
+        layout = self.layout if not prefix and nd is not None else None
+        given = layout and axis_names(nd, layout)  # a layout that does not fit x is the caller's ValueError
+        uses = _input_uses(model, refs)
+        n0, counts, check = len(self.rows), dict(self.counts), not isinstance(model, keras.Sequential)
+        if refs and len(raw) == len(refs):
+            for row in self.input_rows(refs, raw, prefix, uses, check):
+                self.by_shape.setdefault(row.outputs[0].shape, row.outputs[0].axes)
+        elif nd is not None:  # its first input, as known, or per the layout, or the usual names
+            hit = self.info.get(id(raw[0]))
+            first = model.layers[0] if isinstance(model, keras.Sequential) and model.layers else model
+            use = "embedding" if isinstance(first, keras.layers.Embedding) else ""
+            axes = hit[1] if hit is not None and hit[0] is raw[0] else given or kl.default_axes(nd, use)
+            self.info[id(raw[0])] = (raw[0], axes, None, None, None)
+            self.by_shape.setdefault(kl.shape_of(raw[0]), axes)
+        n1 = len(self.rows)
+        self.stack.append(prefix)
         try:
-            if isinstance(op, keras.Model):  # a nested model run whole: name the layer inside it
-                self.diagnosis = self.opaque_diagnosis(op, row, exc)
+            out = orig(model, struct, *args[1:], **kwargs)
+        except Exception as exc:
+            if self.failed is None and self.diagnosis is None and refs and len(self.rows) == n1:
+                del self.rows[n0:]
+                self.counts = counts  # the input rows again, under the same names
+                self.fail_input(refs, raw, prefix, uses, check, exc)
+            elif self.failed is None and self.diagnosis is None:  # its own code failed
+                self.fail(model, *self.model_row(model, raw, prefix), exc)
+            raise
+        finally:
+            self.stack.pop()
+        if len(self.rows) == n1:  # no layer seen: the model is one row
+            self.record(model, *self.model_row(model, raw, prefix), out)
+        return out
+
+    def inputs_of(self, op, args, kwargs) -> list[tuple[Shape, object]]:
+        """The tensors ``op`` is called with, labelled (``x``, ``h0``, ``args[1]``), as ``(Shape, tensor)``."""
+        r, bi, first = kl.recurrent(op), isinstance(op, keras.layers.Bidirectional), args[0] if args else None
+        seq = isinstance(first, list | tuple)
+        flat = [t for t in keras.tree.flatten(first) if kl.is_tensor(t)] if seq else []
+        found = [("x", first)] * kl.is_tensor(first) + [(f"x[{k}]", t) for k, t in enumerate(flat)]
+        found += [(f"args[{k}]", a) for k, a in enumerate(args[1:], start=1) if kl.is_tensor(a)]
+        for key, val in [(k, v) for k, v in kwargs.items() if k not in ("mask", "training")]:
+            flat = [t for t in keras.tree.flatten(val) if kl.is_tensor(t)]
+            if key == "initial_state" and r is not None:
+                labels = [f"{s}0" for s in kl.state_labels(r, len(flat) // 2 if bi else len(flat))]
+                labels = [f"{s}_{d}" for d in ("forward", "backward") for s in labels] if bi else labels
+                found += zip(labels, flat, strict=False)
             else:
-                self.diagnosis = self.diagnose_layer(op, row, ins, exc)
-        except Exception:  # the diagnosis must never hide the model's own error
-            self.diagnosis = None
-        if not self.diagnosis:
-            self.diagnosis = f"{row.name} ({row.kind}): {_message(exc)}"
+                found += [(key if len(flat) == 1 else f"{key}[{k}]", t) for k, t in enumerate(flat)]
+        return [self.named(label, t) for label, t in found]
+
+    def named(self, label: str, t) -> tuple[Shape, object]:
+        """``t`` with its axes: known ones, else those of a model input of its shape, else the usual."""
+        state = label.startswith(("h0", "c0", "h_", "c_")) or "0_" in label
+        return Shape(label, kl.shape_of(t), self.axes_of(t, KERAS_STATE if state else None)), t
 
     def record(self, op, row: Row, ins, out, masked: bool = False) -> None:
-        outs = [t for t in keras.tree.flatten(out) if _is_tensor(t)]
+        """What ``op`` returned: the row's outputs named, its params and note (an op making a mask: no row)."""
+        outs = [t for t in keras.tree.flatten(out) if kl.is_tensor(t)]
         try:
-            named = _output_axes(op, ins, outs)
+            named = kl.output_axes(op, ins, outs)
         except Exception:
             named = []
         if len(named) != len(outs):
             named = [("output" if len(outs) == 1 else f"output[{k}]", None) for k in range(len(outs))]
-        shapes = []
+        row.outputs = []
         for (label, axes), t in zip(named, outs, strict=True):
-            axes = _fit_axes(axes, len(t.shape), default=_default_axes(len(t.shape)))
-            shapes.append(Shape(label, _shape(t), axes))
-            self.register(t, axes, op, row, ins[0][1] if ins else None)
-        row.outputs = shapes
-        if (
-            not isinstance(op, keras.Layer)
-            and outs
-            and all(keras.backend.standardize_dtype(t.dtype) == "bool" for t in outs)
-        ):
-            # an op computing a mask (Masking's NotEqual, Any): part of that layer, no row of its own
-            self.rows[:] = [r for r in self.rows if r is not row]
+            nd = len(t.shape)
+            row.outputs.append(Shape(label, kl.shape_of(t), kl.fit_axes(axes, nd, kl.default_axes(nd))))
+            self.info[id(t)] = (t, row.outputs[-1].axes, op, row, ins[0][1] if ins else None)
+        if not isinstance(op, keras.Layer) and outs and all("bool" in str(t.dtype) for t in outs):
+            self.rows[:] = [r for r in self.rows if r is not row]  # a mask op (Masking's NotEqual): no row
             return
         row.params = _params(op)
         try:
-            row.note = self.note(op, row, ins, outs, masked)
+            row.note = kl.note(self, op, row, ins, masked)
         except Exception:
             row.note = ""
 
-    # ------------------------------------------------------------------ the ways to run a model
-    def walk_graph(self, model, graph, x, prefix: str):
-        """Functional, or Sequential with a graph: the model's own input checks and graph walk."""
-        refs = list(graph.inputs)
-        struct, raw = self.flat_inputs(x, len(refs))
-        self.check_layout(raw, prefix)
-        uses = self.input_uses(graph, refs)
-        check = graph is model  # a Functional model checks its input spec; a Sequential does not
+    def fail(self, op, row: Row, ins, exc: BaseException) -> None:
+        row.failed, row.params = True, _params(op)
         try:
-            if check:
-                model._assert_input_compatibility(struct)
-            std = graph._standardize_inputs(struct)
-        except Exception as exc:
-            self.fail_input(refs, raw, prefix, uses, check, exc)
-            raise
-        rows = self.input_rows(refs, raw, [_shape(s) for s in std], prefix, uses, check)
-        for row, s in zip(rows, std, strict=True):
-            self.register(s, row.outputs[0].axes, None, row)
-        self.rows += rows
+            self.diagnosis = kl.diagnose_layer(self, op, row, ins, exc)
+        except Exception:  # the diagnosis must never hide the model's own error
+            self.diagnosis = None
+        self.diagnosis = self.diagnosis or f"{row.name} ({row.kind}): {summary(exc)}"
 
-        live = _live_ops(graph)
+    def model_row(self, model, raw, prefix: str) -> tuple[Row, list]:
+        """A row for the whole model, appended to the rows; with its inputs as ``(Shape, tensor)``."""
+        ins = [self.named("x", r) for r in raw if hasattr(r, "shape")]
+        self.rows.append(Row(self.row_name(prefix + model.name), type(model).__name__, [s for s, _ in ins]))
+        return self.rows[-1], ins
 
-        def operation_fn(op):
-            if live is not None and id(op) not in live:
-                return op  # feeds no output (e.g. the mask ops a Masking layer leaves in the graph): no row
-            return lambda *args, **kwargs: self.call_op(op, prefix, args, kwargs)
-
-        out = graph._run_through_graph(std, operation_fn=operation_fn)
-        return out[0] if isinstance(out, list | tuple) and len(out) == 1 else out
-
-    def walk_layers(self, model, x, prefix: str):
-        """A Sequential without a graph: each layer on the previous one's output, as ``Sequential.call``."""
-        try:
-            refs = list(model.inputs)  # built, but this Keras lacks the graph API
-        except Exception:  # unbuilt: no inputs yet
-            refs = []
-        layers = list(model.layers)
-        self.check_layout([x], prefix)
-        if len(refs) == 1:
-            raw_shape = _shape(x) if hasattr(x, "shape") else _shape(keras.ops.convert_to_tensor(x))
-            adj = _rank_adjusted(raw_shape, _shape(refs[0]))
-            if adj is None:
-                exc = ValueError(
-                    f"Invalid input shape: expected shape {_shape(refs[0])}, "
-                    f"but input has incompatible shape {raw_shape}"
-                )
-                self.fail_input(refs, [x], prefix, {}, False, exc)
-                raise exc
-            cur = keras.ops.convert_to_tensor(x, dtype=refs[0].dtype)
-            if adj != raw_shape:
-                cur = keras.ops.reshape(cur, (-1, *adj[1:]))
-            rows = self.input_rows(refs, [x], [_shape(cur)], prefix, {}, False)
-            self.register(cur, rows[0].outputs[0].axes, None, rows[0])
-            self.rows += rows
-        else:
-            cur = keras.ops.convert_to_tensor(x, dtype=getattr(model, "input_dtype", None))
-            hit = self.info.get(id(x))
-            if hit is not None and hit[0] is x:
+    def input_rows(self, refs, raw, prefix: str, uses, check: bool, failed: bool = False) -> list[Row]:
+        """One ``InputLayer`` row per model input (appended): ``raw`` as given and as Keras makes it
+        (not the last, when ``failed``: that one was refused)."""
+        rows = []
+        for i, (ref, r) in enumerate(zip(refs, raw, strict=False)):
+            want, label = kl.shape_of(ref), "x" if len(refs) == 1 else _input_name(ref, i)
+            names = kl.default_axes(len(want), uses.get(i, ""))
+            got = kl.shape_of(keras.ops.convert_to_tensor(r))
+            hit, given = self.info.get(id(r)), prefix == "" and i == 0 and self.layout is not None
+            if hit is not None and hit[0] is r and len(hit[1]) == len(got):
                 axes = hit[1]
+            elif given:
+                axes = axis_names(len(got), self.layout)
+            elif len(got) == len(names) or _rank_adjusted(got, want) is None:
+                axes = kl.fit_axes(names, len(got))
             else:
-                use = "embedding" if layers and isinstance(layers[0], keras.layers.Embedding) else ""
-                axes = self.top_axes(0, len(cur.shape), use)
-            self.register(cur, axes)
-        for layer in layers:
-            cur = self.call_op(layer, prefix, (cur,), {})
-        return cur
+                axes = names[:-1] if len(got) < len(names) else (*names, "axis")
+            row = Row(self.row_name(prefix + _input_name(ref, i)), "InputLayer", [Shape(label, got, axes)])
+            adj = _rank_adjusted(got, want)
+            if not (failed and i == len(refs) - 1):  # the caller's names, where given
+                std = adj or got
+                grown = {0: axes, 1: (*axes, "features"), -1: axes[: len(std)]}.get(len(std) - len(axes))
+                mine = given or axes != names[: len(axes)]
+                row.outputs = [Shape(label, std, grown or names if mine else names)]
+            if adj is not None and len(got) != len(want):  # what Keras did to its rank
+                added = "Keras added the last axis of size 1 (x[..., None])"
+                row.note = added if len(got) < len(want) else "Keras dropped the last axis of size 1"
+            trio = zip(names, adj or (), want, strict=False)
+            off = [f"{a}={g}, not {e}" for a, g, e in trio if e not in (None, g)]
+            if off and not check:  # sizes a Sequential lets through
+                off = f"keras.Input declared otherwise ({'; '.join(off)}): Sequential does not check"
+                row.note = "; ".join([*filter(None, [row.note]), off])
+            rows.append(row)
+        self.rows += rows
+        return rows
 
-    def bare(self, layer, x):
-        """A layer on its own: one row. An RNN layer takes ``[x, h0, c0]`` as ``x`` and its initial state."""
-        args, kwargs = (x,), {}
-        if isinstance(x, list | tuple) and _rnn(layer) is not None and len(x) > 1:
-            flat = list(keras.tree.flatten(x))
-            args, kwargs = (flat[0],), {"initial_state": flat[1:]}
-        if not _is_tensor(args[0]) and not isinstance(args[0], list | tuple):
-            args = (keras.ops.convert_to_tensor(args[0]),)
-        self.check_layout([args[0]] if hasattr(args[0], "shape") else [], "")
-        for t in keras.tree.flatten(args[0]):
-            if _is_tensor(t):
-                use = "embedding" if isinstance(layer, keras.layers.Embedding) else ""
-                self.register(t, self.top_axes(0, len(t.shape), use))
-        for t in kwargs.get("initial_state", []):
-            if _is_tensor(t):
-                self.register(t, _fit_axes(STATE, len(t.shape)))
-        return self.call_op(layer, "", args, kwargs)
+    def fail_input(self, refs, raw, prefix: str, uses, check: bool, exc) -> None:
+        """The model refused ``x`` before any layer ran: the failing row is the ``keras.Input``'s."""
+        k = max(min(len(raw), len(refs)) - 1, 0)
+        if len(raw) == len(refs):  # the first input that does not fit its keras.Input, else Keras's word
+            m = re.search(r"Input (\d+)", str(exc))
+            k = int(m.group(1)) if m and int(m.group(1)) < len(refs) else 0
+            for i, (r, ref) in enumerate(zip(raw, refs, strict=True)):
+                adj, want = _rank_adjusted(kl.shape_of(r), kl.shape_of(ref)), kl.shape_of(ref)
+                if adj is None or any(e not in (None, a) for a, e in zip(adj[1:], want[1:], strict=True)):
+                    k = i
+                    break
+        last = self.input_rows(refs[: k + 1], raw[: k + 1], prefix, uses, check, failed=True)[-1]
+        last.failed, s, want = True, last.inputs[0], kl.shape_of(refs[k])
+        try:
+            names = kl.default_axes(len(want), uses.get(k, ""))
+            self.diagnosis = kl.diagnose_input(last.name, s.label, s.shape, want, names, exc)
+        except Exception:
+            self.diagnosis = f"{last.name} (InputLayer): {summary(exc)}"
+        if len(raw) != len(refs):
+            inputs = ", ".join(_input_name(r, i) for i, r in enumerate(refs))
+            many = f"the model has {len(refs)} input(s) ({inputs}) but got {len(raw)} array(s)"
+            self.diagnosis = f"{last.name} (InputLayer): {many}; pass them as a list in this order"
 
 
-def _live_ops(graph) -> set[int] | None:
-    """ids of the operations of ``graph`` whose results reach its outputs, or None if unknown."""
+def _params(op) -> int:
     try:
-        needed = {id(t) for t in graph.outputs}
-        live: set[int] = set()
-        for depth in sorted(graph._nodes_by_depth):
-            for node in graph._nodes_by_depth[depth]:
-                if any(id(t) in needed for t in node.outputs):
-                    live.add(id(node.operation))
-                    needed.update(id(t) for t in node.input_tensors)
-        return live
-    except Exception:
-        return None
+        return int(op.count_params()) if isinstance(op, keras.Layer) and op.built else 0
+    except Exception:  # a layer that never created its weights
+        return 0
 
 
-# ---------------------------------------------------------------------------------------------
-
-
-def _snapshot(model):
-    """The values a run may change: non-trainable variables, and stateful RNN states (Keras keeps
-    those out of ``non_trainable_variables``)."""
-    seen: dict[int, object] = {}
+def _input_uses(model, refs) -> dict[int, str]:
+    """How each model input is used: 'state' (an RNN's initial_state), 'embedding', or '' (read from the
+    model's graph, Keras's private ``_nodes_by_depth``; {} where it cannot be read)."""
+    uses: dict[int, str] = {}
     try:
-        for v in model.non_trainable_variables:
-            seen.setdefault(id(v), v)
+        ids, graph = {id(r): i for i, r in enumerate(refs)}, getattr(model, "_functional", None) or model
+        for node in [n for nodes in graph._nodes_by_depth.values() for n in nodes]:
+            op, kwargs = node.operation, node.arguments.kwargs
+            state = kwargs.get("initial_state") if kl.rnn_layer(op) is not None else None
+            uses.update((ids[id(t)], "state") for t in keras.tree.flatten(state) if id(t) in ids)
+            embedded = node.input_tensors if isinstance(op, keras.layers.Embedding) else []
+            for t in [t for t in embedded if id(t) in ids]:
+                uses.setdefault(ids[id(t)], "embedding")
     except Exception:
         pass
-    for layer in [model, *_all_layers(model)]:
-        if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None:
-            for v in keras.tree.flatten(layer.states):
-                if hasattr(v, "assign"):
-                    seen.setdefault(id(v), v)
-    return [(v, v.numpy() if hasattr(v, "numpy") else keras.ops.convert_to_numpy(v)) for v in seen.values()]
+    return uses
 
 
-def _restore(saved) -> None:
-    for v, value in saved:
-        v.assign(value)
+def _input_name(ref, i: int) -> str:
+    op = getattr(getattr(ref, "_keras_history", None), "operation", None)
+    return getattr(op, "name", None) or getattr(ref, "name", None) or f"input_{i}"
+
+
+def _rank_adjusted(raw: tuple, ref: tuple) -> tuple | None:
+    """The shape Keras makes of ``raw`` for a ``keras.Input`` of shape ``ref`` (adding or dropping a
+    last axis of size 1), or None when the ranks cannot be made to agree."""
+    if len(raw) == len(ref):
+        return raw
+    if len(raw) == len(ref) + 1 and raw[-1] == 1:
+        return raw[:-1]
+    return (*raw, 1) if len(raw) == len(ref) - 1 and ref and ref[-1] == 1 else None
 
 
 def trace_keras(model, x, *, layout: Sequence[str] | None = None) -> ShapeTrace:
-    """Run a Keras 3 model (or layer) once on ``x`` and return the shapes that flowed through it.
-
-    See :func:`lstm_ref.trace.trace`; ``x`` is an array or tensor, or a list ``[x, h0, c0]`` (a
-    tuple ``(x, (h0, c0))`` is read the same way) for a model with several inputs or an RNN layer
-    given its initial state.
-
-    Raises:
-        ShapeError: the model failed on ``x``; the trace's last row is the failing layer (or the
-            ``keras.Input`` that refused ``x``), Keras's exception is chained as ``__cause__``.
-    """
-    tracer = _Tracer(layout)
-    tr = ShapeTrace("Keras", f"{model.name} ({type(model).__name__})")
-    saved = _snapshot(model)
+    """:func:`lstm_ref.trace.trace` for a Keras 3 model or layer; ``x``: an array or tensor, or ``[x, h0, c0]``
+    (``(x, (h0, c0))`` alike) for several inputs or an RNN layer given its state. The last row of the
+    ``ShapeError``'s trace is the failing layer, or the ``keras.Input`` that refused ``x``."""
+    rec, tr = _Recorder(layout), ShapeTrace("Keras", f"{model.name} ({type(model).__name__})")
+    saved = {id(v): v for v in getattr(model, "non_trainable_variables", [])}  # what a run may change
+    for layer in [model, *getattr(model, "_flatten_layers", lambda **_: [])(include_self=False)]:
+        if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None:
+            saved.update((id(v), v) for v in keras.tree.flatten(layer.states) if hasattr(v, "assign"))
+    saved = [(v, v.numpy()) for v in saved.values()]  # (Keras keeps a stateful RNN's states apart)
     try:
-        tracer.run(model, x)
+        rec.run(model, x)
     except Exception as exc:
-        if tracer.diagnosis is None:
+        if rec.diagnosis is None and rec.failed is not None:
+            rec.fail(*rec.failed)
+        if rec.diagnosis is None:
             raise
-        tr.rows, tr.diagnosis = tracer.rows, tracer.diagnosis
+        tr.rows, tr.diagnosis = rec.rows, rec.diagnosis
         raise ShapeError(tr) from exc
     finally:
-        _restore(saved)
-    tr.rows = tracer.rows
+        for v, value in saved:
+            v.assign(value)
+    tr.rows = rec.rows
     return tr

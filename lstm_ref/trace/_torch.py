@@ -1,167 +1,279 @@
-"""The PyTorch side of :func:`lstm_ref.trace.trace`: forward hooks on every module, for one forward pass.
-
-``trace_torch(model, x)`` registers a forward pre-hook and a forward hook (``with_kwargs=True``) on
-every submodule, runs ``model(x)`` once in eval mode under ``torch.no_grad()``, and removes them in a
-``finally``. The hooks only write down shapes (and keep no tensor alive): names for the axes are
-given afterwards, so the cost is that of one forward pass plus a few Python calls per module.
-
-Which modules get a row: every module that ran and did its own work, that is, no other module ran
-inside its call (``nn.LSTM``, ``nn.Linear``, ``nn.Dropout``, ... but not ``nn.Sequential`` or a custom
-model whose ``forward`` only calls its children), in the order they ran; a module called twice gets
-two rows (``"fc"``, ``"fc (call 2)"``). Code of a custom ``forward`` between modules (a reshape,
-``output[:, -1]``, ``torch.cat``) shows as the next module's input; when the model returns something
-else than the last module's output, a last row ``"(model)"`` shows what the model returned.
-
-How axes get their names: the model input per ``layout``, or else as the first recurrent module
-reads it (``batch_first``); an RNN's ``output`` is ``(batch, time_steps, hidden)`` or time-major,
-``h_n``/``c_n`` are ``(layers*directions, batch, hidden)``; a Linear renames the last axis
-``units``; other modules keep the names of an input of the same rank. A tensor made by the model's
-own code gets the names of a tensor seen before that it is a copy, slice, permutation or flattening
-of (``h_n[-1]`` is ``(batch, hidden)``).
-
-When the model raises, the module entered last and not left is the failing one; its row is the last
-(``failed=True``) and the diagnosis says in :mod:`lstm_ref.shapes` words what it expected and what
-arrived, plus the PyTorch fix. :class:`~lstm_ref.trace.ShapeError` is raised from the original
-exception.
-
-The work is split: :mod:`._torch_record` holds the hooks and what they write down,
-:mod:`._torch_names` names the axes, :mod:`._torch_diagnose` words the diagnosis; this module runs
-the model and builds the rows.
+"""The PyTorch recorder of :func:`lstm_ref.trace.trace`: a forward pre-hook and hook on every module for one
+forward pass in eval mode under ``torch.no_grad()``, then removed. A row is a module that ran and did its own
+work (no module ran inside it), in the order they ran (``"fc (call 2)"``); a custom ``forward``'s own code
+shows as the next module's input, or as a last row ``"model"``. The module entered last, not left, failed.
 """
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstm_ref.diagnose import resolve_layout
-from lstm_ref.trace._core import Row, Shape, ShapeError, ShapeTrace, axis_names
-from lstm_ref.trace._torch_diagnose import _diagnosis, _first_line
-from lstm_ref.trace._torch_names import (
-    _infer_x_axes,
-    _Namer,
-    _out_axes,
-    _rnn_input_axes,
-    _rnn_notes,
-    _rnn_output_axes,
-)
-from lstm_ref.trace._torch_record import _RNN, LD, ROOT, _Call, _is_cell, _is_linear, _Recorder, _rnn
+from lstm_ref.diagnose import BTF, resolve_layout
+from lstm_ref.trace._core import LD, Recurrent, Row, Shape, ShapeError, ShapeTrace, axis_names, carry, summary
+from lstm_ref.trace._torch_diagnose import diagnosis
 
-FRAMEWORK = "PyTorch"
+ROOT = "model"
+_READ = ("x", "x.data", "x.batch_sizes")  # what an RNN reads: a tensor, or a PackedSequence's two
+_ANY_RNN = Recurrent("RNN", None, 0)  # how a model's own inputs are read: a PackedSequence, a 3-D h0
 
 
-def _params(m: nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
+@dataclass
+class Seen:
+    """A tensor in or out of a call: its label (``x``, ``h0``, ``output``), shape, number, and axes."""
+
+    label: str
+    shape: tuple[int, ...]
+    key: int
+    axes: tuple[str, ...] | None = None
 
 
-def _row(call: _Call, namer: _Namer, failed: bool) -> Row:
+@dataclass
+class Call:
+    """A module call: ``args`` while it runs, ``outputs`` once it returned, ``own``: no module ran inside."""
+
+    module: nn.Module
+    name: str
+    inputs: list[Seen]
+    args: tuple | None = None
+    kwargs: dict | None = None
+    outputs: list[Seen] | None = None
+    own: bool = True
+
+
+def recurrent(m: nn.Module) -> Recurrent | None:
+    """The spec of an ``nn.LSTM``/``GRU``/``RNN``, or of a twin such as ``lstm_ref.torch.ScratchLSTM``."""
+    native, names = isinstance(m, nn.RNNBase), ("input_size", "hidden_size", "num_layers", "batch_first")
+    if not native and (list(m.children()) or not all(hasattr(m, a) for a in names)):
+        return None
+    d, p = 2 if getattr(m, "bidirectional", False) else 1, getattr(m, "proj_size", 0) or 0
+    lstm = m.mode == "LSTM" if native else "LSTM" in type(m).__name__
+    try:
+        F, H, L, P = (int(v) for v in (m.input_size, m.hidden_size, m.num_layers, p))
+        return Recurrent(type(m).__name__, F, H, L, d, P, bool(m.batch_first), lstm, native)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Recorder:
+    """The hooks: the calls entered and not left (``stack``), and every call in the order it started."""
+
+    def __init__(self, model: nn.Module):
+        self.model, self.calls, self.stack, self.handles = model, [], [], []
+        self.ids: dict[int, tuple[weakref.ref, int]] = {}  # id(tensor) -> (the tensor, weakly; its number)
+        self.count, self.keys = {}, itertools.count(1)
+        self.has_rnn = any(recurrent(m) or isinstance(m, nn.RNNCellBase) for m in model.modules())
+        for name, m in model.named_modules():
+            self.handles.append(m.register_forward_pre_hook(self.enter(name or ROOT), with_kwargs=True))
+            self.handles.append(m.register_forward_hook(self.leave, with_kwargs=True))
+
+    def seen(self, obj, label: str) -> list[Seen]:
+        """Every tensor in ``obj`` (a tensor, PackedSequence, tuple, list or dict), labelled by its place."""
+        if isinstance(obj, torch.Tensor):
+            hit = self.ids.get(id(obj))
+            if hit is None or hit[0]() is not obj:  # a new tensor (its id may be a dead one's)
+                hit = self.ids[id(obj)] = (weakref.ref(obj), next(self.keys))
+            return [Seen(label, tuple(int(s) for s in obj.shape), hit[1])]
+        if isinstance(obj, PackedSequence):
+            return self.seen(obj.data, f"{label}.data") + self.seen(obj.batch_sizes, f"{label}.batch_sizes")
+        if isinstance(obj, tuple | list):
+            return [s for i, o in enumerate(obj) for s in self.seen(o, f"{label}[{i}]")]
+        items = obj.items() if isinstance(obj, dict) else []
+        return [s for k, o in items for s in self.seen(o, f"{label}[{k!r}]")]
+
+    def state(self, hx, suffix: str) -> list[Seen]:
+        """``(h0, c0)`` or ``h0`` (``h_n``/``c_n`` with ``suffix="_n"``)."""
+        if isinstance(hx, tuple | list) and len(hx) == 2 and all(isinstance(t, torch.Tensor) for t in hx):
+            return self.seen(hx[0], "h" + suffix) + self.seen(hx[1], "c" + suffix)
+        return self.seen(hx, "h" + suffix)
+
+    def enter(self, name: str):
+        def hook(m, args, kwargs):
+            n = self.count[name] = self.count.get(name, 0) + 1
+            call = Call(m, name if n == 1 else f"{name} (call {n})", [], args, kwargs)
+            rnn = recurrent(m) is not None or isinstance(m, nn.RNNCellBase)
+            hx = args[1] if len(args) > 1 else None  # a model called as model(x, (h0, c0)) or model(x, h0)
+            hx = hx if isinstance(hx, tuple | list) and len(hx) == 2 else (hx,)
+            states = all(isinstance(t, torch.Tensor) and t.dim() in (2, 3) for t in hx)
+            rnn = rnn or m is self.model and self.has_rnn and states
+            try:  # a trace must never break the model
+                ins = self.seen(args[0], "x") if args else []
+                for i, a in enumerate(args[1:], start=1):
+                    ins += self.state(a, "0") if i == 1 and rnn else self.seen(a, f"args[{i}]")
+                for k, v in kwargs.items():
+                    ins += self.state(v, "0") if k == "hx" and rnn else self.seen(v, k)
+                call.inputs = ins
+            except Exception:  # noqa: BLE001
+                pass
+            if self.stack:
+                self.stack[-1].own = False
+            self.stack.append(call)
+            self.calls.append(call)
+
+        return hook
+
+    def leave(self, m, args, kwargs, out):
+        while self.stack and self.stack[-1].module is not m:  # raised inside m, and m caught it: over too
+            self.stack.pop().args = None
+        if self.stack:
+            call = self.stack.pop()
+            call.args = call.kwargs = None
+            try:
+                if recurrent(m) is not None and isinstance(out, tuple) and len(out) == 2:
+                    call.outputs = self.seen(out[0], "output") + self.state(out[1], "_n")
+                else:
+                    cell = isinstance(m, nn.RNNCellBase)
+                    call.outputs = self.state(out, "") if cell else self.seen(out, "output")
+            except Exception:  # noqa: BLE001
+                call.outputs = []
+
+
+class _Namer:
+    """Gives every tensor seen its axis names, in the order the calls ran."""
+
+    def __init__(self):
+        self.known, self.history = {}, []  # key -> axes; (shape, axes) in the order named
+        self.from_layout: set[int] = set()  # tensors named by the user's layout (or kept through a module)
+        self.sizes: dict[str, int] = {}  # the first batch size and number of time steps seen
+
+    def put(self, s: Seen, axes: Sequence[str]) -> None:
+        s.axes = self.known[s.key] = tuple(axes) if len(axes) == len(s.shape) else axis_names(len(s.shape))
+        self.history.append((s.shape, s.axes))
+        for a, n in zip(s.axes, s.shape, strict=True):
+            if a in ("batch", "time_steps"):
+                self.sizes.setdefault(a, n)
+
+    def derive(self, shape: tuple[int, ...]) -> tuple[str, ...] | None:
+        """Names carried from the latest tensor seen that ``shape`` is a reshaping of (:func:`carry`)."""
+        return next((a for s, named in reversed(self.history[-64:]) if (a := carry(s, named, shape))), None)
+
+    def name(self, s: Seen, default: Sequence[str] | None = None, last: str | None = None) -> tuple[str, ...]:
+        """Known names, else carried, else ``default``, else guessed by size (``last``: the last axis's)."""
+        axes = self.known[s.key] if s.key in self.known else self.derive(s.shape)
+        if axes is None and default is not None and len(default) == len(s.shape):
+            axes = tuple(default)
+        if axes is None:
+            axes = []
+            for i, n in enumerate(s.shape):
+                size = [a for a in ("batch", "time_steps") if self.sizes.get(a) == n and a not in axes]
+                axes.append(last if last and i == len(s.shape) - 1 > 0 else (size + [f"axis {i}"])[0])
+        self.put(s, axes)
+        return s.axes
+
+
+def _rnn_notes(r: Recurrent, call: Call, x_axes: tuple[str, ...] | None, from_layout: bool) -> list[str]:
+    """The notes of an RNN's row: a 2-D x, a layout it reads otherwise, packing, batch_first, width."""
+    notes, x, bf, reads = [], call.inputs[0] if call.inputs else None, r.batch_first, r.x_names()
+    nd, packed = len(x.shape) if x else 0, x is not None and x.label == "x.data"
+    if nd == 2 and not packed and r.native:
+        t, f = x.shape
+        said = "the layout says (batch, features), but " * (from_layout and x_axes[0] == "batch")
+        fix = f"x.unsqueeze({int(bf)}) gives " + ("(batch, 1, features)" if bf else "(1, batch, features)")
+        notes.append(
+            f"{said}a 2-D x is ONE unbatched sequence of {t} time steps with {f} features, "
+            f"not {t} samples; for {t} samples of one time step each, {fix}"
+        )
+    if nd == 3 and not packed and from_layout and x_axes[:2] != reads[:2] and {*x_axes[:2]} == {*reads[:2]}:
+        notes.append(
+            f"batch_first={bf} reads axis 0 as {reads[0]}, but the layout says it is {x_axes[0]}: transpose "
+            f"to {'(B, T, F)' if bf else '(T, B, F)'} with x.transpose(0, 1), or set batch_first={not bf}"
+        )
+    if packed:
+        steps = next((s.shape[0] for s in call.inputs if s.label == "x.batch_sizes"), "?")
+        notes.append(f"PackedSequence: {x.shape[0]} real steps packed, up to {steps} time steps per sequence")
+    base = "proj" if r.P else "hidden"
+    notes += [f"batch_first=True, but h_n is still ({LD}, batch, {base})"] * bf
+    notes += [f"bidirectional: output is 2*{base} wide"] * (r.D == 2)
+    return notes + [f"proj_size={r.P}: h_n is {r.P} wide, c_n is {r.H} wide"] * bool(r.P)
+
+
+def _row(call: Call, namer: _Namer, failed: bool) -> Row:
     """The row of one call: its inputs and outputs named, its parameter count and note."""
-    m = call.module
-    r = _rnn(m)
-    notes: list[str] = []
-    ins = call.inputs
+    m, ins, notes, r = call.module, call.inputs, [], recurrent(call.module)
+    first, outs = (ins[0] if ins else None), call.outputs or []
     if r is not None:
-        for s in ins:
-            if s.label == "x":
-                namer.name(s, _rnn_input_axes(r, len(s.shape)))
-            elif s.label == "x.data":
-                namer.name(s, ("packed_steps", "features"))
-            elif s.label == "x.batch_sizes":
-                namer.name(s, ("time_steps",))
-            elif s.label in ("h0", "c0"):
-                width = "hidden" if s.label == "c0" or not r.P else "proj"
-                namer.put(
-                    s, (LD, width) if len(s.shape) == 2 else (LD, "batch", width)
-                )  # as the RNN reads it
+        for s in ins:  # h0/c0 as the RNN reads them
+            if s.label in ("h0", "c0"):
+                namer.put(s, r.axes(s.label, len(s.shape)))
             else:
-                namer.name(s)
+                namer.name(s, r.axes(s.label, len(s.shape)) if s.label in _READ else None)
         x = next((s for s in ins if s.label == "x"), None)
         notes = _rnn_notes(r, call, x.axes if x else None, x is not None and x.key in namer.from_layout)
-        for s in call.outputs or []:
-            namer.put(s, _rnn_output_axes(r, s.label, len(s.shape)))
-    elif _is_cell(m):
+        for s in outs:
+            namer.put(s, r.axes(s.label, len(s.shape)))
+    elif isinstance(m, nn.RNNCellBase):
         for s in ins:
             namer.name(s, ("batch", "features") if s.label == "x" else ("batch", "hidden"))
-        for s in call.outputs or []:
-            namer.put(
-                s, ("batch", "hidden")[-len(s.shape) :] if len(s.shape) <= 2 else axis_names(len(s.shape))
-            )
+        for s in outs:
+            namer.put(s, ("batch", "hidden")[-len(s.shape) :] if len(s.shape) <= 2 else ())
     else:
         for s in ins:
-            namer.name(s, last="features" if _is_linear(m) else None)
-        first = ins[0] if ins else None
-        for s in call.outputs or []:
-            namer.put(s, _out_axes(m, s, first, namer))
+            namer.name(s, last="features" if isinstance(m, nn.Linear) else None)
+        for s in outs:  # from the first input's names
+            fa, nd = first.axes if first is not None else None, len(s.shape)
+            if fa is None:
+                axes = namer.name(s)
+            elif isinstance(m, nn.Linear | nn.Bilinear) and nd == len(fa):
+                axes = fa[:-1] + ("units",)
+            elif isinstance(m, nn.Embedding) and nd == len(fa) + 1:
+                axes = fa + ("features",)
+            elif isinstance(m, nn.Flatten) and len(fa) > nd:
+                start, end = m.start_dim % len(fa), m.end_dim % len(fa)
+                axes = fa[:start] + ("*".join(fa[start : end + 1]),) + fa[end + 1 :]
+            elif s.key == first.key or s.shape == first.shape or nd == len(fa):
+                axes = fa
+            else:
+                axes = namer.derive(s.shape) or axis_names(nd)
+            namer.put(s, axes)
             if first is not None and first.key in namer.from_layout and s.axes == first.axes:
                 namer.from_layout.add(s.key)
-        if _is_linear(m) and first is not None and first.label == "x" and "time_steps" in (first.axes or ()):
+        if isinstance(m, nn.Linear) and first and first.label == "x" and "time_steps" in (first.axes or ()):
             notes.append("applied at every time step: the time axis is kept")
-    return Row(
-        name=call.name,
-        kind=type(m).__name__,
-        inputs=[Shape(s.label, s.shape, s.axes) for s in ins],
-        outputs=[] if failed else [Shape(s.label, s.shape, s.axes) for s in call.outputs or []],
-        params=_params(m),
-        note="; ".join(notes),
-        failed=failed,
-    )
+    outs, params = [] if failed else _shapes(outs), sum(p.numel() for p in m.parameters())
+    return Row(call.name, type(m).__name__, _shapes(ins), outs, params, "; ".join(notes), failed)
 
 
-# ---------------------------------------------------------------------------------------------- entry point
+def _shapes(seen: list[Seen]) -> list[Shape]:
+    return [Shape(s.label, s.shape, s.axes) for s in seen]
 
 
 def _to_input(x, dtype: torch.dtype, device: torch.device | None):
     """Arrays become tensors of the model's dtype and device; tensors, PackedSequences stay as they are."""
-    if isinstance(x, torch.Tensor | PackedSequence):
-        return x
     if isinstance(x, np.ndarray):
         t = torch.as_tensor(x)
-        if t.is_floating_point():
-            t = t.to(dtype)
-        return t.to(device) if device is not None else t
-    if isinstance(x, tuple | list):
+        return (t.to(dtype) if t.is_floating_point() else t).to(device or t.device)
+    if isinstance(x, tuple | list) and not isinstance(x, PackedSequence):
         return type(x)(_to_input(v, dtype, device) for v in x)
     return x
 
 
 def trace_torch(model: nn.Module, x, *, layout: Sequence[str] | str | None = None) -> ShapeTrace:
-    """Run ``model`` once on ``x`` and return its :class:`~lstm_ref.trace.ShapeTrace` (see :func:`lstm_ref.trace.trace`).
+    """:func:`lstm_ref.trace.trace` for a ``torch.nn.Module``; ``x``: a tensor, an array (made a tensor of the
+    model's dtype), a ``PackedSequence``, or the model's arguments such as ``(x, (h0, c0))``.
 
-    ``x`` is a tensor, an array (made a tensor of the model's dtype), a ``PackedSequence``, or a
-    tuple of the model's arguments such as ``(x, (h0, c0))``. The model runs in eval mode under
-    ``torch.no_grad()``; its hooks, training flags and weights are as before afterwards.
-
-    >>> import torch
     >>> lstm = torch.nn.LSTM(3, 8, batch_first=True)
     >>> print(trace_torch(lstm, torch.zeros(4, 10, 3)).rows[0].outputs[1])
     h_n (layers*directions=1, batch=4, hidden=8)
     """
-    params = next(iter(model.parameters()), None)
-    dtype = params.dtype if params is not None and params.is_floating_point() else torch.get_default_dtype()
-    device = params.device if params is not None else None
-    args = _to_input(x, dtype, device)
+    p = next(iter(model.parameters()), None)
+    dtype = p.dtype if p is not None and p.is_floating_point() else torch.get_default_dtype()
+    args = _to_input(x, dtype, None if p is None else p.device)
     args = tuple(args) if isinstance(args, tuple) and not isinstance(args, PackedSequence) else (args,)
     names = None if layout is None else resolve_layout(layout)
+    if names is not None and not isinstance(args[0], torch.Tensor):
+        why = f"layout names the axes of x, a tensor or array, but x is a {type(args[0]).__name__}"
+        packed = ": a PackedSequence's data is always (packed_steps, features)"
+        raise ValueError(why + (packed if isinstance(args[0], PackedSequence) else ""))
     if names is not None:
-        first = args[0] if args else None
-        if not isinstance(first, torch.Tensor):
-            raise ValueError(
-                f"layout names the axes of x, a tensor or array, but x is a {type(first).__name__}"
-                + (
-                    ": a PackedSequence's data is always (packed_steps, features)"
-                    if isinstance(first, PackedSequence)
-                    else ""
-                )
-            )
-        axis_names(first.dim(), names)  # raises ValueError unless it names every axis
-
-    training = {m: m.training for m in model.modules()}
-    rec = _Recorder(model)
-    error: Exception | None = None
+        axis_names(args[0].dim(), names)  # raises ValueError unless it names every axis
+    training, rec, error = {m: m.training for m in model.modules()}, _Recorder(model), None
     try:
         model.eval()
         with torch.no_grad():
@@ -169,7 +281,8 @@ def trace_torch(model: nn.Module, x, *, layout: Sequence[str] | str | None = Non
     except Exception as exc:  # noqa: BLE001 - re-raised below, chained
         error = exc
     finally:
-        rec.remove()
+        for h in rec.handles:
+            h.remove()
         for m, flag in training.items():
             m.training = flag
     tr = _build(model, rec, names, error)
@@ -178,79 +291,51 @@ def trace_torch(model: nn.Module, x, *, layout: Sequence[str] | str | None = Non
     return tr
 
 
-def _build(
-    model: nn.Module, rec: _Recorder, layout: tuple[str, ...] | None, error: Exception | None
-) -> ShapeTrace:
+def _build(model: nn.Module, rec: _Recorder, layout: tuple | None, error: Exception | None) -> ShapeTrace:
     """The trace of what the hooks recorded: the rows in the order the calls ran, and the diagnosis."""
-    calls = rec.calls
-    tr = ShapeTrace(FRAMEWORK, type(model).__name__)
-    if not calls:
-        tr.diagnosis = (
-            f"{ROOT} ({type(model).__name__}): failed before it ran: {_first_line(error)}" if error else None
-        )
+    tr = ShapeTrace("PyTorch", type(model).__name__)
+    if not rec.calls:
+        tr.diagnosis = f"{ROOT} ({tr.model}): failed before it ran: {summary(error)}" if error else None
         return tr
-    root = calls[0]
-    failing = rec.stack[-1] if error is not None and rec.stack else None
-    namer = _Namer()
-    _name_model_inputs(root, calls, namer, layout)
-    # one row per call that did its own work, in the order they ran
-    rows: list[Row] = []
-    rnns: list[_RNN] = []
-    done = [c for c in calls if c.outputs is not None and c.own and c is not failing]
-    for c in done + ([failing] if failing is not None else []):  # the failing one started before its children
-        rows.append(_row(c, namer, failed=c is failing))
-        r = _rnn(c.module)
-        if r is not None:
-            rnns.append(r)
-    if error is None and root.outputs is not None and not root.own:
-        rows += _returned_row(model, root, done, namer)
-    tr.rows = rows
-    if failing is not None:
-        tr.diagnosis = _diagnosis(failing, error, rows, rnns[:-1] if _rnn(failing.module) else rnns)
-    elif error is not None:
-        tr.diagnosis = f"{ROOT} ({type(model).__name__}): {_first_line(error)}"
-    return tr
-
-
-def _name_model_inputs(
-    root: _Call, calls: list[_Call], namer: _Namer, layout: tuple[str, ...] | None
-) -> None:
-    """Names for what the model was called with: ``x`` per ``layout`` or inferred, then the rest."""
-    x = root.inputs[0] if root.inputs else None
-    if x is None:
-        return
-    if x.label == "x":
-        if layout is not None:
-            axes = axis_names(len(x.shape), layout)
-            namer.from_layout.add(x.key)
-        else:
-            axes = _infer_x_axes(x, calls)
-        namer.put(x, axes)
-    for s in root.inputs:
-        if s.key in namer.known:
-            continue
-        if s.label == "x.data":
-            namer.put(s, ("packed_steps", "features"))
-        elif s.label == "x.batch_sizes":
-            namer.put(s, ("time_steps",))
-        elif s.label in ("h0", "c0") and len(s.shape) == 3:
-            namer.put(s, (LD, "batch", "hidden"))
-
-
-def _returned_row(model: nn.Module, root: _Call, done: list[_Call], namer: _Namer) -> list[Row]:
-    """The last row ``"(model)"``, when the model returned something else than its last module's output."""
-    made = {s.key for c in done for s in c.outputs or []}
-    if root.outputs and all(s.key in made for s in root.outputs):
-        return []
-    for s in root.outputs:
-        namer.name(s)
-    return [
-        Row(
-            ROOT,
-            type(model).__name__,
-            [Shape(s.label, s.shape, s.axes) for s in root.inputs],
-            [Shape(s.label, s.shape, s.axes) for s in root.outputs],
-            _params(model),
-            note="what forward() returned: its own code ran after the last module",
+    root, namer, failing = rec.calls[0], _Namer(), rec.stack[-1] if error is not None and rec.stack else None
+    x = root.inputs[0] if root.inputs and root.inputs[0].label == "x" else None
+    if x is not None:  # per the layout, else as the first recurrent module reads it (batch first otherwise)
+        nd, axes = len(x.shape), None if layout is None else axis_names(len(x.shape), layout)
+        namer.from_layout.update([x.key] if layout is not None else [])
+        embedded = [c for c in rec.calls if isinstance(c.module, nn.Embedding) and c.inputs[:1]]
+        if axes is None and nd == 2 and any(c.inputs[0].key == x.key for c in embedded):
+            axes = ("batch", "time_steps")  # token ids
+        first = next(
+            (c for c in rec.calls if recurrent(c.module) and c.inputs[:1] and c.inputs[0].label == "x"), None
         )
-    ]
+        if axes is None and first is not None:
+            r, got = recurrent(first.module), first.inputs[0].shape
+            if first.inputs[0].key == x.key:
+                axes = r.axes("x", nd) if nd in (2, 3) else axis_names(nd)
+            elif (
+                nd == len(got) == 3 and x.shape[0] != x.shape[1] and got[:2] in (x.shape[:2], x.shape[1::-1])
+            ):
+                flip = got[:2] != x.shape[:2]  # the model's code transposed it first
+                axes = replace(r, batch_first=r.batch_first != flip).x_names()
+        namer.put(x, axes or {3: BTF, 2: ("batch", "features")}.get(nd) or axis_names(nd))
+    for s in root.inputs:  # a PackedSequence's two tensors, a 3-D initial state
+        if s.key not in namer.known and (s.label in _READ[1:] or s.label[1:] == "0" and len(s.shape) == 3):
+            namer.put(s, _ANY_RNN.axes(s.label, len(s.shape)))
+    done = [c for c in rec.calls if c.outputs is not None and c.own and c is not failing]
+    calls = done + ([failing] if failing is not None else [])  # the failing one started before its children
+    tr.rows = [_row(c, namer, failed=c is failing) for c in calls]
+    made = {s.key for c in done for s in c.outputs or []}
+    returned = root.outputs is not None and not (root.outputs and all(s.key in made for s in root.outputs))
+    if error is None and returned and not root.own:
+        for s in root.outputs:  # the model returned what no module returned
+            namer.name(s)
+        ins, outs = _shapes(root.inputs), _shapes(root.outputs)
+        note = "what forward() returned: its own code ran after the last module"
+        tr.rows.append(Row(ROOT, tr.model, ins, outs, sum(p.numel() for p in model.parameters()), note))
+    rnns = [r for c in calls if (r := recurrent(c.module)) is not None]
+    if failing is not None:
+        r = recurrent(failing.module)
+        tr.diagnosis = diagnosis(failing, error, tr.rows, rnns[:-1] if r else rnns, r)
+    elif error is not None:
+        tr.diagnosis = f"{ROOT} ({tr.model}): {summary(error)}"
+    return tr
