@@ -61,16 +61,16 @@ book: setup cheatsheet
 
 # The workshop kit (README: "The workshop kit"). The cheat sheet is built before the book, which links it.
 cheatsheet: setup browser
-	$(BIN)/python scripts/cheatsheet.py --out book/_static/cheatsheet
+	$(BIN)/python -m scripts.cheatsheet --out book/_static/cheatsheet
 
 reveal:
 	@bash scripts/ensure-reveal.sh
 
 slides: book reveal
-	$(BIN)/python scripts/slides.py --out book/_build/slides
+	$(BIN)/python -m scripts.slides --out book/_build/slides
 
 pdf: book browser
-	$(BIN)/python scripts/book_pdf.py --out book/_build/pdf
+	$(BIN)/python -m scripts.book_pdf --out book/_build/pdf
 
 # What .github/workflows/publish.yml deploys to GitHub Pages: the book, slides/ and the printable book.
 site: book slides pdf
@@ -81,21 +81,21 @@ site: book slides pdf
 	@echo "site: book/_build/site/index.html"
 
 notebooks: setup
-	$(BIN)/python scripts/chapter_notebooks.py
+	$(BIN)/python -m scripts.chapter_notebooks
 
 bench: setup
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python scripts/bench.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m scripts.bench
 
 bench-sandbox: setup sandbox
-	$(BIN)/python scripts/bench_sandbox.py
+	$(BIN)/python -m scripts.bench_sandbox
 
 # the Dask/PostgreSQL checks of tests/test_course_dask.py on a class of 100 (200 submissions), then throughput
 bench-grading: setup sandbox postgres
 	LSTM_CLASS=100 LSTM_TESTS=exclusive $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_course_dask.py
-	$(BIN)/python scripts/bench_grading.py
+	$(BIN)/python -m scripts.bench_grading
 
 bench-trace: setup
-	$(BIN)/python scripts/bench_trace.py
+	$(BIN)/python -m scripts.bench_trace
 
 release: setup
 	$(BIN)/lstm-course --root . release

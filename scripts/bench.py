@@ -25,8 +25,8 @@ builds; they force NumPy's BLAS onto an older kernel (Haswell on an AVX-512 CPU:
 took 40 us instead of 29). ``make bench`` unsets both for this command alone, and the table names
 the kernel that ran (threadpoolctl). Tests and CI leave them as they are.
 
-    python scripts/bench.py                 # print the table
-    python scripts/bench.py --write BENCHMARKS.md
+    python -m scripts.bench                 # print the table
+    python -m scripts.bench --write BENCHMARKS.md
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ Two measures, both on this machine in one run, reported as ratios (absolute time
 ``sandbox=False`` prints lstm-course's loud warning to stderr on every call; the benchmark captures it
 (and the per-student lines ``grade()`` prints) so they do not bury the progress bars, and says so in the report.
 
-    python scripts/bench_sandbox.py                      # print the report
-    python scripts/bench_sandbox.py --write BENCHMARKS.md
+    python -m scripts.bench_sandbox                      # print the report
+    python -m scripts.bench_sandbox --write BENCHMARKS.md
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ the ratio is measured in one run, on the same input.
   model (the tracer watches its ``call`` with ``sys.settrace``: the slow path), each
   ``LSTM(H, return_sequences=True) -> LSTM(H) -> Dense(1)``.
 
-    python scripts/bench_trace.py                       # print the report
-    python scripts/bench_trace.py --write BENCHMARKS.md # and rewrite its block there
+    python -m scripts.bench_trace                       # print the report
+    python -m scripts.bench_trace --write BENCHMARKS.md # and rewrite its block there
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The whole book as one printable PDF, offline: ``python scripts/book_pdf.py --out DIR``.
+"""The whole book as one printable PDF, offline: ``python -m scripts.book_pdf --out DIR``.
 
 Jupyter Book's ``pdfhtml`` builder would download Chromium (pyppeteer), so instead this builds the
 book as one HTML page (``jupyter-book build book --builder singlehtml``, which reuses the execution
@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from chromium import keep_local, launch, serve  # noqa: E402
+from scripts.chromium import local_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -96,14 +94,9 @@ def build_singlehtml(book: Path = BOOK) -> Path:
 def print_pdf(page: Path, pdf: Path) -> list[str]:
     """Print one HTML page (served with its folder on 127.0.0.1) to ``pdf`` with headless Chromium;
     returns every URL the page asked for. Requests for any other host are refused (and returned)."""
-    from playwright.sync_api import sync_playwright
-
     requested: list[str] = []
-
-    with serve(page.parent) as base, sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(viewport={"width": 1100, "height": 1400})
-        keep_local(context, refused=[], requested=requested)
+    viewport = {"width": 1100, "height": 1400}
+    with local_browser(page.parent, refused=[], requested=requested, viewport=viewport) as (base, context):
         tab = context.new_page()
         tab.goto(f"{base}/{page.name}", wait_until="load")
         tab.evaluate(OPEN_FOLDED)
@@ -123,7 +116,6 @@ def print_pdf(page: Path, pdf: Path) -> list[str]:
                 "<span class='pageNumber'></span> / <span class='totalPages'></span></div>"
             ),
         )
-        browser.close()
     return requested
 
 

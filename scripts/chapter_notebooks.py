@@ -9,7 +9,7 @@ matplotlib, torch and Keras): that gives ``lstm_ref`` and the book's figures, ``
 committed, excluded from the Sphinx build (``_config.yml``), and ``tests/test_chapter_notebooks.py``
 fails when one has drifted from its chapter.
 
-    python scripts/chapter_notebooks.py          # (re)write every book/<chapter>.ipynb
+    python -m scripts.chapter_notebooks          # (re)write every book/<chapter>.ipynb
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Debian's headless Chromium as every builder and browser test here starts it, and a local web server.
 
 The flags keep Chromium headless and quiet: without the background-networking ones it tries to reach
-Google's hosts at every start, and this machine refuses them. ``scripts/cheatsheet.py`` and
-``scripts/book_pdf.py`` import this module; the tests get it through ``tests/conftest.py``. ``launch`` starts it from Playwright, ``keep_local`` lets a
-browser context reach 127.0.0.1 only, and ``serve`` puts a folder there.
+Google's hosts at every start, and this machine refuses them. ``scripts.cheatsheet`` and
+``scripts.book_pdf`` print through it; the tests get it through ``tests/conftest.py``. ``launch`` starts
+it from Playwright, ``keep_local`` lets a browser context reach 127.0.0.1 only, ``serve`` puts a folder
+there, and ``local_browser`` does all three: a folder's pages in a browser that can reach nothing else.
 """
 
 from __future__ import annotations
@@ -70,3 +71,23 @@ def keep_local(context, refused: list[str], requested: list[str] | None = None) 
             r.abort()
 
     context.route("**/*", route)
+
+
+@contextlib.contextmanager
+def local_browser(
+    folder: Path, refused: list[str], requested: list[str] | None = None, **context_options
+) -> Iterator[tuple[str, object]]:
+    """``folder`` served on 127.0.0.1 (``serve``) and a context of Debian's Chromium (``launch``) that
+    can reach that host only (``keep_local``: other requests refused and appended to ``refused``).
+    Yields ``(base URL, Playwright browser context)``; ``context_options`` go to ``new_context``. The
+    browser and the server stop on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with serve(folder) as base, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            context = browser.new_context(**context_options)
+            keep_local(context, refused, requested)
+            yield base, context
+        finally:
+            browser.close()

@@ -1,4 +1,4 @@
-"""Reveal.js slides for every chapter of the book, offline: ``python scripts/slides.py --out DIR``.
+"""Reveal.js slides for every chapter of the book, offline: ``python -m scripts.slides --out DIR``.
 
 The decks are made from the notebooks the book build executed (``book/_build/jupyter_execute/<chapter>.ipynb``,
 written by myst-nb from ``book/<chapter>.md``), so they show the real outputs and figures and never drift
@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
+
+from scripts import book_module
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -287,8 +289,7 @@ def exporter():
 def copy_assets(out: Path, venv: Path) -> None:
     """Copy what the decks load next to them: reveal.js (dist without source maps, the ES module build
     or the themes not used; the notes plugin) and MathJax 2.7 from ``jupyter_server_mathjax``."""
-    sys.path.insert(0, str(BOOK))
-    from offline_assets import mathjax_source
+    mathjax_source = book_module("offline_assets").mathjax_source
 
     src = reveal_source(venv)
     dest = out / REVEAL_DIR

@@ -17,8 +17,8 @@ The machine's CPU count, load averages before and after, Python and framework ve
 with the date. The items run one after the other; the machine may be shared with other work, so the
 times are an upper bound for a quiet machine of the same kind.
 
-    .venv/bin/python scripts/time_course.py                      # everything (about 10 minutes on 2 cores)
-    .venv/bin/python scripts/time_course.py --no-check --only 01_recurrence shapes   # a few items, merged
+    .venv/bin/python -m scripts.time_course                      # everything (about 10 minutes on 2 cores)
+    .venv/bin/python -m scripts.time_course --no-check --only 01_recurrence shapes   # a few items, merged
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from scripts import book_module
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-sys.path.insert(0, str(BOOK))
-
-from instructor_plan import TIMINGS as OUT  # noqa: E402  (book/instructor_plan.py: what the guide needs)
-from instructor_plan import assignments, toc_pages  # noqa: E402
+_plan = book_module("instructor_plan")  # book/instructor_plan.py: what the guide needs
+OUT, assignments, toc_pages = _plan.TIMINGS, _plan.assignments, _plan.toc_pages
 
 CELL_TIMEOUT = 900  # catches a hang, not a slow machine (book/_config.yml says why)
 

@@ -32,31 +32,42 @@ def survivors():
     return find
 
 
-def _load_script(name: str):
-    """The module ``scripts/<name>.py``, loaded from its file (scripts/ is no package)."""
+def _scripts_package() -> None:
+    """Make ``scripts/`` importable as the package ``scripts``, as ``python -m scripts.NAME`` finds it
+    from the root. It is not installed, and a bare ``pytest`` does not put the root on ``sys.path``:
+    then the package is imported from its folder (``sys.path`` is left alone)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    if "scripts" in sys.modules or importlib.util.find_spec("scripts") is not None:
+        return
+    spec = importlib.util.spec_from_file_location("scripts", ROOT / "scripts" / "__init__.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["scripts"] = module
     spec.loader.exec_module(module)
-    return module
+
+
+_scripts_package()
+import scripts  # noqa: E402  the builders (scripts.cheatsheet, ...) and scripts.book_module
+
+assert Path(scripts.__file__).resolve() == ROOT / "scripts" / "__init__.py", scripts.__file__
+
+
+def _load_script(name: str):
+    """The module ``scripts.<name>`` (``scripts/<name>.py``), imported."""
+    import importlib
+
+    return importlib.import_module(f"scripts.{name}")
 
 
 @pytest.fixture(scope="session")
 def load_script():
-    """``load_script("bench")``: the module ``scripts/bench.py`` (see ``_load_script``)."""
+    """``load_script("bench")``: the module ``scripts.bench`` (see ``_load_script``)."""
     return _load_script
 
 
 # Debian's headless Chromium with the flags every builder uses, and a local server for the browser
 # tests (scripts/chromium.py): `from conftest import launch, keep_local, serve`.
-_chromium = _load_script("chromium")
-CHROMIUM, launch, keep_local, serve = (
-    _chromium.CHROMIUM,
-    _chromium.launch,
-    _chromium.keep_local,
-    _chromium.serve,
-)
+from scripts.chromium import CHROMIUM, keep_local, launch, serve  # noqa: E402, F401
 
 
 def book_lock():
@@ -69,7 +80,7 @@ def book_lock():
 
 
 def build_book() -> Path:
-    """``make book`` as a test runs it: the cheat sheet the book links (``scripts/cheatsheet.py``),
+    """``make book`` as a test runs it: the cheat sheet the book links (``python -m scripts.cheatsheet``),
     then ``jupyter-book build book --warningiserror`` (the execution cache makes an unchanged rebuild
     fast), both under ``book_lock()``. Checks the build log, including ``book/progress.py``'s
     per-chapter lines; returns the HTML folder."""
@@ -78,7 +89,8 @@ def build_book() -> Path:
         sheet = subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "scripts" / "cheatsheet.py"),
+                "-m",
+                "scripts.cheatsheet",
                 "--out",
                 str(ROOT / "book/_static/cheatsheet"),
             ],
@@ -88,7 +100,7 @@ def build_book() -> Path:
             timeout=900,
         )
         assert sheet.returncode == 0, (
-            "scripts/cheatsheet.py failed:\n" + (sheet.stdout + sheet.stderr)[-4000:]
+            "python -m scripts.cheatsheet failed:\n" + (sheet.stdout + sheet.stderr)[-4000:]
         )
         proc = subprocess.run(
             [str(jb), "build", str(ROOT / "book"), "--warningiserror"],

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_trace", ROOT / "scripts" / "bench_trace.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_bench_trace_reports_every_model_and_rewrites_only_its_block(tmp_path, capsys):
-    bench = _bench()
+def test_bench_trace_reports_every_model_and_rewrites_only_its_block(load_script, tmp_path, capsys):
+    bench = load_script("bench_trace")
     md = tmp_path / "BENCH.md"
     md.write_text(f"# Benchmarks\n\nbefore\n\n{bench.BEGIN}\nold numbers\n{bench.END}\n\nafter\n")
     args = ["--rounds", "2", "--batch", "2", "--steps", "3", "--features", "2", "--hidden", "4"]

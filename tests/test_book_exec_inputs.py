@@ -8,6 +8,7 @@ the execution cache alone keeps, and that the extension removes.
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
 import re
 import subprocess
@@ -17,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts import book_module
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-if str(BOOK) not in sys.path:
-    sys.path.insert(0, str(BOOK))
-import exec_inputs as ei  # noqa: E402  (book/ is no package)
+ei = book_module("exec_inputs")  # book/exec_inputs.py (book/ is no package)
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -86,8 +87,8 @@ def test_the_books_inputs_cover_every_local_module_its_chapters_import():
     assert root == ROOT
     inputs = set(ei.input_files(root, cfg["config"]["exec_inputs"]))
     local = {}
-    for name in sorted(_chapter_imports()):  # book/ is on sys.path, as in the chapters' kernels
-        spec = importlib.util.find_spec(name)
+    for name in sorted(_chapter_imports()):  # found in book/ first, as the chapters' kernels (run there) do
+        spec = importlib.machinery.PathFinder.find_spec(name, [str(BOOK)]) or importlib.util.find_spec(name)
         origin = Path(spec.origin).resolve() if spec and spec.has_location else None
         if origin and ROOT in origin.parents and ".venv" not in origin.parts:
             local[name] = origin

@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts import book_module
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 GUIDE = BOOK / "instructor_guide.md"
-sys.path.insert(0, str(BOOK))
-import instructor_plan as ip  # noqa: E402  (book/ is no package)
+ip = book_module("instructor_plan")  # book/instructor_plan.py (book/ is no package)
 
 OTHER_TOOLS = ("nbgrader", "dask ", "time_course")  # lines quoting these tools' own flags
 

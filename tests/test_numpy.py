@@ -225,16 +225,38 @@ def test_one_step_by_hand():
 
 
 def test_gate_order_is_i_f_g_o():
-    """Only the forget-gate rows get a huge bias: with c0 = 1 the cell keeps c = 1 + i * g exactly."""
+    """The blocks of the 4H axis are i, f, g, o, told apart from the 23 other orders (CS231n's i, f, o, g
+    among them): each block gets its own pre-activations, so each order gives its own (h, c) by hand,
+    and only i, f, g, o gives what ``lstm_step_forward`` gives, and what ``torch.nn.LSTM`` gives."""
     H = 2
-    b = np.zeros(4 * H)
-    b[H : 2 * H] = 50.0  # f = 1
-    b[:H] = -50.0  # i = 0
-    h, c, _ = lstm_step_forward(
-        np.ones((1, 1)), np.zeros((1, H)), np.ones((1, H)), np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b
-    )
-    np.testing.assert_allclose(c, 1.0, atol=1e-12)
-    np.testing.assert_allclose(h, 0.5 * np.tanh(1.0), atol=1e-12)  # o = sigmoid(0)
+    blocks = np.array([[0.9, -0.4], [-1.3, 0.6], [1.7, -2.1], [0.3, 1.1]])  # pre-activations, axis order
+    x, h0, c0 = np.array([[1.0]]), np.array([[0.5, -0.2]]), np.array([[0.8, -1.5]])
+
+    def by_hand(order: str) -> np.ndarray:
+        z = dict(zip(order, blocks, strict=True))
+        sig = {k: 1 / (1 + np.exp(-v)) for k, v in z.items()}
+        c = sig["f"] * c0 + sig["i"] * np.tanh(z["g"])
+        return np.concatenate([sig["o"] * np.tanh(c), c], axis=None)  # (h, c)
+
+    hand = {"".join(order): by_hand("".join(order)) for order in itertools.permutations("ifgo")}
+    assert min(np.abs(a - b).max() for a, b in itertools.combinations(hand.values(), 2)) > 1e-2
+
+    # the same pre-activations from all three terms: x @ W_ih.T + h0 @ W_hh.T + b
+    w_ih = 0.5 * blocks.reshape(4 * H, 1)
+    w_hh = np.random.default_rng(0).normal(size=(4 * H, H))
+    b = blocks.reshape(4 * H) - (x @ w_ih.T + h0 @ w_hh.T)[0]
+    h, c, _ = lstm_step_forward(x, h0, c0, w_ih, w_hh, b)
+    ours = np.concatenate([h, c], axis=None)
+    assert [order for order, v in hand.items() if np.allclose(v, ours, rtol=0, atol=1e-12)] == ["ifgo"]
+
+    weights = {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b, "bias_hh_l0": 0 * b}
+    ref = torch.nn.LSTM(1, H).double()
+    with torch.no_grad():
+        for name, v in weights.items():
+            getattr(ref, name).copy_(torch.from_numpy(v))
+        t_h, t_c = ref(torch.from_numpy(x[None]), tuple(torch.from_numpy(s[None]) for s in (h0, c0)))[1]
+    theirs = np.concatenate([t_h.numpy(), t_c.numpy()], axis=None)
+    assert [order for order, v in hand.items() if np.allclose(v, theirs, rtol=0, atol=1e-12)] == ["ifgo"]
 
 
 def test_sigmoid_is_stable_and_exact():

@@ -131,18 +131,6 @@ def test_environment_yml_header():
     assert tuple(map(int, lowest.split("."))) <= (3, 11)
 
 
-def test_light_modules_do_not_import_frameworks():
-    code = (
-        "import sys\n"
-        "import lstm_ref, lstm_ref.numpy, lstm_ref.data, lstm_ref.shapes\n"
-        "lstm_ref.data.load_airline(); lstm_ref.shapes.param_count(1, 2, framework='torch')\n"
-        "heavy = {'torch', 'tensorflow', 'keras', 'jax'}\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]", out.stdout
-
-
 def test_built_wheel_ships_the_airline_data(tmp_path):
     """Build a wheel from a clean copy, unpack it elsewhere and load the data from there."""
     src = tmp_path / "src"

@@ -68,18 +68,18 @@ def deck_headings(deck: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def decks(built_book, tmp_path_factory) -> Path:
-    """The decks of the built book, made by ``scripts/slides.py`` into a temporary folder (under
+    """The decks of the built book, made by ``python -m scripts.slides`` into a temporary folder (under
     ``book_lock()``, so that no other test rebuilds the executed notebooks meanwhile)."""
     out = tmp_path_factory.mktemp("slides")
     with book_lock():
         proc = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "slides.py"), "--out", str(out)],
+            [sys.executable, "-m", "scripts.slides", "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=900,
         )
-    assert proc.returncode == 0, "scripts/slides.py failed:\n" + (proc.stdout + proc.stderr)[-4000:]
+    assert proc.returncode == 0, "python -m scripts.slides failed:\n" + (proc.stdout + proc.stderr)[-4000:]
     print(proc.stdout)
     return out
 
