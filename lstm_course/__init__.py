@@ -18,19 +18,12 @@ installed package. Each command works in a temporary copy of the course, so the 
   tests only, its score and every note.
 - ``lstm-course report``: the class report, pass rates and the misconceptions behind the failures.
 
-Modules: :mod:`~lstm_course.course` (layout, notebooks, nbgrader runs),
-:mod:`~lstm_course.releases` (release, book listing, check), :mod:`~lstm_course.grading.coordinator`
-(the coordinator), :mod:`~lstm_course.grading.worker` (one submission, on a Dask worker),
-:mod:`~lstm_course.gradebook` (one transaction per result), :mod:`~lstm_course.results.report`,
-:mod:`~lstm_course.sandbox.bwrap` (the bubblewrap command and its supervisor),
-:mod:`~lstm_course.sandbox.kernel` (the nbgrader preprocessor that runs a sandboxed kernel),
-:mod:`~lstm_course.sandbox.guard` (restores what student code patched, before and after each test cell),
-:mod:`~lstm_course.grading.cells` (puts deleted, moved and duplicated test cells back before grading),
-:mod:`~lstm_course.grading.screen` (the static integrity screen of a submission's source, outside the kernel),
-:mod:`~lstm_course.grading.validate` (``lstm-course validate``: a student's check before handing in),
-:mod:`~lstm_course.results.feedback` (student feedback without hidden tests),
-:mod:`~lstm_course.results.misconceptions` (the mistakes a failing check's message reveals),
-:mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.
+Modules, stage by stage (ARCHITECTURE.md draws the flow): :mod:`~lstm_course.course` (the course on
+disk), :mod:`~lstm_course.nbgrader_adapter` (the one way nbgrader runs), :mod:`~lstm_course.gradebook`
+(every gradebook read and write), :mod:`~lstm_course.releases` (release, book listing, check), the
+packages :mod:`lstm_course.grading` (coordinator, worker, submissions, cells, screen, validate),
+:mod:`lstm_course.sandbox` (bwrap, kernel, guard) and :mod:`lstm_course.results` (feedback,
+misconceptions, report), and :mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.
 """
 
 from lstm_course.course import *  # noqa: F403

@@ -69,7 +69,7 @@ def interpreter_path(path: str | None) -> str:
     True
     """
     bindir = str(Path(sys.executable).parent)
-    parts = (path or "").split(os.pathsep) if path else []
+    parts = path.split(os.pathsep) if path else []
     return os.pathsep.join([bindir, *(p for p in parts if p != bindir)])
 
 

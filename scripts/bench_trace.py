@@ -7,8 +7,8 @@ selection, Keras's first build); each side keeps its median. Absolute times on t
 the ratio is measured in one run, on the same input.
 
 - PyTorch: ``nn.LSTM(F, H, num_layers=2, batch_first=True)`` + ``nn.Linear`` on the last step;
-- Keras functional, Keras Sequential without ``keras.Input`` (layer-by-layer path) and a subclassed Keras
-  model (the tracer watches its ``call`` with ``sys.settrace``: the slow path), each
+- Keras functional, Keras Sequential without ``keras.Input`` and a subclassed Keras model (the tracer
+  records each the same way: every layer call of one ``model(x)``), each
   ``LSTM(H, return_sequences=True) -> LSTM(H) -> Dense(1)``.
 
     python -m scripts.bench_trace                       # print the report

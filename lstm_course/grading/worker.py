@@ -5,9 +5,8 @@ course's ``nbgrader_config.py`` and source notebooks, and the grading settings) 
 :class:`Job` per submission (the submission's files as bytes: a worker needs no shared disk).
 :func:`grade_job` runs on the worker:
 
-1. once per worker process and assignment, it builds a *template* course: the bundle's files, the
-   grading settings appended to ``nbgrader_config.py``, and ``nbgrader generate_assignment`` into a
-   private SQLite gradebook;
+1. once per worker process and assignment, it builds a *template* course: the bundle's files and
+   ``nbgrader generate_assignment`` into a private SQLite gradebook;
 2. per job, it copies the template to a fresh scratch folder, writes the submission into
    ``submitted/<student>/<assignment>/``, and runs nbgrader's ``autograde`` in-process (no new Python
    per submission) with :class:`~lstm_course.sandbox.kernel.SandboxExecute`, so every kernel is sandboxed;
@@ -43,7 +42,7 @@ from lstm_course.grading.submissions import (
     read_submission,
     safe_relpath,
 )
-from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, interpreter_first_on_path, settle
+from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, settle
 
 __all__ = [
     "Settings",
@@ -109,13 +108,10 @@ THREAD_VARIABLES = (
 
 
 def _prepare_process(settings: Settings) -> None:
-    """nbgrader runs ``alembic`` and kernels named ``python3`` from PATH: make them this interpreter's.
-
-    Kernels inherit the thread limits (``settings.kernel_threads``) through the sandbox's allow-list.
-    """
+    """The thread limits kernels inherit (``settings.kernel_threads``, through the sandbox's allow-list),
+    and quiet logs. (``PATH`` is the adapter's: :func:`~lstm_course.nbgrader_adapter.api` sets it.)"""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(settings.kernel_threads)
-    interpreter_first_on_path()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # nbgrader's own add_submission trips SQLAlchemy's autoflush warnings on every submission
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
@@ -132,8 +128,8 @@ def _scratch_root() -> str | None:
 
 
 def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
-    """The template course of ``assignment`` as files: the bundle's config (with the grading settings),
-    source and release notebooks, and a private SQLite gradebook holding the assignment.
+    """The template course of ``assignment`` as files: the bundle's config, source and
+    release notebooks, and a private SQLite gradebook holding the assignment.
 
     A Dask task of its own: the cluster builds each template once (``generate_assignment``, a few
     seconds) and hands the bytes to every worker that grades the assignment.
