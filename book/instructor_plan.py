@@ -3,8 +3,9 @@
 A plan is a list of book chapters and exercises in teaching order. Each row's minutes are computed:
 
 - a chapter: reading its prose at :data:`READ_WPM` words a minute (words counted in its MyST source,
-  code cells and other fenced blocks left out), running its notebook once from a fresh kernel (the
-  measured ``run_s``), and :data:`DISCUSS_MIN` minutes of questions;
+  code cells and other fenced blocks left out), reading its code (:data:`CODE_CELL_S` seconds per code
+  cell, :data:`CODE_LINE_S` per line of code shown; :func:`page_counts`), running its notebook once from a
+  fresh kernel (the measured ``run_s``), and :data:`DISCUSS_MIN` minutes of questions;
 - an exercise: the working time :data:`EXERCISE_MIN` (a teaching choice, not a measurement) and the
   measured run of its solution notebook (a student's final *Restart & Run All*).
 
@@ -29,6 +30,15 @@ TIMINGS = BOOK / "_static" / "timings.json"
 INSTRUCTOR_PART = "For instructors"  # the _toc.yml part that timings.json leaves out (it reads the file)
 
 READ_WPM = 200  # words a minute, reading or presenting prose
+# Code is read far slower than prose, and every cell costs a moment whatever its length: pointing at it,
+# running it, reading its output or figure aloud. 20 s a cell covers that moment. A line of code holds
+# about 8 to 10 tokens (names, operators, shapes) that a reader must each resolve: read at half the prose
+# speed (100 a minute), that is about 5 s a line. Lines of comments and blank lines count as nothing (a
+# comment is read with its line), and a cell whose input the page hides (tags remove-input, hide-input)
+# costs its 20 s but no lines: the class sees its output only.
+CODE_CELL_S = 15  # seconds per code cell: point at it, run it, read its output
+CODE_LINE_S = 3  # seconds per line of code shown
+HIDDEN_TAGS = ("remove-input", "hide-input", "remove-cell")  # code the page does not show
 DISCUSS_MIN = 5  # minutes of questions per chapter taught
 EXERCISE_MIN = {"shapes": 40, "gates": 50, "frameworks": 45, "stateful": 45}  # students' working time
 BREAK_MIN = 10  # one break inside the 3-hour slot
@@ -46,9 +56,7 @@ PLANS = {
         "05_pytorch",
         "exercise:shapes",
         "break",
-        "04_keras",
         "10_misconceptions",
-        "shape_tracer",
     ],
     "1-day": [
         "intro",
@@ -60,30 +68,44 @@ PLANS = {
         "04_keras",
         "05_pytorch",
         "06_keras_vs_pytorch",
-        "exercise:frameworks",
         "07_stateful",
-        "exercise:stateful",
         "08_variable_length",
-        "09_project",
         "10_misconceptions",
         "shape_tracer",
-        "11_appendix",
     ],
 }
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a plan: what is taught and its minutes (reading, running, the rest)."""
+    """One line of a plan: what is taught and its minutes (reading prose and code, running, the rest)."""
 
     item: str
-    read_min: float
+    read_min: float  # the prose
     run_min: float
     other_min: float  # questions for a chapter, working time for an exercise, the break itself
+    code_min: float = 0.0  # the code cells: CODE_CELL_S each, CODE_LINE_S per line shown
 
     @property
     def total_min(self) -> float:
-        return self.read_min + self.run_min + self.other_min
+        return self.read_min + self.code_min + self.run_min + self.other_min
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    """What a page gives to read: prose words, code cells, and the lines of code it shows."""
+
+    words: int
+    code_cells: int
+    code_lines: int
+
+    @property
+    def read_min(self) -> float:
+        return self.words / READ_WPM
+
+    @property
+    def code_min(self) -> float:
+        return (self.code_cells * CODE_CELL_S + self.code_lines * CODE_LINE_S) / 60
 
 
 def load_timings(path: Path = TIMINGS) -> dict:
@@ -91,12 +113,40 @@ def load_timings(path: Path = TIMINGS) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_FENCE = re.compile(r"^(`{3,}|:{3,})(.*?)$(.*?)^\1\s*$", re.S | re.M)
+
+
+def page_counts(text: str) -> PageCounts:
+    """The prose words, code cells and lines of code shown of a MyST page's source ``text``.
+
+    Prose is the text without the front matter and fenced blocks. A code cell is a ```` ```{code-cell} ````
+    block; its lines of code are those neither blank nor comments nor cell options (``:tags:``, ``---``),
+    and none when its tags hide its input (:data:`HIDDEN_TAGS`).
+    """
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    cells = lines = 0
+    for m in _FENCE.finditer(text):
+        if not m.group(2).strip().startswith("{code-cell}"):
+            continue
+        cells += 1
+        body = m.group(3)
+        if any(tag in body for tag in HIDDEN_TAGS):
+            continue
+        body = re.sub(r"\A\s*---\n.*?\n---\n", "", body, flags=re.S)  # a YAML block of cell options
+        code = [ln for ln in body.splitlines() if ln.strip() and not ln.strip().startswith(("#", ":"))]
+        lines += len(code)
+    prose = _FENCE.sub("", text)
+    return PageCounts(len(prose.split()), cells, lines)
+
+
+def chapter_counts(name: str) -> PageCounts:
+    """:func:`page_counts` of ``book/<name>.md``."""
+    return page_counts((BOOK / f"{name}.md").read_text(encoding="utf-8"))
+
+
 def prose_words(name: str) -> int:
     """Words of a chapter's prose: its MyST source without the front matter and fenced blocks."""
-    text = (BOOK / f"{name}.md").read_text(encoding="utf-8")
-    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
-    text = re.sub(r"^(`{3,}|:{3,}).*?^\1\s*$", "", text, flags=re.S | re.M)
-    return len(text.split())
+    return chapter_counts(name).words
 
 
 def toc_pages() -> list[str]:
@@ -142,7 +192,8 @@ def build_plan(name: str, timings: dict) -> list[Row]:
             rows.append(Row(item, 0.0, run, EXERCISE_MIN[a]))
         else:
             run = timings["chapters"][item]["run_s"] / 60
-            rows.append(Row(item, prose_words(item) / READ_WPM, run, DISCUSS_MIN))
+            counts = chapter_counts(item)
+            rows.append(Row(item, counts.read_min, run, DISCUSS_MIN, counts.code_min))
     return rows
 
 
@@ -165,7 +216,8 @@ def plan_table(rows: list[Row]):
             {
                 "starts at": _clock(start),
                 "item": r.item,
-                "read (min)": round(r.read_min),
+                "read prose (min)": round(r.read_min),
+                "read code (min)": round(r.code_min),
                 "run (min)": round(r.run_min, 1),
                 "questions / work / break (min)": r.other_min,
                 "total (min)": round(r.total_min),

@@ -173,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130  # grade() said what was stored; the next run resumes
+    if args.report:  # grade() wrote it into OUT: say where, as `lstm-course report` does
+        out = Path(args.out).resolve()
+        print(f"report: {out / 'report.html'}\nitems: {out / 'items.csv'}")
     return 1 if res.broken else 0
 
 

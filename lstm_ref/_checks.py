@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lstm_ref.diagnose import BTF, STATE, TBF, diagnose, layout_str
+from lstm_ref.diagnose import BTF, STATE, TBF, diagnose, layout_str, lib_of
 
 
 def to_numpy(value, *, copy: bool = False) -> np.ndarray:
@@ -86,7 +86,8 @@ def check_shape(
     """Check that ``shape`` has ``len(layout)`` axes and the sizes in ``expected``.
 
     ``expected`` maps axis names to sizes; ``None`` (or a missing name) means any size. The
-    message is :func:`lstm_ref.diagnose.diagnose`'s, with ``hint`` added at the end.
+    message is :func:`lstm_ref.diagnose.diagnose`'s, with ``hint`` added at the end; its repair code
+    is torch's when ``shape`` is a ``torch.Size`` (pass ``x.shape``), else NumPy's.
 
     >>> check_shape((4, 10, 3), BTF, {"features": 3})
     >>> check_shape((4, 10, 2), BTF, {"features": 3})
@@ -95,7 +96,7 @@ def check_shape(
     ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (4, 10, 2): axis 2 (features) is 2, expected 3
     """
     exp = tuple(expected.get(axis) for axis in layout)
-    msg = diagnose(tuple(int(s) for s in shape), exp, tuple(layout), name=name)
+    msg = diagnose(tuple(int(s) for s in shape), exp, tuple(layout), name=name, lib=lib_of(shape))
     if msg is not None:
         raise ValueError(msg + (f"; {hint}" if hint else ""))
 
@@ -113,10 +114,10 @@ def check_sequence(
     >>> check_sequence((5, 3), features=3)
     Traceback (most recent call last):
     ...
-    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (5, 3): the time_steps axis (axis 1) is missing: each sample is a single row, with no time axis. An LSTM reads a sequence per sample: use x.reshape(5, 1, 3) for one time step each, or cut windows with lstm_ref.data.make_windows(series, look_back=...)
+    ValueError: x: expected (batch, time_steps, features) = (?, ?, 3), got shape (5, 3): the time_steps axis (axis 1) is missing: each sample is a single row, with no time axis. An LSTM reads a sequence per sample: cut windows with lstm_ref.data.make_windows(series, look_back=...); x.reshape(5, 1, 3) gives one time step per sample: the LSTM has nothing to recur over
     """
-    shape = tuple(int(s) for s in shape)
     check_shape(shape, BTF if batch_first else TBF, {"features": features}, name)
+    shape = tuple(int(s) for s in shape)
     return (shape[0], shape[1]) if batch_first else (shape[1], shape[0])
 
 
@@ -256,7 +257,8 @@ def check_targets(output_shape, y, *, sparse_labels: bool = False) -> None:
     want = ", ".join("?" if s is None else str(s) for s in per_out)
     raise ValueError(
         f"{head}: per sample the output is {_tup(per_out)} and y is {_tup(got[1:])}; "
-        f"expected y of shape ({got[0]}, {want})" + (" (integer labels)" if sparse_labels else "")
+        f"expected y of shape ({got[0]},{' ' + want if want else ''})"
+        + (" (integer labels)" if sparse_labels else "")
     )
 
 

@@ -1,19 +1,11 @@
 """The shape vocabulary of ``lstm_ref``: axis names, a shape in words, and what is wrong with a shape.
 
-Every shape message in the package is worded here, once: the input validators
-(:mod:`lstm_ref._checks`), the exercises' feedback (:mod:`lstm_ref.feedback`), and the model
-traces (:mod:`lstm_ref.trace`) all call :func:`diagnose` or :func:`explain_mismatch`.
-
-- :data:`LAYOUTS` (and :data:`BTF`, :data:`TBF`, PyTorch's :data:`STATE`, Keras's :data:`KERAS_STATE`),
-  :func:`layout_str`, :func:`resolve_layout`: the names of the axes; :data:`Sizes`: a shape tuple;
-- :func:`describe`: a shape in words, axis by axis;
-- :func:`diagnose` / :func:`explain_mismatch`: which axis of a wrong shape is wrong, naming the
-  classic mistakes (a missing time axis, axes flattened together or in the wrong order, a
-  batch-first state, the off-by-one window count) and, with ``fix=True``, the code that repairs it;
-- :func:`assert_shape`: the ``AssertionError`` of the exercises' test cells;
-- :func:`hx_not_a_pair`: an LSTM's ``hx`` that is not the pair ``(h0, c0)``.
-
-Nothing here imports torch or TensorFlow: shapes are tuples (or anything with ``.shape``).
+Every shape message in the package is worded here, once: the input validators (:mod:`lstm_ref._checks`),
+the exercises' feedback (:mod:`lstm_ref.feedback`) and the traces (:mod:`lstm_ref.trace`) call
+:func:`diagnose` or :func:`explain_mismatch`: which axis of a wrong shape is wrong, naming the classic
+mistakes and, with ``fix=True``, the NumPy or torch code that repairs it. Also: the axis names
+(:data:`LAYOUTS`, :func:`layout_str`), :func:`describe`, the exercises' :func:`assert_shape`, and
+:func:`hx_not_a_pair`. Nothing here imports torch or TensorFlow: shapes are tuples (or have ``.shape``).
 """
 
 from __future__ import annotations
@@ -26,54 +18,46 @@ import numpy as np
 
 Dim = int | None  # one axis's size; None: any size (or not known)
 Sizes = tuple[Dim, ...]  # a shape tuple (lstm_ref.trace.Shape is a shape with a name per axis)
+Layout = str | Sequence[str]  # a name from LAYOUTS, or one name per axis
 
 BTF = ("batch", "time_steps", "features")
 TBF = ("time_steps", "batch", "features")
 STATE = ("num_layers*num_directions", "batch", "hidden_size")  # PyTorch's h0, c0, h_n, c_n
 KERAS_STATE = ("batch", "hidden")  # a Keras RNN's initial or final state, one tensor per h and c
 
-#: Named layouts accepted wherever a ``layout`` argument is expected (or pass a tuple of axis names).
-LAYOUTS: dict[str, tuple[str, ...]] = {
-    "btf": BTF,
-    "tbf": TBF,
-    "bth": ("batch", "time_steps", "hidden_size"),
-    "tbh": ("time_steps", "batch", "hidden_size"),
-    "bh": ("batch", "hidden_size"),
-    "state": STATE,
-    "windows": ("windows", "time_steps", "features"),
-    "targets": ("windows", "horizon"),
+# fmt: off
+LAYOUTS: dict[str, tuple[str, ...]] = {  # named layouts, for any layout argument (or a tuple of axis names)
+    "btf": BTF, "tbf": TBF, "bth": ("batch", "time_steps", "hidden_size"),
+    "tbh": ("time_steps", "batch", "hidden_size"), "bh": ("batch", "hidden_size"), "state": STATE,
+    "windows": ("windows", "time_steps", "features"), "targets": ("windows", "horizon"),
     "series": ("time_steps", "features"),
 }
-
-_WORDS = {
-    "batch": ("sample", "samples"),
-    "windows": ("window", "windows"),
-    "streams": ("stream", "streams"),
-    "time_steps": ("time step", "time steps"),
-    "features": ("feature", "features"),
-    "hidden_size": ("hidden unit", "hidden units"),
-    "units": ("unit", "units"),
-    "horizon": ("future step", "future steps"),
-    "targets": ("target", "targets"),
+_WORDS = {  # an axis's unit, singular and plural
+    "batch": ("sample", "samples"), "windows": ("window", "windows"), "streams": ("stream", "streams"),
+    "time_steps": ("time step", "time steps"), "features": ("feature", "features"),
+    "hidden_size": ("hidden unit", "hidden units"), "units": ("unit", "units"),
+    "horizon": ("future step", "future steps"), "targets": ("target", "targets"),
     "num_layers*num_directions": ("layer/direction pair", "layer/direction pairs"),
 }
-# axes counted in windows: one too few or too many there is the create_dataset off-by-one
-_BATCH_AXES = ("batch", "samples", "windows")
+# fmt: on
+_BATCH_AXES = ("batch", "samples", "windows")  # counted in windows: one off is create_dataset's off-by-one
 
 
 def layout_str(layout: Sequence[str], expected: Mapping[str, int | None] | None = None) -> str:
-    """Render a layout such as ``(batch, time_steps, features) = (?, ?, 3)``.
+    """Render a layout such as ``(batch, time_steps, features) = (?, ?, 3)``; one axis reads as a tuple does.
 
     >>> layout_str(BTF, {"features": 3})
     '(batch, time_steps, features) = (?, ?, 3)'
-    >>> layout_str(BTF)
-    '(batch, time_steps, features)'
+    >>> layout_str(("windows",), {"windows": 25}), layout_str(BTF)
+    ('(windows,) = (25,)', '(batch, time_steps, features)')
     """
-    names = "(" + ", ".join(layout) + ")"
+
+    def tup(items) -> str:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
     if not expected:
-        return names
-    vals = ["?" if expected.get(n) is None else str(expected[n]) for n in layout]
-    return f"{names} = ({', '.join(vals)})"
+        return tup(layout)
+    return f"{tup(layout)} = {tup(['?' if expected.get(n) is None else str(expected[n]) for n in layout])}"
 
 
 def resolve_layout(layout: str | Sequence[str]) -> tuple[str, ...]:
@@ -84,13 +68,9 @@ def resolve_layout(layout: str | Sequence[str]) -> tuple[str, ...]:
     >>> resolve_layout(["rows", "cols"])
     ('rows', 'cols')
     """
-    if isinstance(layout, str):
-        if layout not in LAYOUTS:
-            raise ValueError(
-                f"layout must be one of {sorted(LAYOUTS)} or a tuple of axis names, got {layout!r}"
-            )
-        return LAYOUTS[layout]
-    return tuple(layout)
+    if isinstance(layout, str) and layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {sorted(LAYOUTS)} or a tuple of axis names, got {layout!r}")
+    return LAYOUTS[layout] if isinstance(layout, str) else tuple(layout)
 
 
 def _shape(shape) -> Sizes:
@@ -125,10 +105,8 @@ def _size(s: Dim) -> str:
 def describe(shape, layout: str | Sequence[str] = "btf") -> str:
     """Say a shape in words, axis by axis.
 
-    Args:
-        shape: a shape tuple (``None`` for unknown sizes) or an array/tensor.
-        layout: a name from :data:`LAYOUTS` (``"btf"``, ``"tbf"``, ``"state"``,
-            ``"windows"``, ...) or a tuple of axis names, one per axis.
+    ``shape``: a shape tuple (``None`` for unknown sizes) or an array/tensor; ``layout``: a name from
+    :data:`LAYOUTS` (``"btf"``, ``"state"``, ``"windows"``, ...) or a tuple of axis names, one per axis.
 
     >>> describe((26, 5, 7), "windows")
     '(26, 5, 7) = 26 windows × 5 time steps × 7 features'
@@ -138,30 +116,24 @@ def describe(shape, layout: str | Sequence[str] = "btf") -> str:
     '(2, 4, 5) = 2 layer/direction pairs × 4 samples × 5 hidden units'
     """
     shape, names = _named(shape, layout)
-    parts = []
-    for n, s in zip(names, shape, strict=True):
-        one, many = _WORDS.get(n, (n.replace("_", " "), n.replace("_", " ")))
-        parts.append(f"{_size(s)} {one if s == 1 else many}")
-    return f"{shape} = " + " × ".join(parts)
+    words = [_WORDS.get(n, (n.replace("_", " "),) * 2)[s != 1] for n, s in zip(names, shape, strict=True)]
+    return f"{shape} = " + " × ".join(f"{_size(s)} {w}" for s, w in zip(shape, words, strict=True))
 
 
 def diagnose(
-    got_shape, expected_shape, layout: str | Sequence[str] = "btf", *, name: str = "x", fix: bool = True
+    got_shape, expected_shape, layout: Layout = "btf", *, name="x", fix=True, lib=None
 ) -> str | None:
     """Explain what is wrong with a shape, or return ``None`` when it fits.
 
-    Names the wrong axis and recognises the classic mistakes: a missing time
-    (or feature, batch, layer) axis, axes flattened together, axes in the wrong
-    order (PyTorch's time-major layout, the ``reshape(n, 1, look_back)``
-    mix-up, a batch-first ``h0``), a window too few (the off-by-one
-    ``create_dataset``) or too many, and an extra axis of size 1.
+    Names the wrong axis and the classic mistakes: a missing time (or feature, batch, layer) axis, axes
+    flattened together or in the wrong order (time-major, the ``reshape(n, 1, look_back)`` mix-up, a
+    batch-first ``h0``), a window too few (``create_dataset``) or too many, an extra axis of size 1.
 
-    Args:
-        got_shape: the shape received (a tuple, or an array/tensor).
-        expected_shape: the expected shape; ``None`` marks an axis of any size.
-        layout: a name from :data:`LAYOUTS` or a tuple of axis names for ``expected_shape``.
-        name: what to call the array in the message (the repair code always calls it ``x``).
-        fix: also say the code that repairs the array (see :func:`explain_mismatch`).
+    ``got_shape`` is a tuple or an array/tensor; ``None`` in ``expected_shape`` marks an axis of any size;
+    ``layout`` names the axes of ``expected_shape`` (a name from :data:`LAYOUTS` or a tuple); ``name`` is
+    what the message calls the array (the repair code calls it ``x``); ``fix`` adds that code (see
+    :func:`explain_mismatch`), in ``lib``'s words: ``"torch"`` (the default for a tensor or ``torch.Size``)
+    or ``"numpy"``.
 
     >>> diagnose((26, 5, 7), (26, 5, 7)) is None
     True
@@ -175,24 +147,31 @@ def diagnose(
     if fits(got, exp):
         return None
     head = f"{name}: expected {layout_str(names, dict(zip(names, exp, strict=True)))}, got shape {got}: "
-    return head + explain_mismatch(got, exp, names, fix=fix)
+    return head + explain_mismatch(got, exp, names, fix=fix, lib=lib or lib_of(got_shape))
 
 
-def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix: bool = True) -> str:
+def lib_of(obj) -> str:
+    """``"torch"`` for a torch tensor or ``torch.Size`` (no import needed), else ``"numpy"``."""
+    return "torch" if type(obj).__module__.split(".")[0] == "torch" else "numpy"
+
+
+def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix=True, lib="numpy") -> str:
     """The reason part of :func:`diagnose`, for shapes known not to fit.
 
     ``got`` and ``exp`` are shape tuples (``None`` in ``exp`` marks any size), ``names`` the axis
     names of ``exp``. With ``fix=False`` the reason leaves out the code that would repair the array
     (``x.transpose(...)``, ``make_windows``): in the exercises' feedback that code is the answer.
+    ``lib="torch"`` words that code for a tensor (``x.permute``, ``x.unsqueeze``), else for NumPy.
 
     >>> explain_mismatch((26, 35), (26, 5, 7), ("batch", "time_steps", "features"), fix=False)
     'time_steps and features are flattened into one axis of 35 = 5 × 7; keep them as two separate axes'
     """
     got, exp, names = tuple(got), tuple(exp), tuple(names)
     if len(got) == len(exp):
-        return _wrong_order(got, exp, names, fix) or _wrong_sizes(got, exp, names, fix)
+        return _wrong_order(got, exp, names, fix, lib) or _wrong_sizes(got, exp, names, fix)
     if len(got) == len(exp) - 1:
-        reasons = [r for r in (_missing_axis(got, exp, names, fix), _merged_axes(got, exp, names, fix)) if r]
+        missing = _missing_axis(got, exp, names, fix, lib)
+        reasons = [r for r in (missing, _merged_axes(got, exp, names, fix)) if r]
         if reasons:  # with unknown sizes both readings can fit; then give both
             return "; or, if not, ".join(reasons)
     if len(got) == len(exp) + 1:
@@ -206,20 +185,25 @@ def explain_mismatch(got: tuple, exp: tuple, names: tuple[str, ...], *, fix: boo
     return msg
 
 
-def _wrong_order(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
+def _wrong_order(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool, lib: str) -> str | None:
     """The sizes are all there but on the wrong axes: which order it looks like, and the transpose."""
     n = len(names)
     perm = next((p for p in itertools.permutations(range(n)) if fits(got, [exp[i] for i in p])), None)
     if perm is None:  # (the identity never fits: the shapes are known not to match)
         return None
-    order = tuple(names[p] for p in perm)
-    inverse = tuple(perm.index(i) for i in range(n))
+    order, inverse = tuple(names[p] for p in perm), tuple(perm.index(i) for i in range(n))
     msg = f"the axes are in the wrong order: it looks like ({', '.join(order)})"
     moved = {names[i] for i in range(n) if perm[i] != i}
-    transpose = f"; use x.transpose{inverse}" if fix else "; reorder them with a transpose, not a reshape"
-    if {"num_layers*num_directions", "batch"} <= moved:
+    big = [k for k in inverse if got[k] != 1]  # a reshape keeps these in order: same values if only 1s move
+    same, target = None not in got and big == sorted(big), tuple(got[k] for k in inverse)
+    transpose = f"; use {_reorder(inverse, lib, state={STATE[0], 'batch'} <= moved)}"
+    transpose += f" (only axes of size 1 move: x.reshape{target} is the same)" * same
+    if not fix:
+        ones = "only axes of size 1 move, so here a reshape gives the same array as a transpose"
+        transpose = "; " + (ones if same else "reorder them with a transpose, not a reshape")
+    if {STATE[0], "batch"} <= moved:
         msg += "; the state is never batch-first, even with batch_first=True"
-        return msg + (f"; use x.transpose{inverse} (torch: x.permute{inverse}.contiguous())" if fix else "")
+        return msg + (transpose if fix else "")
     if order[:2] == ("time_steps", "batch"):
         msg += ", the PyTorch default layout (batch_first=False)" + transpose
         return msg + (", or batch_first=True where the model is built" if fix else "")
@@ -234,6 +218,17 @@ def _wrong_order(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> s
                 "axis, so the LSTM sees one time step"
             )
     return msg + transpose
+
+
+def _reorder(inverse: tuple[int, ...], lib: str, state: bool = False) -> str:
+    """The code that puts x's axes in the order ``inverse``: NumPy's ``transpose`` takes the whole order,
+    torch's ``permute`` does (its ``transpose`` swaps two dims); a torch state must be contiguous."""
+    if lib != "torch":
+        return f"x.transpose{inverse}" + (f" (torch: x.permute{inverse}.contiguous())" if state else "")
+    if state:
+        return f"x.permute{inverse}.contiguous()"
+    swapped = tuple(i for i, k in enumerate(inverse) if k != i)
+    return f"x.permute{inverse}" + (f" or x.transpose{swapped}" if len(swapped) == 2 else "")
 
 
 def _wrong_sizes(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str:
@@ -267,35 +262,27 @@ def _wrong_sizes(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> s
     return parts
 
 
-def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> str | None:
+def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool, lib: str) -> str | None:
     """Which axis, once removed, makes the rest fit? With unknown (None) sizes several may: prefer
     the one whose remaining axes match the most known sizes, then the commonest mistake (time)."""
-    prefer = ("time_steps", "features")
     found = [i for i in range(len(names)) if fits(got, exp[:i] + exp[i + 1 :])]
     if not found:
         return None
     known = [-sum(e is not None for e in exp[:k] + exp[k + 1 :]) for k in range(len(names))]
-    i = min(found, key=lambda k: (known[k], prefer.index(names[k]) if names[k] in prefer else 2))
+    i = min(found, key=lambda k: (known[k], {"time_steps": 0, "features": 1}.get(names[k], 2)))
     ax, want = names[i], exp[i]
     head = f"the {ax} axis (axis {i}) is missing"
-    insert = _insert_code(got, i)
-    use = f"; use {insert}" if fix else ""
+    insert = _insert_code(got, i, lib)
+    use = f"; use {insert}" * fix
     if ax == "time_steps" and want != 1:
-        msg = f"{head}: each sample is a single row, with no time axis. An LSTM reads a sequence per sample"
-        steps = "" if want is None else f" of {want} time steps"
-        if not fix:
-            return f"{msg}; give every sample its own window{steps}"
-        if want is None:
-            make = "lstm_ref.data.make_windows(series, look_back=...)"
-            return f"{msg}: use {insert} for one time step each, or cut windows with {make}"
-        return msg + f": cut windows with lstm_ref.data.make_windows(series, look_back={want})"
+        return _no_time_axis(got, exp, names, head, fix, lib)
     if ax == "features" and want == 1:
         return f"{head}: a single feature still needs its own axis of size 1{use}"
-    if ax == "num_layers*num_directions":
+    if ax == STATE[0]:
         msg = f"{head}: the state has one (batch, hidden_size) slice per layer and direction"
         if want in (1, None):
             return msg + (f"; use {insert} for a single-layer, one-direction LSTM" if fix else "")
-        how = " with np.stack([...])" if fix else ""
+        how = f" with {'torch' if lib == 'torch' else 'np'}.stack([...])" if fix else ""
         return f"{msg}; stack {want} of them{how} in the order of the layers"
     if ax in _BATCH_AXES:
         if want in (1, None):
@@ -304,12 +291,31 @@ def _missing_axis(got: tuple, exp: tuple, names: tuple[str, ...], fix: bool) -> 
     return head + (use if want == 1 else "")
 
 
-def _insert_code(got: tuple, i: int) -> str:
+def _no_time_axis(got: tuple, exp: tuple, names: tuple[str, ...], head: str, fix: bool, lib: str) -> str:
+    """A 2-D ``(samples, columns)`` for ``(samples, time_steps, features)``: most likely a window per row."""
+    i, want = names.index("time_steps"), exp[names.index("time_steps")]
+    msg = f"{head}: each sample is a single row, with no time axis. An LSTM reads a sequence per sample"
+    window = names[-1] == "features" and exp[-1] is None and i == 1 and len(got) == 2 and None not in got
+    if window and got[1] > 1 and want in (None, got[1]):
+        (n, c), cols = got, f"if the {got[1]} columns are a window of {got[1]} time steps of one feature"
+        if not fix:
+            return f"{msg}; {cols}, the features axis of size 1 is what is missing, not a time axis of 1"
+        one = f"x.reshape({n}, 1, {c}) would be ONE time step of {c} features (the whole window on the features axis)"
+        rows = "if instead each row is one time step, cut windows with lstm_ref.data.make_windows(rows, look_back=...)"
+        return f"{msg}: {cols}, use x[..., None] = x.reshape({n}, {c}, 1); {one}; {rows}"
+    if not fix:
+        return f"{msg}; give every sample its own window" + ("" if want is None else f" of {want} time steps")
+    make = f"lstm_ref.data.make_windows(series, look_back={'...' if want is None else want})"
+    one = f"; {_insert_code(got, i, lib)} gives one time step per sample: the LSTM has nothing to recur over"
+    return f"{msg}: cut windows with {make}" + (one if want is None else "")
+
+
+def _insert_code(got: tuple, i: int, lib: str = "numpy") -> str:
     """The code that inserts an axis of size 1 at position ``i`` of an array of shape ``got``."""
-    if i == 0:
-        return "x[None]"
-    if i == len(got):
-        return "x[..., None]"
+    if i in (0, len(got)):
+        return "x[None]" if i == 0 else "x[..., None]"
+    if lib == "torch":
+        return f"x.unsqueeze({i})"
     if None in got:
         return f"np.expand_dims(x, {i})"
     return f"x.reshape{(*got[:i], 1, *got[i:])}"
@@ -348,13 +354,13 @@ def _as_shape(obj) -> tuple[int, ...]:
 
 def assert_shape(
     got,
-    expected: Sequence[int | None],
-    layout: str | Sequence[str] = "btf",
+    expected: Sequence[Dim],
+    layout: Layout = "btf",
     what: str = "x",
     hint: str = "",
     *,
-    name: str | None = None,
-    fix: bool = False,
+    name=None,
+    fix=False,
 ) -> None:
     """Raise ``AssertionError`` unless ``got`` (an array, a tensor or a shape tuple) has shape ``expected``.
 
@@ -362,15 +368,10 @@ def assert_shape(
     ``lstm_ref.shapes.assert_shape`` are this function). The message says what was received
     and what was expected, in the words of :func:`explain_mismatch`.
 
-    Args:
-        got: the array, tensor, or shape tuple of ints to check.
-        expected: the expected shape; ``None`` accepts any size on that axis.
-        layout: the axis names of ``expected``: a name from :data:`LAYOUTS` or a tuple
-            (for a 2-D target e.g. ``("batch", "hidden_size")``).
-        what: what to call ``got`` in the message (``name=`` is the same, kept for old calls).
-        hint: a sentence added at the end, after ``Hint:``.
-        fix: also name the code that repairs the array. Off by default: in an exercise that
-            code is the graded answer.
+    ``None`` in ``expected`` accepts any size; ``layout`` names its axes (a name from :data:`LAYOUTS` or a
+    tuple); ``what`` (or ``name``, kept for old calls) is what the message calls ``got``; ``hint`` is added
+    after ``Hint:``; ``fix`` adds the repair code (NumPy's, torch's for a tensor): off by default, since
+    in an exercise that code is the graded answer.
 
     >>> assert_shape((4, 2, 5), (2, 4, 5), "state", what="h_n")
     Traceback (most recent call last):
@@ -384,14 +385,13 @@ def assert_shape(
         return
     want = layout_str(names, dict(zip(names, expected, strict=True)))
     msg = f"Your {what} has shape {shape} but it should be {want}: "
-    msg += explain_mismatch(shape, expected, names, fix=fix)
+    msg += explain_mismatch(shape, expected, names, fix=fix, lib=lib_of(got))
     raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
 
 
 def hx_not_a_pair(hx, sizes: Mapping[str, int | None] | None = None) -> str:
-    """Why an LSTM refuses ``hx``, its initial state, when it is not one pair ``(h0, c0)``.
-
-    ``sizes`` maps names of :data:`STATE` to the sizes expected (``None`` or missing: not known).
+    """Why an LSTM refuses ``hx``, its initial state, when it is not one pair ``(h0, c0)``. ``sizes`` maps
+    names of :data:`STATE` to the sizes expected (``None`` or missing: not known).
 
     >>> hx_not_a_pair([1, 2, 3], {"num_layers*num_directions": 2, "batch": 4})
     'hx must be one tuple (h0, c0), each (num_layers*num_directions, batch, hidden_size) = (2, 4, ?), as in lstm(x, (h0, c0)); got list'

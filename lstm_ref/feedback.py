@@ -18,6 +18,7 @@ and :func:`numeric_gradient` is :func:`lstm_ref.numpy.numerical_gradient` for a 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -103,37 +104,102 @@ def assert_close(
     raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
 
 
-def assert_param_count(got, expected: int, hidden_size: int, what: str = "parameter count") -> None:
-    """Assert an LSTM parameter count and name the classic slips (bias counted once or twice, T counted).
+def assert_param_count(
+    got, expected: int, hidden_size: int, what: str = "parameter count", *, framework: str | None = None
+) -> None:
+    """Assert an LSTM parameter count and name the classic slips: a bias counted once or twice, every
+    bias missing (``bias=False``), layer ``k > 0`` given ``features`` inputs, the 4 gates, T counted.
+
+    ``framework`` (``"torch"`` or ``"keras"``) is read from ``what`` when not given. The slips are
+    recognised by trying the stacks of LSTM layers (and a Dense/Linear head) whose count is ``expected``.
 
     >>> assert_param_count(416, 448, hidden_size=8, what="torch parameter count")
     Traceback (most recent call last):
     ...
     AssertionError: Your torch parameter count is 416 but it should be 448: 32 short, exactly 4 x hidden_size: PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras only one
+    >>> assert_param_count(841, 1001, hidden_size=8, what="torch count")  # 2 layers on 3 features
+    Traceback (most recent call last):
+    ...
+    AssertionError: Your torch count is 841 but it should be 1001: 160 short: layer 1 reads the previous layer's output, so its input width is hidden = 8, not features = 3 (4 x 8 x (8 - 3) = 160 weights)
     """
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
         raise AssertionError(f"Your {what} should be an int, got {type(got).__name__} {got!r}")
     got = int(got)
     if got == expected:
         return
-    diff = expected - got
-    h4 = 4 * hidden_size
-    if diff == h4:
-        why = (
-            f"{diff} short, exactly 4 x hidden_size: PyTorch keeps two bias vectors (bias_ih and bias_hh), "
-            "Keras only one"
-        )
-    elif diff == -h4:
-        why = f"{-diff} too many, exactly 4 x hidden_size: Keras has one bias vector, not two"
+    diff, h4 = expected - got, 4 * hidden_size
+    if framework not in (None, "torch", "keras"):
+        raise ValueError(f"framework must be 'torch', 'keras' or None, got {framework!r}")
+    frameworks = [framework] if framework else [f for f in ("torch", "keras") if f in what.lower()]
+    reasons = [r for fw in frameworks or ["torch", "keras"] for r in _slips(diff, expected, hidden_size, fw)]
+    amount = f"{diff} short" if diff > 0 else f"{-diff} too many"
+    if reasons:
+        why = "; or ".join(dict.fromkeys(reasons))
     elif got > 0 and got * 4 == expected:
         why = "4 times too small: an LSTM has 4 gates (i, f, g, o), each with its own weights and bias"
     elif diff > 0 and diff % h4 == 0:
-        why = f"{diff} short, a multiple of 4 x hidden_size: did you miss a bias, a layer or a direction?"
+        why = f"{amount}, a multiple of 4 x hidden_size: did you miss a bias, a layer or a direction?"
     elif diff < 0 and (-diff) % h4 == 0:
-        why = f"{-diff} too many, a multiple of 4 x hidden_size: count the inputs of each layer again"
+        why = f"{amount}, a multiple of 4 x hidden_size: count the inputs of each layer again"
     else:
         why = "remember the 4 gates, the input and recurrent weights, the biases, and that T never counts"
     raise AssertionError(f"Your {what} is {got} but it should be {expected}: {why}")
+
+
+def _stacks(expected: int, h: int, framework: str) -> set[tuple[int, int, int]]:
+    """``(layers, directions, features)`` of every stack of LSTM layers with ``h`` units, topped by a
+    Dense/Linear head of 0 to 4 outputs, whose parameter count in ``framework`` is ``expected``."""
+    per, found = 4 * h, set()  # per input of a layer and direction: 4 gates of h units
+    b = 2 if framework == "torch" else 1  # bias vectors per layer and direction
+    for layers, d, outs in itertools.product(range(1, 7), (1, 2), range(5)):
+        upper = (layers - 1) * d * per * (d * h + h + b)  # layer k > 0 reads d * h inputs
+        rest = expected - outs * (d * h + 1) - upper - d * per * (h + b)
+        if rest > 0 and rest % (d * per) == 0:
+            found.add((layers, d, rest // (d * per)))
+    return found
+
+
+def _slips(diff: int, expected: int, h: int, fw: str) -> list[str]:
+    """The slips that explain a ``fw`` count ``diff`` short of ``expected``, for the first stack of
+    :func:`_stacks` that any slip explains, fewest features first (a large ``features`` absorbs layers)."""
+    amount, h4, out = f"{diff} short" if diff > 0 else f"{-diff} too many", 4 * h, []
+    for f, layers, d in sorted((f, layers, d) for layers, d, f in _stacks(expected, h, fw)):
+        ld, each = layers * d, f"{layers} layer" + "s" * (layers > 1) + " x 2 directions" * (d == 2)
+        per_layer = "" if ld == 1 else f" per layer and direction ({ld} of them)"
+        bias = {
+            "torch": "bias_ih and bias_hh, 4 x hidden_size each",
+            "keras": "one bias vector of 4 x hidden_size",
+        }
+        if diff == ld * h4 * (2 if fw == "torch" else 1):
+            flag = "bias=False" if fw == "torch" else "use_bias=False"
+            out.append(
+                f"{amount}, exactly every bias of {each} ({bias[fw]}, per layer and direction). "
+                f"Is the bias missing ({flag})? The expected count includes the biases"
+            )
+        if fw == "torch" and diff == ld * h4:
+            why = "PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras only one"
+            out.append(f"{amount}, exactly 4 x hidden_size{per_layer}: {why}")
+        if fw == "keras" and diff == -ld * h4:
+            out.append(f"{amount}, exactly 4 x hidden_size{per_layer}: Keras has one bias vector, not two")
+        for width, name in [(f, "features")] + [(h, "hidden")] * (d == 2):
+            if layers > 1 and diff == (layers - 1) * d * h4 * (d * h - width) != 0:
+                out.append(_layer_input(amount, layers, d, h, width, name))
+        if out:
+            return out
+    return out
+
+
+def _layer_input(amount: str, layers: int, d: int, h: int, width: int, name: str) -> str:
+    """Layer ``k > 0`` counted with ``width`` (``features``, or one direction's ``hidden``) inputs."""
+    which = "layer 1 reads" if layers == 2 else f"layers 1 to {layers - 1} read"
+    its = "its" if layers == 2 else "their"
+    right = f"2*hidden = {2 * h} (both directions)" if d == 2 else f"hidden = {h}"
+    times = f"{layers - 1} x " * (layers > 2) + "2 x " * (d == 2)
+    n = abs((layers - 1) * d * 4 * h * (d * h - width))
+    return (
+        f"{amount}: {which} the previous layer's output, so {its} input width is {right}, not {name} = "
+        f"{width} ({times}4 x {h} x ({d * h} - {width}) = {n} weights)"
+    )
 
 
 def numeric_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

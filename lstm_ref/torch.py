@@ -92,7 +92,7 @@ def _check_inputs(
         raise ValueError(
             f"x must be a torch.Tensor, got {type(x).__name__}; use torch.as_tensor(x, dtype=torch.float32)"
         )
-    batch, steps = _checks.check_sequence(tuple(x.shape), input_size, batch_first)
+    batch, steps = _checks.check_sequence(x.shape, input_size, batch_first)
     if steps == 0:
         raise ValueError(f"x: got shape {tuple(x.shape)}: the time axis is empty (0 time steps)")
     if hx is not None:
@@ -101,7 +101,7 @@ def _check_inputs(
                 hx_not_a_pair(hx, dict(zip(STATE, (layers_dirs, batch, hidden_size), strict=True)))
             )
         for name, s in zip(("h0", "c0"), hx, strict=True):
-            _checks.check_state(tuple(s.shape), layers_dirs, batch, hidden_size, name)
+            _checks.check_state(s.shape, layers_dirs, batch, hidden_size, name)
     return batch
 
 

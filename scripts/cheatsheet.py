@@ -11,7 +11,7 @@ request refused, and any refused request fails the build). Each part of the shee
   ``torch.nn.LSTM`` and ``keras.layers.LSTM``, and reads the printed PDFs back;
 - **what the build works out** (``collect_facts``): the worked parameter counts
   (``lstm_ref.shapes.param_count``), the example batches of ``lstm_ref.data.stateful_batches``, how
-  close the printed conversion code brings torch to Keras (run here), the twelve classic mistakes of
+  close the printed conversion code brings torch to Keras (run here), the thirteen classic mistakes of
   ``book/shape_tracer.md`` with the diagnoses ``lstm_ref.trace`` gives when the book's cells run here
   (their own asserts included), and the verdicts of ``book/10_misconceptions.md``'s summary table;
 - **the page** (``render``): ``scripts/cheatsheet/sheet.html`` and ``sheet.css`` filled in.
@@ -48,6 +48,7 @@ CONTENT = HERE / "sheet.toml"
 NAME = "lstm-shapes-cheatsheet"
 PAGES = 2
 SIZES = {"a4": ("A4", (595, 842)), "letter": ("Letter", (612, 792))}  # CSS @page size, points
+MISTAKES = 13  # the traced mistakes of book/shape_tracer.md, each with its diagnosis, on page 2
 
 
 class BuildError(Exception):
@@ -112,7 +113,7 @@ def example_batches() -> list[np.ndarray]:
 
 
 def book_mistakes() -> dict[str, str]:
-    """The twelve classic mistakes of ``book/shape_tracer.md`` and their diagnoses, by running the book's
+    """The thirteen classic mistakes of ``book/shape_tracer.md`` and their diagnoses, by running the book's
     two cells that define and trace them here: ``{title: diagnosis}``, in the book's order."""
     import torch
 
@@ -140,8 +141,8 @@ def book_mistakes() -> dict[str, str]:
         for cell in wanted:
             exec(cell, ns)  # the book's own asserts run here too
     found = {what: diagnosis for what, (_, diagnosis, _) in ns["found"].items()}
-    if len(found) != 12 or list(found) != list(ns["mistakes"]):
-        raise BuildError(f"book/shape_tracer.md: expected 12 traced mistakes, got {len(found)}")
+    if len(found) != MISTAKES or list(found) != list(ns["mistakes"]):
+        raise BuildError(f"book/shape_tracer.md: expected {MISTAKES} traced mistakes, got {len(found)}")
     # drop the layer's name ("lstm_2 (LSTM): ", "model (ManyToOne): its own forward() ... ValueError: ")
     prefix = re.compile(r"^\S+ \([^)]*\): (?:its own forward\(\) code failed.*?\w+Error: )?")
     return {what: prefix.sub("", d) for what, d in found.items()}
@@ -170,7 +171,7 @@ def collect_facts(data: dict) -> dict:
         ("counts", "the parameter counts of the examples", lambda: worked_counts(data["count_examples"])),
         ("convert_gap", "the conversion code (run)", lambda: convert_gap(data["code"]["convert"])),
         ("batches", "the example stateful batches", example_batches),
-        ("mistakes", "the 12 classic mistakes (book/shape_tracer.md, traced)", book_mistakes),
+        ("mistakes", f"the {MISTAKES} classic mistakes (book/shape_tracer.md, traced)", book_mistakes),
         ("beliefs", "the misconceptions table (book/10_misconceptions.md)", book_beliefs),
     ]:
         t = time.perf_counter()
@@ -238,6 +239,20 @@ def _count_tables(data: dict, facts: dict) -> dict[str, str]:
     return {"formulas": formulas, "counts": _table(["F", "H", "L", "bidir.", "Keras", "PyTorch"], counts)}
 
 
+def _compact(diagnosis: str) -> str:
+    """A diagnosis as the sheet prints it: ``x: expected (names) = (sizes), got shape (4, 10): ...`` becomes
+    ``x (4, 10), expected (names) = (sizes): ...`` (the same facts, fewer words; the fix is kept whole).
+
+    >>> _compact("x: expected (batch, features) = (?, 16), got shape (4, 8): axis 1 is 8")
+    'x (4, 8), expected (batch, features) = (?, 16): axis 1 is 8'
+    """
+    head = re.match(r"(\w+): expected (\([^)]*\) = \([^)]*\)), got shape (\([^)]*\)): ", diagnosis)
+    if head is None:
+        return diagnosis
+    name, want, got = head.groups()
+    return f"{name} {got}, expected {want}: {diagnosis[head.end() :]}"
+
+
 def _page_two(facts: dict) -> dict[str, str]:
     batches = facts["batches"]
     stream_rows = [
@@ -245,7 +260,8 @@ def _page_two(facts: dict) -> dict[str, str]:
         for j in range(batches[0].shape[0])
     ]
     mistakes = "".join(
-        f"<li><b>{html.escape(what)}</b> — {_code(diag)}</li>" for what, diag in facts["mistakes"].items()
+        f"<li><b>{html.escape(what)}</b> — {_code(_compact(diag))}</li>"
+        for what, diag in facts["mistakes"].items()
     )
     return {
         "streams": _table([""] + [f"batch {k}" for k in range(len(batches))], stream_rows),

@@ -53,6 +53,8 @@ STATIC = {  # every static drawing function, with small arguments
     "padding_pattern": lambda: figs.padding_pattern([4, 2, 1], padding="pre"),
     "padded_batch": lambda: figs.padded_batch(np.where(MASK, 0.5, 0.0), MASK),
     "packed_layout": lambda: figs.packed_layout([6, 4, 2], [3, 3, 2, 2, 1, 1]),
+    "seed_spread": lambda: figs.seed_spread({"a": [1.0, 2.0]}, {"b": 1.5}, "RMSE"),
+    "horizon_errors": lambda: figs.horizon_errors({"a": [1.0, 2.0]}, "RMSE"),
     "stateful_grid": lambda: figs.stateful_grid(np.arange(2 * 3 * 4).reshape(2, 3, 4)),
     "chunk_vs_full": lambda: figs.chunk_vs_full(np.sin(np.arange(12.0)), np.sin(np.arange(12.0)), 4),
     "gradient_norms": lambda: figs.gradient_norms({"w = 0.9": 0.9 ** np.arange(10)}),

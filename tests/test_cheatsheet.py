@@ -178,17 +178,17 @@ def test_keras_shapes_and_weights(sheet):
         assert eval(as_python(printed.replace(",", ", ")), v) == w.shape, name
 
 
-def test_all_twelve_mistakes_with_their_fix(sheet):
-    """The 12 titles of book/shape_tracer.md's mistakes, each followed by its diagnosis, on page 2."""
+def test_every_traced_mistake_with_its_fix(sheet):
+    """The 13 titles of book/shape_tracer.md's mistakes, each followed by its diagnosis, on page 2."""
     source = (ROOT / "book" / "shape_tracer.md").read_text()
     cell = source.split("mistakes = {", 1)[1].split("}  # fmt: skip", 1)[0]
     titles = re.findall(r'^    "([^"]+)":$', cell, re.M)
-    assert len(titles) == 12, titles
+    assert len(titles) == 13, titles
     for size in SIZES:
         page2 = squash(text_of(sheet / f"lstm-shapes-cheatsheet-{size}.pdf")[1])
         for n, title in enumerate(titles, 1):
             assert f"{n}.{squash(title)}—" in page2, (size, title)
-        for fix in ("x.transpose(0,2,1)", "return_sequences=True", "torch.cat([h_n[-2],h_n[-1]],dim=1)",
+        for fix in ("x.permute(0,2,1)", "return_sequences=True", "torch.cat([h_n[-2],h_n[-1]],dim=1)",
                     "h0=torch.zeros(1,4,2)", "keras.Input(shape=(None,3))"):  # fmt: skip
             assert fix in page2, fix
         for recipe in ("keras.Input(batch_shape=(B,T,F))", "stateful=True", "lstm.reset_state()",

@@ -68,11 +68,13 @@ def test_check_sequence():
     assert C.check_sequence((5, 7, 3), features=3) == (5, 7)
     assert C.check_sequence((7, 5, 3), features=3, batch_first=False) == (5, 7)
     with pytest.raises(
-        ValueError, match=r"time_steps axis \(axis 1\) is missing.*no time axis.*x.reshape\(5, 1, 3\)"
+        ValueError,
+        match=r"time_steps axis \(axis 1\) is missing.*no time axis.*make_windows.*"
+        r"x.reshape\(5, 1, 3\) gives one time step per sample",
     ):
         C.check_sequence((5, 3), features=3)
     with pytest.raises(
-        ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*use x\[None\] for one time step"
+        ValueError, match=r"\(time_steps, batch, features\) = \(\?, \?, 3\).*x\[None\] gives one time step"
     ):
         C.check_sequence((5, 3), features=3, batch_first=False)
     with pytest.raises(ValueError, match=r"got shape \(30,\): a 1-D array .* bare series: .*make_windows"):
@@ -201,3 +203,18 @@ def test_nan_check_is_exact_and_silent_at_the_float_limits():
         for bad, count in (([np.inf, -np.inf, 1.0], 2), ([1.0, np.nan], 1), ([3e38, 3e38, np.inf], 1)):
             with pytest.raises(ValueError, match=f"contains {count} NaN or infinite"):
                 C.as_float_array(np.array(bad, np.float32))
+
+
+def test_check_sequence_words_its_fix_for_the_array_it_got():
+    """A torch.Size gets torch's code: permute (torch's transpose swaps two dims); a tuple gets NumPy's."""
+    x = torch.randn(5, 3, 7)  # (batch, features, time_steps) for an LSTM on 3 features
+    with pytest.raises(ValueError) as info:
+        C.check_sequence(x.shape, features=3)
+    msg = str(info.value)
+    assert "use x.permute(0, 2, 1) or x.transpose(1, 2)" in msg and "transpose(0, 2, 1)" not in msg
+    assert x.permute(0, 2, 1).shape == x.transpose(1, 2).shape == (5, 7, 3)
+    with pytest.raises(ValueError, match=r"use x\.transpose\(0, 2, 1\)$"):
+        C.check_sequence(tuple(x.shape), features=3)
+    assert np.zeros((5, 3, 7)).transpose(0, 2, 1).shape == (5, 7, 3)
+    with pytest.raises(ValueError, match=r"use x\.permute\(1, 0, 2\)\.contiguous\(\)$"):
+        C.check_state(torch.zeros(4, 2, 5).shape, layers_dirs=2, batch=4, hidden=5)

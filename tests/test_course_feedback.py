@@ -141,10 +141,16 @@ def test_hidden_lines_of_a_real_test_cell():
     between = src.split(BEGIN)[1].split(END)[0]
     visible = {line.strip() for line in source(release["test_step_gate_order"]).splitlines()}
     assert hidden == {s for s in map(str.strip, between.splitlines()) if s and s not in visible}
-    assert "h, c = lstm_step(zero_x, zero_h, np.ones((B, H)), W_ih, W_hh, bias)" in hidden
-    assert "bias = np.zeros(4 * H)" not in hidden  # also a visible line
+    assert "bias[:H] = 20.0" in hidden
+    assert (
+        'assert_close(c, np.full((B, H), 1.5), what="c when the i and g blocks are 20", layout=BH, atol=1e-6)'
+        in hidden
+    )
+    # lines the hidden part shares with the visible one are not secrets
+    assert "bias = np.zeros(4 * H)" not in hidden
+    assert "h, c = lstm_step(zero_x, zero_h, np.ones((B, H)), W_ih, W_hh, bias)" not in hidden
     assert not hidden & visible and BEGIN not in hidden and END not in hidden
-    assert len(hidden) == 6  # the second lstm_step(...) line repeats the first
+    assert len(hidden) == 4  # a comment, two bias lines and the check
 
 
 # redact
@@ -316,7 +322,7 @@ def test_page_for_the_real_gates_notebook():
     page = render(graded, release)
 
     hidden = set().union(*(hidden_lines(source(c), source(released[g])) for g, c in tests.items()))
-    assert len(hidden) > 20
+    assert len(hidden) >= 10
     assert_no_leak(page, [*hidden, "STDOUT-SENTINEL", "TB-SENTINEL"])
     assert (
         "printed to stderr (costs no points):</span>\nSTDERR-SENTINEL" in page
@@ -330,3 +336,90 @@ def test_page_for_the_real_gates_notebook():
     for answer in ("lstm_step", "lstm_forward", "lstm_backward", "weights_from_torch"):
         assert f"<h3>{answer}</h3>" in page
     assert "def lstm_step(" in page
+
+
+# a failure in the hidden part is labelled hidden
+
+
+def frame(line):
+    """IPython's first traceback frame for line ``line`` of the running cell, colours and all."""
+    return f"\x1b[36mCell\x1b[39m\x1b[36m \x1b[39m\x1b[32mIn[3]\x1b[39m\x1b[32m, line {line}\x1b[39m\n----> {line} x"
+
+
+def test_results_label_a_failure_in_the_hidden_part():
+    # GRADED_SRC: line 2 is the visible check, line 4 the first hidden one
+    helper = (
+        "\x1b[36mFile \x1b[39m/venv/lstm_ref/feedback.py:40, in assert_shape\n----> 40 raise AssertionError"
+    )
+    for line, hidden in [(2, False), (4, True), (5, True)]:
+        graded, release = toy([error("AssertionError", SHAPE_MSG, ["---", "Traceback", frame(line), helper])])
+        shape, value = results_of(graded, release)
+        assert shape.hidden is hidden and not value.hidden
+        prefix = "a hidden test failed: " if hidden else ""
+        assert shape.message == f"{prefix}AssertionError: {SHAPE_MSG}"
+        page = render(graded, release)
+        assert ("a hidden test failed" in page) is hidden
+        assert_no_leak(page, hidden_lines(GRADED_SRC, RELEASE_SRC))
+    # no frame of the cell (a timeout, a traceback without IPython's frames): not labelled
+    for tb in ([], ["CellTimeoutError"], [HIDDEN_1]):
+        graded, release = toy([error("AssertionError", SHAPE_MSG, tb)])
+        assert results_of(graded, release)[0].hidden is False
+
+
+_RUN_CELL = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shown = []
+shell._showtraceback = lambda etype, evalue, stb: shown.append((etype.__name__, str(evalue), stb))
+for src in json.loads(sys.stdin.read()):
+    shell.run_cell(src)
+print(json.dumps(shown[-1]))
+"""
+
+
+def ipython_failure(*sources):
+    """Run ``sources`` as cells of a real IPython shell (in a subprocess); the last error as an output."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_CELL],
+        input=json.dumps(sources),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ename, evalue, tb = json.loads(done.stdout)
+    return error(ename, evalue, tb)
+
+
+def test_page_for_the_real_shapes_notebook_says_which_part_failed():
+    """The real keras-shapes test cell, run by IPython on two wrong answers: return_state ignored fails a
+    visible check; the output's time axis lost with return_state=True fails only a hidden one."""
+    setup = "import numpy as np\nfrom lstm_ref.feedback import assert_shape"
+    graded0, release = load("solutions/shapes/shapes.ipynb"), load("exercises/shapes/shapes.ipynb")
+    test_src = source(graded_cells(graded0)["test_keras_shapes"])
+    ignores = "def keras_lstm_shapes(b, t, f, u, return_sequences=False, return_state=False):\n" + (
+        "    return ((b, t, u) if return_sequences else (b, u),)\n"
+    )
+    drops = "def keras_lstm_shapes(b, t, f, u, return_sequences=False, return_state=False):\n" + (
+        "    if return_state:\n        return ((b, u), (b, u), (b, u))\n"
+        "    return ((b, t, u) if return_sequences else (b, u),)\n"
+    )
+    hidden = hidden_lines(test_src, source(graded_cells(release)["test_keras_shapes"]))
+    for answer, is_hidden, phrase in [(ignores, False, "return_state=True: expected a tuple of 3 shapes"),
+                                      (drops, True, "output")]:  # fmt: skip
+        graded = copy.deepcopy(graded0)
+        graded_cells(graded)["test_keras_shapes"]["outputs"] = [ipython_failure(setup, answer, test_src)]
+        (result,) = [r for r in results_of(graded, release) if r.name == "test_keras_shapes"]
+        assert (result.passed, result.hidden) == (False, is_hidden)
+        assert result.message.startswith(
+            "a hidden test failed: AssertionError: " if is_hidden else "AssertionError: "
+        )
+        assert phrase in result.message
+        page = render(graded, release)
+        row = page[page.index("<td>test_keras_shapes</td>") :].split("</tr>")[0]
+        assert ("a hidden test failed" in row) is is_hidden
+        assert ("the visible tests of that cell passed" in page) is is_hidden
+        assert_no_leak(page, hidden)

@@ -13,7 +13,9 @@ may be flagged.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import runpy
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +31,9 @@ CASE_DIR = ROOT / "tests" / "exercise_cases"
 CASES = {p.stem: runpy.run_path(str(p)) for p in sorted(CASE_DIR.glob("*.py")) if not p.name.startswith("_")}
 NAMES = sorted(CASES)
 WRONG_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a]["WRONG"])]
+# the wrong answers whose failing test cells are pinned: a named mistake in a visible test, or a hidden one
+MESSAGE_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a].get("WRONG_MESSAGES", {}))]
+HIDDEN_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a].get("HIDDEN_FAILS", {}))]
 # s per cell in the LOOP run: 5x the slowest honest cell on a 4x-loaded machine (1-6 s), and each loop
 # spins a core for this long
 LOOP_TIMEOUT = 30
@@ -63,6 +68,12 @@ def test_case_file_fits_its_notebook(a):
         assert answers and set(answers) <= solution_ids, f"{a}/{name}: unknown solution cells {set(answers)}"
         lo, hi = case["WRONG_SCORES"][name]
         assert 0 < lo <= hi < case["MAX_SCORE"], f"{a}/{name}: range ({lo}, {hi}) is not inside (0, MAX)"
+    for name, cells in case.get("WRONG_MESSAGES", {}).items():
+        assert name in case["WRONG"], f"{a}: WRONG_MESSAGES names {name}, which is no WRONG answer"
+        assert cells and set(cells) <= test_ids, f"{a}/{name}: unknown test cells {set(cells) - test_ids}"
+        assert all(phrases for phrases in cells.values()), f"{a}/{name}: a test cell with no phrase"
+    for name, cells in case.get("HIDDEN_FAILS", {}).items():
+        assert name in case["WRONG"] and cells and set(cells) <= test_ids, f"{a}/{name}: {cells}"
     assert case["WARNS"] and set(case["WARNS"]) <= solution_ids
     assert case["LOOP"] and set(case["LOOP"]) <= solution_ids
     assert 0 <= case["LOOP_SCORE"] < case["MAX_SCORE"]
@@ -221,6 +232,40 @@ def _autograded(g: Graded, student: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _test_cell(nb: dict, grade_id: str) -> dict:
+    cells = [c for c in nb["cells"] if _nbmeta(c).get("grade_id") == grade_id]
+    assert len(cells) == 1, f"{len(cells)} cells with grade_id {grade_id}"
+    return cells[0]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def _failure(nb: dict, grade_id: str) -> tuple[str, int, int]:
+    """(``ename: evalue``, the line of the test cell that raised, the number of its visible lines) of a
+    test cell that failed. The line is read from IPython's traceback ("Cell In[n], line L": its first
+    frame is the test cell); the visible lines are those before the hidden-tests marker."""
+    cell = _test_cell(nb, grade_id)
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert len(errors) == 1, (
+        f"{grade_id} did not fail once: {[o.get('output_type') for o in cell['outputs']]}"
+    )
+    frames = re.findall(r"Cell In\[\d+\], line (\d+)", _ANSI.sub("", "\n".join(errors[0]["traceback"])))
+    assert frames, f"{grade_id}: no frame of the test cell in the traceback {errors[0]['traceback']}"
+    source = "".join(cell["source"]).splitlines()
+    visible = source.index("### BEGIN HIDDEN TESTS")
+    return f"{errors[0]['ename']}: {errors[0]['evalue']}", int(frames[0]), visible
+
+
+def _page_row(g: Graded, student: str, grade_id: str) -> str:
+    """The text of ``grade_id``'s row in the student's feedback page (HTML unescaped)."""
+    page = g.outs[student] / "feedback" / student / g.assignment / CASES[g.assignment]["NOTEBOOK"]
+    text = page.with_suffix(".html").read_text(encoding="utf-8")
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", text, re.S) if r.startswith(f"<td>{grade_id}</td>")]
+    assert len(rows) == 1, f"no single row for {grade_id} in {page}"
+    return html.unescape(rows[0])
+
+
 def _cells(sc: course.Score) -> str:
     return ", ".join(f"{cell}={v:g}" for (_, cell), v in sorted(sc.cells.items()))
 
@@ -330,3 +375,35 @@ def test_endless_loop_times_out_and_the_rest_is_graded(graded, a):
     assert any("timed out" in n for n in g.outcomes["loop"].notes), g.outcomes["loop"].notes
     beside = _score(g, "loop_and_solution")
     assert beside.score == beside.max_score, f"the solution graded beside the loop: {_cells(beside)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("a", "wrong"), MESSAGE_IDS)
+def test_visible_test_names_the_mistake(graded, a, wrong):
+    """The pinned wrong answer fails in the VISIBLE part of each named test cell (a line before the hidden
+    tests, so the student sees it before handing in), with a message that holds every pinned phrase; the
+    student's page shows that message and does not call it a hidden test."""
+    g = graded[a]
+    nb = _autograded(g, f"wrong_{wrong}")
+    for grade_id, phrases in CASES[a]["WRONG_MESSAGES"][wrong].items():
+        message, line, visible = _failure(nb, grade_id)
+        assert line <= visible, f"{wrong}: {grade_id} failed at line {line}, in its hidden tests: {message}"
+        for phrase in phrases:
+            assert phrase in message, f"{wrong}: {grade_id}'s message lacks {phrase!r}: {message}"
+        row = _page_row(g, f"wrong_{wrong}", grade_id)
+        assert phrases[0] in row and "hidden test failed" not in row, row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("a", "wrong"), HIDDEN_IDS)
+def test_a_hidden_failure_is_labelled_hidden(graded, a, wrong):
+    """The pinned wrong answer passes the visible part of each named test cell and fails a hidden test;
+    the student's page says "a hidden test failed" for that cell, and shows no hidden line."""
+    g = graded[a]
+    nb = _autograded(g, f"wrong_{wrong}")
+    for grade_id in CASES[a]["HIDDEN_FAILS"][wrong]:
+        message, line, visible = _failure(nb, grade_id)
+        assert line > visible, f"{wrong}: {grade_id} failed at line {line}, a visible line: {message}"
+        row = _page_row(g, f"wrong_{wrong}", grade_id)
+        assert "a hidden test failed: AssertionError" in row, row
+        assert "BEGIN HIDDEN" not in row and "for seq in (False, True)" not in row, row

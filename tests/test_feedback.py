@@ -162,3 +162,127 @@ def test_feedback_names_the_mistake_but_never_the_fix(got, expected, layout, mis
     assert [code for code in FIX_CODE if code in full], f"the full diagnosis gives no fix: {full}"
     assert not [code for code in FIX_CODE if code in hint], hint
     assert hint in _message(assert_shape, got, expected, layout)
+
+
+# ---------------------------------------------------------------- messages a learner's run found wrong
+
+
+def test_param_count_names_a_missing_bias_not_the_second_bias():
+    """nn.LSTM(3, 8, num_layers=2, bias=False) + Linear(8, 1), checked as the frameworks exercise checks it."""
+    torch = pytest.importorskip("torch")
+    hidden, features = 8, 3
+    layer_0 = 4 * hidden * (features + hidden) + 8 * hidden  # the exercise's expected count, by hand
+    layer_1 = 4 * hidden * (hidden + hidden) + 8 * hidden
+    expected = layer_0 + layer_1 + hidden + 1
+    with_bias = [torch.nn.LSTM(features, hidden, num_layers=2, batch_first=True), torch.nn.Linear(hidden, 1)]
+    assert sum(p.numel() for m in with_bias for p in m.parameters()) == expected  # torch agrees
+    learner = [torch.nn.LSTM(3, 8, num_layers=2, bias=False, batch_first=True), torch.nn.Linear(8, 1)]
+    got = sum(p.numel() for m in learner for p in m.parameters())
+    msg = _message(assert_param_count, got, expected, hidden, "TorchModel's parameter count")
+    assert got == expected - 2 * 8 * hidden  # both biases of both layers
+    assert f"{8 * 2 * hidden} short, exactly every bias of 2 layers" in msg
+    assert "Is the bias missing (bias=False)?" in msg and "PyTorch keeps two bias vectors" not in msg
+    # one bias counted per layer (Keras's formula): the two-bias hint stays
+    one_bias = expected - 2 * 4 * hidden
+    msg = _message(assert_param_count, one_bias, expected, hidden, "TorchModel's parameter count")
+    assert "PyTorch keeps two bias vectors (bias_ih and bias_hh)" in msg and "bias=False" not in msg
+
+
+def test_param_count_names_a_missing_keras_bias():
+    """keras LSTM(8, use_bias=False) twice + Dense(1), checked as the frameworks exercise checks it."""
+    pytest.importorskip("tensorflow")
+    from lstm_ref.keras import keras
+
+    hidden, features = 8, 3
+    lstm_1 = 4 * hidden * (features + hidden) + 4 * hidden
+    lstm_2 = 4 * hidden * (hidden + hidden) + 4 * hidden
+
+    def build(use_bias):
+        return keras.Sequential(
+            [
+                keras.Input((5, features)),
+                keras.layers.LSTM(hidden, return_sequences=True, use_bias=use_bias),
+                keras.layers.LSTM(hidden, use_bias=use_bias),
+                keras.layers.Dense(1),
+            ]
+        )
+
+    expected = lstm_1 + lstm_2 + hidden + 1
+    assert build(True).count_params() == expected  # Keras agrees with the hand count
+    got = build(False).count_params()
+    assert got == expected - 2 * 4 * hidden
+    msg = _message(assert_param_count, got, expected, hidden, "Keras model's parameter count")
+    assert "exactly every bias of 2 layers" in msg and "Is the bias missing (use_bias=False)?" in msg
+    assert "PyTorch keeps two" not in msg
+
+
+def test_param_count_names_the_input_width_of_layer_1():
+    """(features, hidden) = (3, 8), two layers, counted 4H(F+H)+8H for both: layer 1 reads hidden inputs."""
+    torch = pytest.importorskip("torch")
+    features, hidden = 3, 8
+    expected = (4 * 8 * (3 + 8) + 8 * 8) + (4 * 8 * (8 + 8) + 8 * 8) + 8 + 1  # by hand: 416 + 576 + 9
+    model = [torch.nn.LSTM(features, hidden, num_layers=2), torch.nn.Linear(hidden, 1)]
+    assert sum(p.numel() for m in model for p in m.parameters()) == expected == 1001
+    learner = 2 * (4 * hidden * (features + hidden) + 8 * hidden) + hidden + 1
+    msg = _message(assert_param_count, learner, expected, hidden, "TorchModel's parameter count")
+    assert (
+        "layer 1 reads the previous layer's output, so its input width is hidden = 8, not features = 3" in msg
+    )
+    assert "(4 x 8 x (8 - 3) = 160 weights)" in msg and expected - learner == 4 * 8 * (8 - 3)
+
+
+def test_param_count_names_both_directions_as_layer_1_input():
+    torch = pytest.importorskip("torch")
+    hidden = 8
+    lstm = torch.nn.LSTM(3, hidden, num_layers=2, bidirectional=True)
+    expected = sum(p.numel() for p in lstm.parameters())
+    one_direction_wide = (
+        expected - 2 * 4 * hidden * hidden
+    )  # layer 1 counted with hidden, not 2*hidden, inputs
+    msg = _message(assert_param_count, one_direction_wide, expected, hidden, "torch count", framework="torch")
+    assert "its input width is 2*hidden = 16 (both directions), not hidden = 8" in msg
+
+
+def test_size_one_axes_moved_a_reshape_is_the_transpose():
+    """(5, 1, 3) for (1, 5, 3): only the axis of size 1 moves, so the reshape gives the transpose's values."""
+    x = np.arange(15.0).reshape(5, 1, 3)
+    assert np.array_equal(x.reshape(1, 5, 3), x.transpose(1, 0, 2))  # the claim, checked
+    msg = _message(assert_shape, x, (1, 5, 3), what="X")
+    assert "only axes of size 1 move, so here a reshape gives the same array as a transpose" in msg
+    assert "not a reshape" not in msg
+    # a real transpose: the reshape mixes values, and the old words stay
+    y = np.arange(5 * 26 * 7.0).reshape(5, 26, 7)  # (time_steps, batch, features)
+    assert not np.array_equal(y.reshape(26, 5, 7), y.transpose(1, 0, 2))
+    assert "reorder them with a transpose, not a reshape" in _message(assert_shape, y, (26, 5, 7))
+    # with the fix shown, the equivalent reshape is named and really is the transpose
+    fixed = diagnose_shape((4, 1, 10), (4, 10, 1))
+    assert "only axes of size 1 move" in fixed
+    from lstm_ref.diagnose import diagnose
+
+    shown = diagnose((4, 1, 10), (4, 10, 1))
+    assert "use x.transpose(0, 2, 1) (only axes of size 1 move: x.reshape(4, 10, 1) is the same)" in shown
+    z = np.arange(40.0).reshape(4, 1, 10)
+    assert np.array_equal(z.transpose(0, 2, 1), z.reshape(4, 10, 1))
+
+
+def test_one_axis_layout_prints_as_a_tuple():
+    msg = _message(assert_shape, np.zeros(24), (25,), ("windows",))
+    assert msg.startswith("Your x has shape (24,) but it should be (windows,) = (25,): ")
+    assert "(windows) = (25)" not in msg
+
+
+def test_two_d_windows_lead_with_the_features_axis():
+    """(windows, look_back) into an LSTM whose features are unknown: x[..., None] first, one step flagged."""
+    from lstm_ref.diagnose import diagnose
+
+    msg = diagnose((26, 5), (None, None, None))
+    fix = (
+        "if the 5 columns are a window of 5 time steps of one feature, use x[..., None] = x.reshape(26, 5, 1)"
+    )
+    assert fix in msg
+    assert msg.index(fix) < msg.index("x.reshape(26, 1, 5) would be ONE time step of 5 features")
+    x = np.arange(130.0).reshape(26, 5)
+    assert np.array_equal(x[..., None], x.reshape(26, 5, 1)) and x[..., None].shape == (26, 5, 1)
+    hidden = diagnose_shape((26, 5), (None, None, None))  # the grader's words: no code
+    assert "the features axis of size 1 is what is missing, not a time axis of 1" in hidden
+    assert "x[" not in hidden and "reshape(" not in hidden

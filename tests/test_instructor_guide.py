@@ -87,11 +87,73 @@ def test_plan_fits_its_slot(name):
         ip.check_plan(name, rows + [ip.Row("overrun", 0, 0, ip.SLOTS[name])])
 
 
-def test_day_plan_teaches_every_chapter_and_exercise():
+def test_day_plan_teaches_the_chapters_in_order():
+    """Every chapter of the course but the project and the appendix, in the book's order; the chapters
+    and exercises it leaves out are the ones the guide gives as homework."""
     parts = toc_parts()
     day = ip.PLANS["1-day"]
-    assert [i for i in day if i in parts["The course"]] == parts["The course"]
-    assert sorted(i[9:] for i in day if i.startswith("exercise:")) == sorted(ip.EXERCISE_MIN)
+    home = ("09_project", "11_appendix")
+    assert [i for i in day if i in parts["The course"]] == [p for p in parts["The course"] if p not in home]
+    assert "{doc}`09_project`" in GUIDE.read_text().split("## A 1-day plan")[1].split("```")[0]
+    in_class = sorted(i[9:] for i in day if i.startswith("exercise:"))
+    assert in_class == ["gates", "shapes"] and set(in_class) < set(ip.EXERCISE_MIN)
+    homework = sorted(set(ip.EXERCISE_MIN) - set(in_class))
+    assert "`" + "` and `".join(homework) + "` exercises" in GUIDE.read_text().replace("\n", " ")
+
+
+PAGE = """---
+jupytext:
+  text_representation: {extension: .md}
+---
+# A tiny page
+
+One two three four five.
+
+```{code-cell} ipython3
+x = 1  # a line of code
+
+# a comment line, and a blank line above: neither counts
+y = x + 1
+```
+
+Six seven.
+
+```{code-cell} ipython3
+:tags: [remove-input]
+hidden = "the class sees the output only"
+```
+
+```{code-cell} ipython3
+---
+tags: [raises-exception]
+---
+z = x / 0
+```
+
+```bash
+not a code cell: a quoted command
+```
+
+:::{note}
+Eight nine ten.
+:::
+"""
+
+
+def test_page_counts_prose_and_code_on_a_hand_made_page():
+    counts = ip.page_counts(PAGE)
+    # prose: "# A tiny page" (4 words), five, two; the bash block and the note fence are left out
+    assert counts.words == 4 + 5 + 2
+    assert counts.code_cells == 3
+    assert counts.code_lines == 2 + 0 + 1  # x, y; the hidden cell shows none; z
+    assert counts.read_min == pytest.approx(11 / ip.READ_WPM)
+    assert counts.code_min == pytest.approx((3 * ip.CODE_CELL_S + 3 * ip.CODE_LINE_S) / 60)
+    # a chapter's plan row counts its code: reading time above the prose alone
+    timings = ip.load_timings()
+    row = next(r for r in ip.build_plan("1-day", timings) if r.item == "03_shapes")
+    real = ip.chapter_counts("03_shapes")
+    assert row.code_min == pytest.approx(real.code_min) and real.code_cells > 10 and real.code_lines > 50
+    assert row.total_min == pytest.approx(row.read_min + row.code_min + row.run_min + row.other_min)
 
 
 def test_prose_words_leave_code_out():

@@ -358,9 +358,13 @@ def test_mistake_2d_windows_into_sequential_lstm():
     e = failing(model, arr(B, T))
     assert e.trace.failed.kind == "LSTM"
     d = e.trace.diagnosis
-    assert "the time_steps axis (axis 1) is missing" in d and "x[..., None] is (8, 12, 1)" in d
+    assert "the time_steps axis (axis 1) is missing" in d
+    # the window reading first (look_back time steps of one feature); the one-step reshape is flagged
+    lead = "if the 12 columns are a window of 12 time steps of one feature, use x[..., None] = x.reshape(8, 12, 1)"
+    assert lead in d and d.index(lead) < d.index("x.reshape(8, 1, 12) would be ONE time step of 12 features")
     assert "ndim=3" in str(e.__cause__)
     assert not model.built
+    assert model(arr(B, T)[..., None]).shape == (B, 1)  # the fix runs
 
 
 def test_mistake_2d_batch_features_into_functional():

@@ -557,3 +557,42 @@ def test_shape_error_message_is_the_diagnosis_then_the_table():
     first, _, rest = str(err).partition("\n\n")
     assert first == err.trace.diagnosis
     assert re.search(r"^lstm\s+LSTM\s+x \(batch=4, time_steps=7, features=5\)\s+FAILED", rest, re.M)
+
+
+# ---------------------------------------------------------------- messages a learner's run found wrong
+
+
+def test_torch_fix_is_permute_not_numpys_transpose():
+    """A batch_first nn.LSTM fed (batch, features, time_steps): torch's words, and they work."""
+    lstm = nn.LSTM(3, 8, batch_first=True)
+    x = torch.randn(4, 3, 10)  # (batch, features, time_steps)
+    err = _fails(lstm, x)
+    why = err.trace.diagnosis
+    assert "use x.permute(0, 2, 1) or x.transpose(1, 2)" in why
+    assert "transpose(0, 2, 1)" not in why
+    with torch.no_grad():
+        out_p, _ = lstm(x.permute(0, 2, 1))
+        out_t, _ = lstm(x.transpose(1, 2))
+    assert out_p.shape == (4, 10, 8) and torch.equal(out_p, out_t)
+
+
+def test_h_n_rows_are_named_by_layer_and_direction():
+    """The note's row names, checked against what nn.LSTM puts in each row of h_n."""
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True)
+    x = torch.randn(2, 6, 3)
+    note = trace(lstm, x).rows[0].note
+    assert "h_n rows: layer 0 forward, layer 0 backward, layer 1 forward, layer 1 backward" in note
+    with torch.no_grad():
+        out, (h_n, _) = lstm(x)
+        first = nn.LSTM(3, 5, bidirectional=True, batch_first=True)  # layer 0 alone, same weights
+        first.load_state_dict({k: v for k, v in lstm.state_dict().items() if "_l0" in k})
+        out0, _ = first(x)
+    torch.testing.assert_close(h_n[0], out0[:, -1, :5])  # layer 0 forward ends at the last step
+    torch.testing.assert_close(h_n[1], out0[:, 0, 5:])  # layer 0 backward ends at the first step
+    torch.testing.assert_close(h_n[2], out[:, -1, :5])  # layer 1 forward
+    torch.testing.assert_close(h_n[3], out[:, 0, 5:])  # layer 1 backward
+    err = _fails(lstm, (x, (torch.zeros(2, 2, 5), torch.zeros(2, 2, 5))))  # num_layers rows only
+    assert (
+        "its 4 rows are, in order: layer 0 forward, layer 0 backward, layer 1 forward" in err.trace.diagnosis
+    )

@@ -28,6 +28,7 @@ module              what it draws
                     ``chunk_vs_full``
 ``training``        ``gradient_norms``, ``loss_curve``, ``curves``, ``series``, ``series_split``,
                     ``forecasts``, ``mode_task``
+``forecast``        ``seed_spread``, ``horizon_errors``
 ``anim``            the four animations: ``window_slide``, ``unrolled_loop``, ``stateful_streams``,
                     ``packed_batch_sizes``
 ``animation``       ``Animation`` and ``render``: frames to an animated GIF and a still PNG
@@ -40,17 +41,18 @@ Needs matplotlib and Pillow (the ``course`` extra), not torch or TensorFlow.
 <Figure size 860x460 with 1 Axes>
 """
 
-from . import anim, cell, sequences, shapes, style, training, weights
+from . import anim, cell, forecast, sequences, shapes, style, training, weights
 from .anim import packed_batch_sizes, stateful_streams, unrolled_loop, window_slide
 from .animation import Animation
 from .cell import activations, cell_diagram, gate_functions, gate_heatmaps, gate_histogram, unrolled
+from .forecast import horizon_errors, seed_spread
 from .sequences import chunk_vs_full, packed_layout, padded_batch, padding_pattern, stateful_grid
 from .shapes import bidirectional, data_cube, shape_flow, window_counts, window_positions
 from .style import AXIS_COLORS, FW_COLORS, GATE_COLORS, GATE_NAMES, GATES
 from .training import curves, forecasts, gradient_norms, loss_curve, mode_task, series, series_split
 from .weights import initial_biases, param_counts, param_counts_by_framework, weight_blocks
 
-MODULES = (shapes, cell, weights, sequences, training, anim)  # the topic modules, in book order
+MODULES = (shapes, cell, weights, sequences, training, forecast, anim)  # the topic modules, in book order
 
 __all__ = [
     "AXIS_COLORS",
@@ -62,6 +64,7 @@ __all__ = [
     "Animation",
     "anim",
     "cell",
+    "forecast",
     "sequences",
     "shapes",
     "style",
@@ -94,6 +97,8 @@ __all__ = [
     "series_split",
     "forecasts",
     "mode_task",
+    "seed_spread",
+    "horizon_errors",
     "window_slide",
     "unrolled_loop",
     "stateful_streams",

@@ -5,7 +5,13 @@ holds the instructor's test cells: the hidden tests between ``### BEGIN HIDDEN T
 ``### END HIDDEN TESTS`` show up in the student's HTML (nbgrader issues #917 and #1363). Instructors
 keep nbgrader's full HTML; students get this page instead. It shows per test only the points and the
 exception's ``ename: evalue`` (never tracebacks, never stream outputs, never a test cell's source),
-and per answer cell the student's own source and error lines.
+and per answer cell the student's own source and error lines. A test that failed in its hidden part
+says so ("a hidden test failed: ..."): the student then knows that the visible tests of that cell
+passed and that the code is right for the examples shown but not for the other cases the grader tries.
+Which part failed is read from the traceback's first frame, the test cell's own line ("Cell In[n], line
+L", IPython's format) against the lines between the hidden-test markers; a failure with no such frame
+(a timeout, a crashed kernel) is not labelled. The label is a convenience for the student, never a
+score: student code could fake a traceback, and would only mislabel its own page.
 
 An exception message is written by code that runs next to student code, so student code can put the
 hidden test source into it (``raise AssertionError(inspect.getsource(...))``, ``linecache``, a frame's
@@ -27,10 +33,20 @@ from dataclasses import dataclass
 
 from lstm_course.course import is_test_cell, nbmeta
 
-__all__ = ["TestResult", "hidden_lines", "redact", "render_student_feedback", "test_results"]
+__all__ = [
+    "HIDDEN_FAILED",
+    "TestResult",
+    "failed_in_hidden",
+    "hidden_lines",
+    "redact",
+    "render_student_feedback",
+    "test_results",
+]
 
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 HIDDEN = "[hidden test code]"
+HIDDEN_FAILED = "a hidden test failed: "  # the start of the message of a test that failed in its hidden part
+_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")  # IPython's name for a line of the running cell
 MIN_LINE = 6  # shorter lines ("pass", "x = 1") are not secrets worth redacting
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _INVISIBLE = re.compile(
@@ -91,10 +107,47 @@ def redact(text: str, secret_lines: set[str], limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
+def _hidden_line_numbers(source: str) -> set[int]:
+    """The 1-based numbers of the lines between the hidden-test markers of a test cell (markers included)."""
+    inside, numbers = False, set()
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped == MARKERS[0]:
+            inside = True
+        if inside:
+            numbers.add(number)
+        if stripped == MARKERS[1]:
+            inside = False
+    return numbers
+
+
+def failed_in_hidden(cell: dict) -> bool:
+    """Whether the error of a graded test cell was raised by a line of its hidden tests.
+
+    The first "Cell In[n], line L" frame of an error output's traceback is the test cell's own line
+    (a helper it called is a later frame); ``False`` when no error output has such a frame.
+
+    >>> src = "check(1)\\n### BEGIN HIDDEN TESTS\\ncheck(2)\\n### END HIDDEN TESTS\\n"
+    >>> tb = ["AssertionError  Traceback", "Cell In[7], line 3\\n----> 3 check(2)", "AssertionError: no"]
+    >>> failed_in_hidden({"source": src, "outputs": [{"output_type": "error", "traceback": tb}]})
+    True
+    """
+    hidden = _hidden_line_numbers(_source(cell))
+    for o in cell.get("outputs", []):
+        if o.get("output_type") != "error":
+            continue
+        tb = o.get("traceback") or []
+        frame = _FRAME.search(_ANSI.sub("", "\n".join(tb if isinstance(tb, list) else [str(tb)])))
+        if frame:
+            return int(frame.group(1)) in hidden
+    return False
+
+
 @dataclass
 class TestResult:
     """One graded test cell: ``name`` is its grade_id, ``message`` is '' when it passed; ``stderr`` is what
-    it wrote to stderr (shortened, redacted; it costs no points)."""
+    it wrote to stderr (shortened, redacted; it costs no points). ``hidden`` is True when it failed in its
+    hidden tests (its visible tests passed); its message then starts with :data:`HIDDEN_FAILED`."""
 
     __test__ = False  # not a pytest test class
 
@@ -104,6 +157,7 @@ class TestResult:
     passed: bool
     message: str
     stderr: str = ""
+    hidden: bool = False
 
 
 def _errors(cell: dict) -> list[str]:
@@ -147,8 +201,9 @@ def test_results(
 
     Earned points are ``scores[grade_id]`` when given, else the grader's rule: 0 after an error output,
     else full points (stderr costs nothing: :mod:`lstm_course.sandbox.kernel` turns it into a shortened note).
-    A failed cell's message is its errors' ``ename: evalue`` lines; messages and stderr are redacted
-    against the cell's hidden lines.
+    A failed cell's message is its errors' ``ename: evalue`` lines, after :data:`HIDDEN_FAILED` when a
+    hidden test raised (:func:`failed_in_hidden`); messages and stderr are redacted against the cell's
+    hidden lines.
     """
     released = _release_sources(release_nb)
     results = []
@@ -165,9 +220,12 @@ def test_results(
             earned = 0.0 if errors else max_points
         passed = earned == max_points
         secrets = hidden_lines(_source(cell), released.get(name))
+        hidden = not passed and failed_in_hidden(cell)
         message = redact("\n".join(errors) or "failed", secrets) if not passed else ""
+        if hidden:
+            message = HIDDEN_FAILED + message
         stderr = redact(stderr, secrets) if stderr else ""
-        results.append(TestResult(name, earned, max_points, passed, message, stderr))
+        results.append(TestResult(name, earned, max_points, passed, message, stderr, hidden))
     return results
 
 
@@ -254,7 +312,15 @@ def render_student_feedback(
             f"<tr><td>{e(r.name)}</td><td>{_pts(r.points)} / {_pts(r.max_points)}</td>"
             f'<td>{verdict}</td><td class="msg">{msg}</td></tr>'
         )
-    out += ["</table>", "<h2>Your answers</h2>"]
+    out.append("</table>")
+    if any(r.hidden for r in results):
+        out.append(
+            '<p class="note">"a hidden test failed": the visible tests of that cell passed, but a hidden '
+            "one (other sizes, other options, the real Keras or PyTorch layer) did not. Your code fits the "
+            "examples you were shown, not every case the task asks for: read the task again, and test your "
+            "code on other sizes.</p>"
+        )
+    out.append("<h2>Your answers</h2>")
     for cell in graded_nb.get("cells", []):
         if not nbmeta(cell).get("solution"):
             continue

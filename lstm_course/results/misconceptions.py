@@ -8,8 +8,13 @@ report (:mod:`lstm_course.results.report`) counts: "38% (19 of 50) read h_n / c_
 ``tests/test_misconceptions.py`` produces each message from a real wrong answer, or reads it from the
 solution notebooks, and checks that it gets exactly its own id.
 
-The patterns follow those texts: when a message in ``lstm_ref.feedback``, ``lstm_ref.shapes`` or a
-test cell changes, the test for its id fails until the pattern here follows it.
+Some failures never reach a written message: PyTorch's and Keras's own errors (a state carried
+without ``detach``, a stateful Keras layer with a free batch size, one framework's state layout given to
+the other) are matched on the framework's words.
+
+Each pattern is a short key phrase of its message, not the whole text, so that rewording around it
+does not break the match; when a message in ``lstm_ref.feedback``, ``lstm_ref.shapes``, a test cell or
+a framework changes its key phrase, the test for its id fails until the pattern here follows it.
 
 Standard library only (``re``): the grader classifies every failed cell without importing NumPy.
 
@@ -33,12 +38,16 @@ class Misconception:
 
     - ``id``: a short stable name (``"state-batch-first"``), stored in the grader's results;
     - ``words``: a sentence fragment that reads after a percentage ("38% <words>");
-    - ``patterns``: regular expressions (matched case-insensitively, anywhere) over a failure message.
+    - ``patterns``: regular expressions (matched case-insensitively, anywhere) over a failure message;
+    - ``where``: the MyST label of the book section that takes the mistake apart (the instructor guide's
+      table of mistakes shows it; ``tests/test_misconceptions.py`` checks that the label exists and that
+      its section speaks of the mistake); ``""`` for the generic ids.
     """
 
     id: str
     words: str
     patterns: tuple[str, ...]
+    where: str = ""
 
 
 #: The last-resort id: a value mismatch in which nothing more specific was recognised.
@@ -53,12 +62,14 @@ _ENTRIES = (
         "time-axis-missing",
         "left out the time axis: a 2-D (batch, features) array where an LSTM needs (batch, time_steps, features)",
         (r"the time_steps axis \(axis \d\) is missing",),
+        "mis-input-2d",
     ),
     Misconception(
         "axes-flattened",
         "flattened time_steps and features into one axis (or put a whole window on the features axis) "
         "instead of keeping two",
         (r"time_steps and features are flattened into one axis", r"puts a whole window on the features axis"),
+        "mis-one-time-step",
     ),
     Misconception(
         "axis-order",
@@ -68,67 +79,88 @@ _ENTRIES = (
             rf"the axes are in the wrong order(?!.*(?:{_NOT_JUST_ORDER}))",
             r"should take \(batch, time_steps, features\): batch_first=True",
         ),
+        "sec-torch-args",
     ),
     Misconception(
         "reshape-not-transpose",
         "used a reshape where a transpose was needed: a reshape keeps the memory order and mixes samples",
         (r"a reshape keeps the memory order and mixes samples",),
+        "kvp-table",
     ),
     Misconception(
         "state-batch-first",
         "read h_n / c_n as batch-first: the state is (num_layers*num_directions, batch, hidden_size) "
         "whatever batch_first says",
         (r"the state is never batch-first", r"whatever batch_first says"),
+        "mis-h0-batch-first",
     ),
     Misconception(
         "state-layer-axis",
         "left out the (num_layers*num_directions) axis of h_n / c_n: PyTorch keeps one (batch, hidden_size) "
         "slice per layer and direction",
         (r"the num_layers\*num_directions axis \(axis \d\) is missing",),
+        "mis-h0-batch-first",
     ),
     # ---- windows (make_windows, the create_dataset off-by-one)
     Misconception(
         "window-count",
         "made the wrong number of windows (the range(N - look_back - 1) off-by-one, or a window with no target)",
         (r"one window short", r"one window too many", r"axis 0 \(windows\) is \d+, expected \d+"),
+        "mis-create-dataset",
     ),
     Misconception(
         "window-length",
         "cut windows of the wrong length: look_back is the number of time steps per window",
         (r"the windows are \d+ steps long",),
+        "pr-windows",
     ),
     Misconception(
         "window-content",
         "filled the windows or their targets from the wrong rows or column (look_back, horizon, target_col)",
         (r"X\[0\] must equal data\[", r"y\[0\] is data\["),
+        "sec-worked-examples",
     ),
     # ---- parameter counts: lstm_ref.feedback.assert_param_count
     Misconception(
         "bias-count",
-        "counted the biases wrongly: PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras one",
-        (r"PyTorch keeps two bias vectors", r"Keras has one bias vector, not two"),
+        "counted the biases wrongly, or left them out: PyTorch keeps two bias vectors (bias_ih and bias_hh), "
+        "Keras one",
+        (
+            r"PyTorch keeps two bias vectors",
+            r"Keras has one bias vector, not two",
+            r"Is the bias missing \((use_)?bias=False\)",
+        ),
+        "kvp-biases",
     ),
     Misconception(
         "stack-count",
         "miscounted a stacked or bidirectional LSTM: every layer and direction has its own weights, and "
         "layer k > 0 reads hidden_size * num_directions inputs",
-        (r"did you miss a bias, a layer or a direction", r"count the inputs of each layer again"),
+        (
+            r"did you miss a bias, a layer or a direction",
+            r"count the inputs of each layer again",
+            r"reads? the previous layer's output, so (its|their) input width",
+        ),
+        "kvp-params",
     ),
     Misconception(
         "four-gates",
         "forgot that an LSTM has four gates (i, f, g, o), each with its own weights and bias",
         (r"4 times too small: an LSTM has 4 gates", r"remember the 4 gates"),
+        "mis-params-time-steps",
     ),
     # ---- the cell (gates notebook)
     Misconception(
         "gate-order",
         "put the gates in the wrong order or mixed their activations: the blocks are i, f, g, o (g is tanh)",
         (r"is your third block really g", r"rows 0:H of the weights belong to i"),
+        "sec-equations",
     ),
     Misconception(
         "cell-update",
         "updated the cell state wrongly: c = f * c_prev + i * g (the forget gate scales the old c)",
         (r"the forget gate f = 0\.5 scales the old cell state",),
+        "mis-c-forget-gate",
     ),
     # ---- frameworks: stacks, final states, weight conversion
     Misconception(
@@ -141,6 +173,7 @@ _ENTRIES = (
             r"the first LSTM must return \(batch, time_steps, hidden\), the second only",
             r"stacked LSTMs you gave",
         ),
+        "mis-return-sequences",
     ),
     Misconception(
         "final-state",
@@ -151,6 +184,7 @@ _ENTRIES = (
             r"the backward direction reads from the last time step",
             r"use the last layer, both directions",
         ),
+        "mis-bidirectional-last",
     ),
     Misconception(
         "weight-layout",
@@ -161,6 +195,7 @@ _ENTRIES = (
             r"every PyTorch weight must land somewhere",
             r"compare what weights_from_torch returns",
         ),
+        "kvp-weights",
     ),
     # ---- stateful training
     Misconception(
@@ -173,11 +208,17 @@ _ENTRIES = (
             r"not stateful: it would start every batch from zeros",
             r"no state carried",
         ),
+        "mis-stateful-reset",
     ),
     Misconception(
         "state-not-detached",
         "carried the state without detaching it, so gradients flow back through every earlier batch",
-        (r"still has a grad_fn",),
+        (
+            r"still has a grad_fn",  # test_torch_carry_detach
+            r"still attached to the previous batch's computation graph",  # the stateful notebook's wrapper
+            r"Trying to backward through the graph a second time",  # PyTorch's own RuntimeError
+        ),
+        "st-detach",
     ),
     Misconception(
         "state-not-reset",
@@ -188,20 +229,37 @@ _ENTRIES = (
             r"reset_state\(\) was called in the middle of an epoch",
             r"started from a non-zero state",
         ),
+        "mis-stateful-reset",
     ),
     Misconception(
         "shuffled",
         "shuffled or mis-laid a stateful sequence: row j of batch k + 1 must continue row j of batch k",
         (
-            r"the model saw the batches in the order",
+            r"the batches arrived out of order",
             r"never shuffle",
             r"row j of the next batch must continue row j",
         ),
+        "st-pitfalls",
     ),
     Misconception(
         "stateful-batch-size",
         "left the batch size free in a stateful model: it keeps one state per batch row, so the size is fixed",
-        (r"so the batch size must be fixed in the input",),
+        (
+            r"so the batch size must be fixed in the input",  # test_keras_build
+            r"stateful=True`? in a RNN, the batch size must be static",  # Keras 3's own ValueError
+        ),
+        "st-fixed-batch",
+    ),
+    Misconception(
+        "state-framework-layout",
+        "gave one framework's state layout to the other: Keras initial_state takes h and c each "
+        "(batch, units), PyTorch's (h0, c0) each (num_layers*num_directions, batch, hidden_size)",
+        (
+            r"hx and cx should also be 3-D",  # torch.nn.LSTM given (batch, hidden) states
+            # Keras 3's LSTMCell given (1, batch, units) states: its error lists the 3-D states it received
+            r"Arguments received by LSTMCell\.call\(\).*states=\([^\n]*shape=\(\d+, \d+, \d+\)",
+        ),
+        "kvp-table",
     ),
     # ---- the generic ones
     Misconception(

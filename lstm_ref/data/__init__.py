@@ -24,6 +24,7 @@ from lstm_ref.data.forecast import (
     naive_forecast,
     rmse,
     seasonal_naive_forecast,
+    seasonal_trend_forecast,
     train_test_split_series,
 )
 from lstm_ref.data.stateful import StatefulLayout, stateful_arrays, stateful_batches, stateful_layout
@@ -43,6 +44,7 @@ __all__ = [
     "train_test_split_series",
     "naive_forecast",
     "seasonal_naive_forecast",
+    "seasonal_trend_forecast",
     "rmse",
     "mae",
 ]

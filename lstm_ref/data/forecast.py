@@ -4,6 +4,8 @@
 - :class:`MinMaxScaler`: a NumPy-only scaler fitted on the training part;
 - :func:`train_test_split_series`: a chronological split, never shuffled;
 - :func:`naive_forecast`, :func:`seasonal_naive_forecast`: the baselines every forecast should beat;
+- :func:`seasonal_trend_forecast`: the stronger one for a growing seasonal series (last season's
+  value, scaled or shifted by the change over the last season);
 - :func:`rmse`, :func:`mae`: errors of two arrays of the same shape (nothing is broadcast).
 """
 
@@ -25,6 +27,7 @@ __all__ = [
     "naive_forecast",
     "rmse",
     "seasonal_naive_forecast",
+    "seasonal_trend_forecast",
     "train_test_split_series",
 ]
 
@@ -241,6 +244,54 @@ def seasonal_naive_forecast(X, season: int, horizon: int = 1, target_col: int = 
     col = _target_index(target_col, X.shape[2])[0]
     steps = look_back - season + np.arange(horizon) % season
     return X[:, steps, col]
+
+
+def seasonal_trend_forecast(
+    X, season: int, horizon: int = 1, target_col: int = 0, *, multiplicative: bool = True
+) -> np.ndarray:
+    """Seasonal naive with trend: last season's value times (or plus) the change over the last season.
+
+    With ``L = look_back`` and the last season's change measured at the window's end,
+    ``g = X[i, L-1] / X[i, L-1-season]`` (``multiplicative``) or ``d = X[i, L-1] - X[i, L-1-season]``:
+
+    ``y_hat[i, h] = X[i, L - season + (h % season)] * g ** k`` or ``... + k * d``, with ``k = h // season + 1``.
+
+    For monthly data (``season=12``): next March = last March times this year's growth, the
+    growth being this month over the same month a year earlier. Needs ``look_back >= season + 1``.
+
+    Args:
+        X: windows of shape ``(n, look_back, F)``.
+        season: season length in time steps.
+        horizon: number of future steps.
+        target_col: column of ``X`` to forecast.
+        multiplicative: growth ratio (for a series whose swings grow with its level) or difference.
+
+    Returns:
+        Shape ``(n, horizon)``.
+
+    >>> X = np.array([10.0, 20, 30, 12, 24, 36, 14.4]).reshape(1, 7, 1)  # 3 months a year, +20 %/year
+    >>> seasonal_trend_forecast(X, season=3, horizon=2)  # last year's 24, 36 times 14.4 / 12
+    array([[28.8, 43.2]])
+    >>> seasonal_trend_forecast(X, season=3, horizon=2, multiplicative=False)  # plus 14.4 - 12
+    array([[26.4, 38.4]])
+    """
+    X = _as_windows(X)
+    season = check_int(season, "season", minimum=1)
+    horizon = check_int(horizon, "horizon", minimum=1)
+    look_back = X.shape[1]
+    if look_back < season + 1:
+        raise ValueError(
+            f"X: expected (batch, time_steps, features) with time_steps >= season + 1 = {season + 1} "
+            f"(the change over the last season needs one more step), got shape {X.shape}"
+        )
+    col = _target_index(target_col, X.shape[2])[0]
+    steps = np.arange(horizon)
+    base = X[:, look_back - season + steps % season, col]  # (n, horizon): the seasonal naive values
+    last, year_before = X[:, -1:, col], X[:, -1 - season : -season, col]  # (n, 1) each
+    k = steps // season + 1  # (horizon,): how many seasons ahead
+    if multiplicative:
+        return base * (last / year_before) ** k
+    return base + k * (last - year_before)
 
 
 def _as_windows(X) -> np.ndarray:

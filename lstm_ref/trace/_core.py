@@ -248,6 +248,11 @@ class Recurrent:
         width = "proj" if self.P and not label.startswith("c") else "hidden"
         return ("batch", width) if self.keras else (LD, width) if ndim == 2 else (LD, "batch", width)
 
+    def rows(self) -> str:
+        """What each row of a PyTorch state holds, in order: ``layer 0 forward, layer 0 backward, ...``."""
+        return ", ".join(f"layer {k}" + (f" {d}" if self.D == 2 else "") for k in range(self.L)
+                         for d in ("forward", "backward")[: self.D])  # fmt: skip
+
     def state_shape(self, label: str, batch: int | None, unbatched: bool = False) -> tuple[Sizes, Names]:
         """The shape an initial state ``label`` (``h0``, ``c0``) must have for ``batch`` samples, and its axes."""
         width = self.H if label.startswith("c") else self.P or self.H
@@ -267,15 +272,15 @@ def diagnose_rnn(
     reads it (a 2-D one for a ``torch.nn.RNNBase``: one sequence), or ``None`` if checked (a PackedSequence
     of ``batch`` sequences); ``states``: ``(label, shape)`` per state, e.g. ``("h0", (1, 4, 8))``; ``t``:
     the number of time steps expected, if known."""
-    unbatched = r.native and x is not None and len(x) == 2
+    unbatched, lib = r.native and x is not None and len(x) == 2, "numpy" if r.keras else "torch"
     if x is not None and not (unbatched and x[-1] == r.F):
         names, exp = r.x_names(), {"batch": r.stateful, "time_steps": t, "features": r.F}
-        msg = diagnose(x, tuple(exp[n] for n in names), names, name="x", fix=fix)
+        msg = diagnose(x, tuple(exp[n] for n in names), names, name="x", fix=fix, lib=lib)
         if msg:
             return "x", msg
         batch = x[names.index("batch")]
     for label, got in states:
-        msg = diagnose(got, *r.state_shape(label, batch, unbatched), name=label)
+        msg = diagnose(got, *r.state_shape(label, batch, unbatched), name=label, lib=lib)
         if msg:
             return label, msg
     return None

@@ -199,10 +199,6 @@ def _why_rnn(rec, r: Recurrent, ins, exc) -> str:
     elif src is not None and rnn_layer(src) is None:
         repeat = "keras.layers.RepeatVector(time_steps) before this layer repeats it over the time steps"
         extra = f"'{src.name}' ({type(src).__name__}) gives one vector per sample; {repeat}"
-    elif src is None and len(got) == 2 and r.F is None and xt is not None:
-        n = got[1]
-        extra = f"if the {n} columns are {n} time steps of one feature, add the features axis instead: "
-        extra += f"x[..., None] is ({got[0]}, {n}, 1)"
     bad = diagnose_rnn(r, got, [(s.label, s.shape) for s, _ in ins[1:]], t=t, fix=fix)
     if bad is None:
         return f"failed on input {x.sizes()}: {summary(exc)}"

@@ -191,6 +191,7 @@ def _rnn_notes(r: Recurrent, call: Call, x_axes: tuple[str, ...] | None, from_la
     base = "proj" if r.P else "hidden"
     notes += [f"batch_first=True, but h_n is still ({LD}, batch, {base})"] * bf
     notes += [f"bidirectional: output is 2*{base} wide"] * (r.D == 2)
+    notes += [f"h_n rows: {r.rows()}"] * (r.L * r.D > 1)
     return notes + [f"proj_size={r.P}: h_n is {r.P} wide, c_n is {r.H} wide"] * bool(r.P)
 
 

@@ -75,6 +75,7 @@ def _state_fix(r: Recurrent, label: str, s: tuple[int, ...], msg: str, x, batch:
             fixes.append(f"num_layers={r.L}: {label} needs one slice per layer and direction, {ld} in all")
         else:
             fixes.append(f"its first axis is num_layers*num_directions = {r.L}*{r.D} = {ld}")
+        fixes += [f"its {ld} rows are, in order: {r.rows()}"] * (ld > 1)
     if three and s[2] != width and r.P and label == "h0" and s[2] == r.H:
         keeps = f"c0 (like c_n) keeps hidden_size = {r.H}"
         fixes.append(f"proj_size={r.P}: h0 (like h_n) is proj_size = {r.P} wide; {keeps}")
@@ -95,6 +96,7 @@ def _state_fix(r: Recurrent, label: str, s: tuple[int, ...], msg: str, x, batch:
     fixes.append(f"build it as {label} = {make} ({order}: the state is never batch-first)")
     # diagnose words its fix code for an array called x; name the real one
     msg = msg.replace("use x.transpose", f"use {label}.transpose").replace("x.permute", f"{label}.permute")
+    msg = msg.replace("x.reshape", f"{label}.reshape")
     return f"{msg}; " + "; ".join(fixes)
 
 

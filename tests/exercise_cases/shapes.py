@@ -66,8 +66,8 @@ def torch_param_count(features, hidden_size, num_layers=1, bidirectional=False):
     # reshape instead of transpose: the shape fits nn.LSTM, the samples are scrambled.
     "reshape_not_transpose": {
         "repairs": """
-def as_single_step(X):
-    return X.reshape(X.shape[0], 1, X.shape[1])
+def add_feature_axis(X):
+    return X[..., None]
 
 
 def return_sequences_flags(n_layers):
@@ -78,11 +78,12 @@ def to_time_major(x):
     return x.reshape(x.shape[1], x.shape[0], x.shape[2])
 """,
     },
-    # "expected ndim=3" fixed the wrong way: 7 features turned into 7 time steps of 1 feature.
-    "features_as_time": {
+    # "expected ndim=3" fixed the way many posts do: X.reshape(n, 1, look_back), one time step of
+    # look_back features instead of look_back steps of one feature.
+    "one_step_windows": {
         "repairs": """
-def as_single_step(X):
-    return X.reshape(X.shape[0], X.shape[1], 1)
+def add_feature_axis(X):
+    return X.reshape(X.shape[0], 1, X.shape[1])
 
 
 def return_sequences_flags(n_layers):
@@ -93,6 +94,25 @@ def to_time_major(x):
     return np.ascontiguousarray(x.transpose(1, 0, 2))
 """,
     },
+    # return_state ignored: one shape whatever the flag says.
+    "return_state_missing": {
+        "keras_shapes": """
+def keras_lstm_shapes(batch, time_steps, features, units, return_sequences=False, return_state=False):
+    out = (batch, time_steps, units) if return_sequences else (batch, units)
+    return (out,)
+""",
+    },
+    # return_state=True read as "the last step only": the output loses its time axis even with
+    # return_sequences=True. The visible tests pass; a hidden test fails (its feedback says so).
+    "state_drops_sequences": {
+        "keras_shapes": """
+def keras_lstm_shapes(batch, time_steps, features, units, return_sequences=False, return_state=False):
+    if return_state:
+        return ((batch, units), (batch, units), (batch, units))
+    out = (batch, time_steps, units) if return_sequences else (batch, units)
+    return (out,)
+""",
+    },
 }
 
 WRONG_SCORES = {
@@ -101,8 +121,28 @@ WRONG_SCORES = {
     "hn_batch_first": (9.0, 9.0),
     "keras_count_for_torch": (9.0, 9.0),
     "reshape_not_transpose": (9.0, 9.0),
-    "features_as_time": (9.0, 9.0),
+    "one_step_windows": (9.0, 9.0),
+    "return_state_missing": (9.0, 9.0),
+    "state_drops_sequences": (9.0, 9.0),
 }
+
+# The VISIBLE part of these test cells fails (before any hidden test runs) with a message holding
+# each phrase: a student sees the mistake named before handing in.
+WRONG_MESSAGES = {
+    "one_step_windows": {
+        "test_feature_axis": [
+            "X.reshape(n, 1, look_back) puts a whole window on the features axis",
+            "X[..., None]",
+        ]
+    },
+    "return_state_missing": {
+        "test_keras_shapes": ["return_state=True: expected a tuple of 3 shapes (output, h, c)"]
+    },
+    "reshape_not_transpose": {"test_time_major": ["a reshape keeps the memory order and mixes samples"]},
+}
+
+# Only a HIDDEN test of these cells fails: the student's feedback page says so.
+HIDDEN_FAILS = {"state_drops_sequences": ["test_keras_shapes"]}
 
 # Correct, but prints a UserWarning and a NumPy RuntimeWarning on every call (warnings forced on).
 WARNS = {

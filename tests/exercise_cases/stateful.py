@@ -96,9 +96,21 @@ def make_stateful_arrays(series, batch_size, seq_len):
             input_args="batch_shape=(batch_size, seq_len, 1)", stateful="False"
         ),
     },
-    # fit() shuffles by default.
+    # fit(..., shuffle=True): the samples of every epoch in a random order.
     "keras_shuffles": {
         "keras_train": _KERAS_TRAIN.format(shuffle="True", reset='model.get_layer("lstm").reset_state()'),
+    },
+    # fit() without shuffle=...: it shuffles by default.
+    "keras_default_shuffle": {
+        "keras_train": """
+def train_stateful_keras(model, X, Y, batch_size, epochs):
+    history = []
+    for _ in range(epochs):
+        result = model.fit(X, Y, batch_size=batch_size, epochs=1, verbose=0)
+        model.get_layer("lstm").reset_state()
+        history.append(float(result.history["loss"][0]))
+    return history
+""",
     },
     # The state is never reset between epochs.
     "keras_never_resets": {"keras_train": _KERAS_TRAIN.format(shuffle="False", reset="pass")},
@@ -113,7 +125,19 @@ WRONG_SCORES = {
     "keras_no_batch_shape": (6.0, 6.0),  # the training test builds with the learner's builder too
     "keras_not_stateful": (8.0, 8.0),
     "keras_shuffles": (8.0, 8.0),
+    "keras_default_shuffle": (8.0, 8.0),
     "keras_never_resets": (8.0, 8.0),
+}
+
+# The VISIBLE part of these test cells fails (before any hidden test runs) with a message holding
+# each phrase: a student sees the mistake named before handing in.
+_SHUFFLED = ["the batches arrived out of order", "mixed rows of different batches of X", "shuffle=False"]
+WRONG_MESSAGES = {
+    "never_resets": {"test_torch_order_reset": ["the state was not reset at the start of epoch 1"]},
+    "shuffles": {"test_torch_order_reset": ["the batches arrived out of order: they came as batches ["]},
+    "keras_shuffles": {"test_keras_train": _SHUFFLED},
+    "keras_default_shuffle": {"test_keras_train": _SHUFFLED},
+    "keras_never_resets": {"test_keras_train": ["no reset_state() between epoch 0 and epoch 1"]},
 }
 
 # Correct, but prints a UserWarning to stderr during the tested call: must still score MAX_SCORE.
