@@ -31,11 +31,11 @@ INSTRUCTOR_PART = "For instructors"  # the _toc.yml part that timings.json leave
 
 READ_WPM = 200  # words a minute, reading or presenting prose
 # Code is read far slower than prose, and every cell costs a moment whatever its length: pointing at it,
-# running it, reading its output or figure aloud. 20 s a cell covers that moment. A line of code holds
-# about 8 to 10 tokens (names, operators, shapes) that a reader must each resolve: read at half the prose
-# speed (100 a minute), that is about 5 s a line. Lines of comments and blank lines count as nothing (a
+# running it, reading its output or figure aloud. 15 s a cell covers that moment. A line of code holds
+# about 5 to 10 tokens (names, operators, shapes) that a reader must each resolve, at about the prose
+# speed of 200 a minute: about 3 s a line. Lines of comments and blank lines count as nothing (a
 # comment is read with its line), and a cell whose input the page hides (tags remove-input, hide-input)
-# costs its 20 s but no lines: the class sees its output only.
+# costs its 15 s but no lines: the class sees its output only.
 CODE_CELL_S = 15  # seconds per code cell: point at it, run it, read its output
 CODE_LINE_S = 3  # seconds per line of code shown
 HIDDEN_TAGS = ("remove-input", "hide-input", "remove-cell")  # code the page does not show
@@ -48,9 +48,8 @@ SLOTS = {"3-hour": 180, "1-day": 390}
 
 #: Teaching order of each plan: chapter names (book/<name>.md) and ``exercise:<assignment>``.
 PLANS = {
-    "3-hour": [
+    "3-hour": [  # 01_recurrence is read before the session: the slot keeps a margin for questions
         "intro",
-        "01_recurrence",
         "02_lstm_cell",
         "03_shapes",
         "05_pytorch",

@@ -312,7 +312,7 @@ SECTION_WORDS = {
     "time-axis-missing": ["time axis", "2-D"],
     "axes-flattened": ["(samples, 1, features)", "one time step"],
     "axis-order": ["batch_first"],
-    "reshape-not-transpose": ["transpose", "(T, B, F)"],
+    "reshape-not-transpose": ["transpose", "(T, B, F)", "mixes samples"],
     "state-batch-first": ["batch_first", "h0"],
     "state-layer-axis": ["num_layers × num_directions", "h0"],
     "window-count": ["look_back - 1", "drops one"],

@@ -85,7 +85,7 @@ _ENTRIES = (
         "reshape-not-transpose",
         "used a reshape where a transpose was needed: a reshape keeps the memory order and mixes samples",
         (r"a reshape keeps the memory order and mixes samples",),
-        "kvp-table",
+        "sec-reshape-not-transpose",
     ),
     Misconception(
         "state-batch-first",
