@@ -5,7 +5,9 @@ mistake each), blank, broken (not JSON) and kernel-killing ones (every kind in e
 by 2 local Dask workers into a real PostgreSQL server (``postgres_url``, started by conftest with ``initdb`` +
 ``pg_ctl``). Expected scores come from the source notebooks' points and the mistake planted, and the
 gradebook is read back with plain SQL, not through our code. Smaller classes test a worker killed
-mid-run, a submission whose worker dies twice, and a run interrupted with Ctrl-C and resumed.
+mid-run, a submission whose worker dies twice, a run interrupted with Ctrl-C and resumed, and the
+docs' recipe for an existing cluster: ``dask scheduler`` and two ``dask worker`` commands, each its own
+process, that see none of the class's files, and ``lstm-course grade --scheduler``.
 
 ``make test`` grades a class of 12 (24 submissions); ``make bench-grading`` runs this file again with
 ``LSTM_CLASS=100``: the same checks on 200 submissions, too long for every test run.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -349,4 +352,180 @@ def test_interrupted_run_resumed_matches_the_uninterrupted_one(big_class, tmp_pa
     assert changed.graded_now == 1
     assert gradebook_scores(db)[blank] == 10.0 and len(gradebook_scores(db)) == len(want_rows) - sum(
         r["status"] != "graded" for r in want_rows
+    )
+
+
+# --------------------------------------------------------------------------- the dashboard line
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Fake:
+    """A stand-in Dask client or cluster: its ``dashboard_link`` (``None``: the KeyError distributed raises
+    when the scheduler has no dashboard); it stops ``_run`` at its first ``submit``."""
+
+    def __init__(self, link: str | None):
+        self.link, self.closed = link, False
+
+    @property
+    def dashboard_link(self) -> str:
+        if self.link is None:
+            raise KeyError("dashboard")
+        return self.link
+
+    def submit(self, *args, **kwargs):
+        raise _Stop
+
+    def close(self) -> None:
+        self.closed = True
+
+
+LINK = "http://127.0.0.1:8787/status"
+
+
+@pytest.mark.parametrize(
+    ("local", "link", "line"),
+    [
+        (True, LINK, f"Dask dashboard: {LINK}"),
+        (False, LINK, f"Dask dashboard: {LINK}"),
+        (False, None, "Dask dashboard: none (the scheduler serves no dashboard)"),
+    ],
+    ids=["local-cluster", "scheduler", "scheduler-without-dashboard"],
+)
+def test_the_dashboard_link_is_printed_first(monkeypatch, capsys, local, link, line):
+    from lstm_course.grading import coordinator
+
+    client, cluster = _Fake(None if local else link), _Fake(link) if local else None
+    monkeypatch.setattr(coordinator, "_cluster", lambda workers, scheduler: (client, cluster))
+    for progress in (True, False):
+        with pytest.raises(_Stop):
+            coordinator._run([], None, 2, None if local else "tcp://h:1", print, progress)
+        err = capsys.readouterr().err
+        assert err.splitlines()[:1] == ([line] if progress else []), err
+        assert client.closed and (cluster is None or cluster.closed)
+
+
+# --------------------------------------------------------------------------- an existing cluster: separate commands
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group (a worker's nanny and its worker process), then SIGKILL what is left."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+def test_scheduler_and_workers_as_separate_commands_no_shared_disk(tmp_path, survivors):
+    """The docs' recipe, as a person types it: ``dask scheduler``, two ``dask worker`` commands and
+    ``lstm-course grade --scheduler``, each its own process; no LocalCluster. The workers run in
+    folders of their own, and as root (CI, ``make test``) in a mount namespace where the class folder,
+    submissions and ``--out`` alike, is an empty tmpfs: what they grade reaches them only as bytes."""
+    from distributed import Client
+
+    bindir = Path(sys.executable).parent
+    class_dir = tmp_path / "class"  # the submissions and --out: the workers never see it
+    subs, out = class_dir / "subs", class_dir / "out"
+    release = read_nb(ROOT / "exercises" / "gates" / "gates.ipynb")
+    source = read_nb(ROOT / "solutions" / "gates" / "gates.ipynb")
+    kinds = {"solved": "correct", "blank": "blank", "wrong": "partial"}
+    for student, kind in kinds.items():
+        answers = {PARTIAL["gates"][0]: PARTIAL["gates"][1]} if kind == "partial" else {}
+        nb = release if kind == "blank" else fill_release(release, source, answers)
+        write_nb(nb, subs / student / "gates" / "gates.ipynb")
+    # what docs/instructors.md asks of an existing cluster's scheduler (CLUSTER_CONFIG), as its env vars
+    env = {
+        **os.environ,
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+        "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
+    }
+    hide = os.geteuid() == 0  # a mount namespace needs root
+    sched_file, procs = tmp_path / "scheduler.json", []
+
+    def start(name: str, cmd: list[str], cwd: Path) -> subprocess.Popen:
+        cwd.mkdir(exist_ok=True)
+        with open(tmp_path / f"{name}.log", "wb") as log:  # the child keeps its own copy of the file
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=log, start_new_session=True)
+        procs.append(proc)
+        return proc
+
+    def logs() -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in tmp_path.glob("*.log")
+        )
+
+    t0 = time.monotonic()
+    try:
+        start(
+            "scheduler",
+            [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0"]
+            + ["--scheduler-file", str(sched_file), "--dashboard-address", ":0"],
+            tmp_path / "scheduler",
+        )
+        deadline = time.monotonic() + 120
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sched_file.exists(), logs()
+        for i in range(2):
+            worker = [
+                str(bindir / "dask"),
+                "worker",
+                "--scheduler-file",
+                str(sched_file),
+                "--host",
+                "127.0.0.1",
+            ]
+            worker += ["--nthreads", "1", "--nworkers", "1", "--name", f"w{i}", "--no-dashboard"]
+            worker += ["--local-directory", str(tmp_path / f"w{i}")]
+            if hide:  # the class folder is an empty tmpfs in the worker's own mount namespace
+                script = f"mount -t tmpfs tmpfs {shlex.quote(str(class_dir))} && exec {shlex.join(worker)}"
+                worker = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+            start(f"worker{i}", worker, tmp_path / f"w{i}")
+        with Client(scheduler_file=str(sched_file), timeout="60s") as client:
+            try:
+                client.wait_for_workers(2, timeout=120)
+            except TimeoutError:
+                pytest.fail(f"2 workers did not join:\n{logs()}")
+            addresses = set(client.scheduler_info()["workers"])
+            settings = client.run_on_scheduler(
+                lambda dask_scheduler: (dask_scheduler.allowed_failures, dask_scheduler.WORKER_SATURATION)
+            )
+            seen = client.run(os.path.isfile, str(subs / "solved" / "gates" / "gates.ipynb"))
+            address = json.loads(sched_file.read_text())["address"]
+        assert settings == (1, 1.0), settings
+        if hide:
+            assert seen == dict.fromkeys(addresses, False), f"a worker sees the submissions: {seen}"
+        started = time.monotonic() - t0
+        proc = subprocess.run(
+            [str(bindir / "lstm-course"), "--root", str(ROOT), "grade", str(subs), "--out", str(out)]
+            + ["--scheduler", address],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        _stop(procs)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:], logs())
+    dashboard = [ln for ln in proc.stderr.splitlines() if ln.startswith("Dask dashboard: ")]
+    assert len(dashboard) == 1, proc.stderr[-3000:]
+    # nothing lost: every submission has an outcome, and the gradebook holds exactly the expected scores
+    rows = read_outcomes(out)
+    assert {(r["student"], r["status"]) for r in rows} == {(s, "graded") for s in kinds}, rows
+    want = {(s, "gates"): expected_score("gates", k) for s, k in kinds.items()}
+    assert gradebook_scores(f"sqlite:///{out / 'gradebook.db'}") == want
+    assert {(r["student"], "gates"): float(r["score"]) for r in rows} == want
+    # both workers graded: the ledger names the worker of each submission
+    ledger = {p.parent.name: json.loads(p.read_text())["worker"] for p in (out / "results").rglob("*.json")}
+    assert set(ledger) == set(kinds) and set(ledger.values()) == addresses, (ledger, addresses)
+    assert survivors("lstm_course.sandbox.bwrap") == []
+    print(
+        f"\ncluster up in {started:.0f} s; 3 graded in {time.monotonic() - t0 - started:.0f} s; {dashboard[0]}"
     )

@@ -26,7 +26,9 @@ of the grading code) are recorded as not graded and retried on the next run.
 
 ``workers=N`` starts a local Dask cluster of N single-threaded worker processes;
 ``scheduler="tcp://host:port"`` uses an existing cluster (dask-jobqueue, Kubernetes, ``dask
-scheduler`` + ``dask worker``): same code, and workers need only ``lstm_ref[course]`` and bubblewrap.
+scheduler`` + ``dask worker``): same code, and workers need only ``lstm_ref[course]`` and bubblewrap
+(no shared disk: the course and every submission travel as bytes). With ``progress``, stderr shows
+a progress bar and, first, one line ``Dask dashboard: URL`` (the local cluster's, or the scheduler's).
 """
 
 from __future__ import annotations
@@ -230,6 +232,17 @@ def _cluster(workers: int | None, scheduler: str | None):
     return Client(cluster), cluster
 
 
+def _dashboard_line(client, cluster) -> str:
+    """``Dask dashboard: URL``: the local cluster's dashboard, or an existing scheduler's when the client
+    knows it; ``none`` when the scheduler reports no dashboard service. Its pages need bokeh where the
+    scheduler runs, and say so without it."""
+    try:
+        link = (cluster if cluster is not None else client).dashboard_link
+    except Exception:  # a scheduler without a dashboard has no "dashboard" service: KeyError
+        link = None
+    return f"Dask dashboard: {link or 'none (the scheduler serves no dashboard)'}"
+
+
 def _course(bundle: CourseBundle) -> CourseBundle:
     """A task that holds the bundle on the cluster: sent once, then passed to every job by its key."""
     return bundle
@@ -245,6 +258,8 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
     client, cluster = _cluster(workers, scheduler)
     futures = []
     try:
+        if progress:
+            print(_dashboard_line(client, cluster), file=sys.stderr, flush=True)
         # the course travels once, as a task's result (not scattered data): if every worker holding it
         # dies, the scheduler computes it again from the task instead of cancelling all the grading
         shared = client.submit(_course, bundle, key=f"course-{uuid.uuid4().hex}", pure=False)
