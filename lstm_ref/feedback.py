@@ -26,6 +26,7 @@ import numpy as np
 from lstm_ref._checks import to_numpy
 from lstm_ref.diagnose import BTF, assert_shape, explain_mismatch, fits
 from lstm_ref.numpy import numerical_gradient
+from lstm_ref.shapes import param_count
 
 __all__ = [
     "assert_shape",
@@ -149,11 +150,10 @@ def assert_param_count(
 def _stacks(expected: int, h: int, framework: str) -> set[tuple[int, int, int]]:
     """``(layers, directions, features)`` of every stack of LSTM layers with ``h`` units, topped by a
     Dense/Linear head of 0 to 4 outputs, whose parameter count in ``framework`` is ``expected``."""
-    per, found = 4 * h, set()  # per input of a layer and direction: 4 gates of h units
-    b = 2 if framework == "torch" else 1  # bias vectors per layer and direction
+    per, found = 4 * h, set()  # weights per input of a layer and direction: 4 gates of h units
     for layers, d, outs in itertools.product(range(1, 7), (1, 2), range(5)):
-        upper = (layers - 1) * d * per * (d * h + h + b)  # layer k > 0 reads d * h inputs
-        rest = expected - outs * (d * h + 1) - upper - d * per * (h + b)
+        lstm = param_count(1, h, framework=framework, num_layers=layers, bidirectional=d == 2)
+        rest = expected - outs * (d * h + 1) - (lstm - d * per)  # what the features' weights must fill
         if rest > 0 and rest % (d * per) == 0:
             found.add((layers, d, rest // (d * per)))
     return found

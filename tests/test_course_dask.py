@@ -469,7 +469,7 @@ def test_scheduler_and_workers_as_separate_commands_no_shared_disk(tmp_path, sur
             + ["--scheduler-file", str(sched_file), "--dashboard-address", ":0"],
             tmp_path / "scheduler",
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a hang, not a slow start: a scheduler starts in seconds
         while not sched_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert sched_file.exists(), logs()
@@ -488,9 +488,9 @@ def test_scheduler_and_workers_as_separate_commands_no_shared_disk(tmp_path, sur
                 script = f"mount -t tmpfs tmpfs {shlex.quote(str(class_dir))} && exec {shlex.join(worker)}"
                 worker = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
             start(f"worker{i}", worker, tmp_path / f"w{i}")
-        with Client(scheduler_file=str(sched_file), timeout="60s") as client:
+        with Client(scheduler_file=str(sched_file), timeout="600s") as client:
             try:
-                client.wait_for_workers(2, timeout=120)
+                client.wait_for_workers(2, timeout=600)
             except TimeoutError:
                 pytest.fail(f"2 workers did not join:\n{logs()}")
             addresses = set(client.scheduler_info()["workers"])
@@ -509,7 +509,7 @@ def test_scheduler_and_workers_as_separate_commands_no_shared_disk(tmp_path, sur
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=1800,  # three notebooks take ~20 s; this only stops a hang
         )
     finally:
         _stop(procs)

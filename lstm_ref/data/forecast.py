@@ -277,18 +277,15 @@ def seasonal_trend_forecast(
     """
     X = _as_windows(X)
     season = check_int(season, "season", minimum=1)
-    horizon = check_int(horizon, "horizon", minimum=1)
-    look_back = X.shape[1]
-    if look_back < season + 1:
+    if X.shape[1] < season + 1:
         raise ValueError(
             f"X: expected (batch, time_steps, features) with time_steps >= season + 1 = {season + 1} "
             f"(the change over the last season needs one more step), got shape {X.shape}"
         )
+    base = seasonal_naive_forecast(X, season, horizon, target_col)  # (n, horizon)
     col = _target_index(target_col, X.shape[2])[0]
-    steps = np.arange(horizon)
-    base = X[:, look_back - season + steps % season, col]  # (n, horizon): the seasonal naive values
     last, year_before = X[:, -1:, col], X[:, -1 - season : -season, col]  # (n, 1) each
-    k = steps // season + 1  # (horizon,): how many seasons ahead
+    k = np.arange(horizon) // season + 1  # (horizon,): how many seasons ahead
     if multiplicative:
         return base * (last / year_before) ** k
     return base + k * (last - year_before)
