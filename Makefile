@@ -11,7 +11,7 @@ STAMP := $(VENV)/.stamp-$(HASH)
 PYTEST_ARGS ?=
 PYTEST_JOBS ?= 2
 
-.PHONY: setup lock test lint book bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace cheatsheet slides pdf reveal site shellcheck
+.PHONY: setup lock test lint book translations bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace cheatsheet slides pdf reveal site shellcheck
 
 setup: $(STAMP)
 
@@ -55,9 +55,16 @@ test: setup browser sandbox postgres reveal lint
 	for rc in $$a $$b; do case $$rc in 0|5) ;; *) exit $$rc ;; esac; done; \
 	test $$a -eq 0 -o $$b -eq 0 || exit 5
 
+# Both editions (scripts/book.py): the English at book/_build/html/, the Chinese at book/_build/html/zh_CN/,
+# the code executed once. After editing the English, `make translations` merges it into the catalogues.
 book: setup cheatsheet
-	$(BIN)/jupyter-book build book --warningiserror --keep-going
-	@test -f book/_build/html/index.html && echo "book: book/_build/html/index.html"
+	$(BIN)/python -m scripts.book
+	@test -f book/_build/html/index.html && test -f book/_build/html/zh_CN/index.html && \
+	  echo "book: book/_build/html/index.html (English), book/_build/html/zh_CN/index.html (中文)"
+
+translations: setup
+	$(BIN)/python -m scripts.book_i18n update
+	$(BIN)/python -m scripts.book_i18n check
 
 # The workshop kit (README: "The workshop kit"). The cheat sheet is built before the book, which links it.
 cheatsheet: setup browser

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from lstm_ref.diagnose import BTF, STATE, TBF, diagnose, layout_str, lib_of
+from lstm_ref.i18n import _
 
 
 def to_numpy(value, *, copy: bool = False) -> np.ndarray:
@@ -55,24 +56,27 @@ def as_float_array(x, name: str = "x") -> np.ndarray:
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} must be a numeric array, could not convert it: {exc}") from exc
+        msg = _("{name} must be a numeric array, could not convert it: {error}")
+        raise ValueError(msg.format(name=name, error=exc)) from exc
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
-        raise ValueError(
-            f"{name} must hold numbers, got dtype {arr.dtype} "
+        msg = _(
+            "{name} must hold numbers, got dtype {dtype} "
             "(strings or objects? convert with np.asarray(x, dtype=np.float32) after cleaning)"
         )
+        raise ValueError(msg.format(name=name, dtype=arr.dtype))
     # NaN and inf reach the sum, so a finite sum proves a clean array in one pass and no
     # temporary; only a non-finite sum (NaN, inf, or a float overflow) needs the full check.
     with np.errstate(over="ignore", invalid="ignore"):
         total = arr.sum() if arr.size else 0.0
     if not np.isfinite(total) and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.isfinite(arr).sum())
-        raise ValueError(
-            f"{name} contains {bad} NaN or infinite value(s); an LSTM would spread them "
+        msg = _(
+            "{name} contains {n} NaN or infinite value(s); an LSTM would spread them "
             "through every later time step. Drop or impute them first."
         )
+        raise ValueError(msg.format(name=name, n=bad))
     return arr
 
 
@@ -98,7 +102,7 @@ def check_shape(
     exp = tuple(expected.get(axis) for axis in layout)
     msg = diagnose(tuple(int(s) for s in shape), exp, tuple(layout), name=name, lib=lib_of(shape))
     if msg is not None:
-        raise ValueError(msg + (f"; {hint}" if hint else ""))
+        raise ValueError(_("{msg}; {hint}").format(msg=msg, hint=hint) if hint else msg)
 
 
 def check_sequence(
@@ -158,23 +162,25 @@ def check_state_dict(
     """
     missing = sorted(set(expected) - set(state_dict))
     extra = sorted(set(state_dict) - set(expected))
-    problems = []
-    if missing:
-        problems.append(f"missing keys {missing}")
+    problems = [_("missing keys {keys}").format(keys=missing)] if missing else []
     if extra:
-        hint = ""
-        if any(k.startswith("bias") for k in extra) and not any(k.startswith("bias") for k in expected):
-            hint = " (this LSTM has bias=False)"
-        problems.append(f"unexpected keys {extra}{hint}")
+        no_bias = any(k.startswith("bias") for k in extra) and not any(k.startswith("bias") for k in expected)
+        msg = (
+            _("unexpected keys {keys} (this LSTM has bias=False)") if no_bias else _("unexpected keys {keys}")
+        )
+        problems.append(msg.format(keys=extra))
     for key in sorted(set(expected) & set(state_dict)):
-        got = tuple(int(s) for s in np.shape(state_dict[key]))
-        if got != tuple(expected[key]):
-            tip = ""
-            if len(got) == 2 and got[::-1] == tuple(expected[key]):
-                tip = " (transposed? Keras kernels are (in, 4H); torch weights are (4H, in))"
-            problems.append(f"{key} has shape {got}, expected {tuple(expected[key])}{tip}")
+        got, want = tuple(int(s) for s in np.shape(state_dict[key])), tuple(expected[key])
+        if got != want and len(got) == 2 and got[::-1] == want:
+            msg = _(
+                "{key} has shape {got}, expected {want} (transposed? Keras kernels are (in, 4H); torch weights are (4H, in))"
+            )
+            problems.append(msg.format(key=key, got=got, want=want))
+        elif got != want:
+            problems.append(_("{key} has shape {got}, expected {want}").format(key=key, got=got, want=want))
     if problems:
-        raise ValueError(f"state dict does not fit this {what}: " + "; ".join(problems))
+        msg = _("state dict does not fit this {what}: {problems}")
+        raise ValueError(msg.format(what=what, problems=_("; ").join(problems)))
 
 
 def check_int(value, name: str, minimum: int | None = None) -> int:
@@ -190,15 +196,15 @@ def check_int(value, name: str, minimum: int | None = None) -> int:
     ...
     ValueError: look_back must be a positive integer, got 0
     """
-    want = (
-        "a positive integer"
-        if minimum == 1
-        else "an integer" + (f" >= {minimum}" if minimum is not None else "")
-    )
+    if minimum == 1:
+        want = _("a positive integer")
+    else:
+        want = _("an integer") if minimum is None else _("an integer >= {minimum}").format(minimum=minimum)
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be {want}, got {value!r} ({type(value).__name__})")
+        msg = _("{name} must be {want}, got {value} ({kind})")
+        raise ValueError(msg.format(name=name, want=want, value=repr(value), kind=type(value).__name__))
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be {want}, got {value}")
+        raise ValueError(_("{name} must be {want}, got {value}").format(name=name, want=want, value=value))
     return int(value)
 
 
@@ -240,38 +246,44 @@ def check_targets(output_shape, y, *, sparse_labels: bool = False) -> None:
     out = tuple(getattr(output_shape, "shape", output_shape))
     got = tuple(int(s) for s in getattr(y, "shape", y))
     if len(out) < 2:
-        raise ValueError(f"output_shape {out}: expected (batch, ...) with at least one axis per sample")
+        msg = _("output_shape {shape}: expected (batch, ...) with at least one axis per sample")
+        raise ValueError(msg.format(shape=out))
     if len(got) < 1:
-        raise ValueError(f"targets y {got}: expected (batch, ...), got a scalar")
+        raise ValueError(_("targets y {shape}: expected (batch, ...), got a scalar").format(shape=got))
     names = ("batch", *(f"axis {i}" for i in range(1, len(out) - 1)), "units")
     if len(out) == 3:
         names = ("batch", "time_steps", "units")
-    head = f"targets y {got} do not fit the model's output {layout_str(names, dict(zip(names, out, strict=True)))}"
+    head = _("targets y {got} do not fit the model's output {layout}: {reason}")
+    where = {"got": got, "layout": layout_str(names, dict(zip(names, out, strict=True)))}
     if out[0] is not None and got[0] != out[0]:
-        raise ValueError(f"{head}: {got[0]} samples in y, {out[0]} in the output")
+        msg = _("{n} samples in y, {m} in the output").format(n=got[0], m=out[0])
+        raise ValueError(head.format(**where, reason=msg))
     per_out = out[1:-1] if sparse_labels else out[1:]
     if _drop_trailing_ones(got[1:]) == _drop_trailing_ones(per_out):
         return
     if not sparse_labels and len(out) == 3 and _drop_trailing_ones(got[1:]) == _drop_trailing_ones(out[2:]):
-        raise ValueError(f"{head}: {_one_target_per_sample(out, got[0])}")
+        raise ValueError(head.format(**where, reason=_one_target_per_sample(out, got[0])))
     want = ", ".join("?" if s is None else str(s) for s in per_out)
-    raise ValueError(
-        f"{head}: per sample the output is {_tup(per_out)} and y is {_tup(got[1:])}; "
-        f"expected y of shape ({got[0]},{' ' + want if want else ''})"
-        + (" (integer labels)" if sparse_labels else "")
-    )
+    if sparse_labels:
+        msg = _("per sample the output is {out} and y is {y}; expected y of shape {shape} (integer labels)")
+    else:
+        msg = _("per sample the output is {out} and y is {y}; expected y of shape {shape}")
+    shape = f"({got[0]},{' ' + want if want else ''})"
+    raise ValueError(head.format(**where, reason=msg.format(out=_tup(per_out), y=_tup(got[1:]), shape=shape)))
 
 
 def _one_target_per_sample(out: tuple, n: int) -> str:
     """Why a ``(N, units)`` target against a ``(N, T, units)`` output is wrong, and the two fixes."""
     steps = "?" if out[1] is None else out[1]
-    keras_does = (
-        "Keras would broadcast y over the time steps and train on the mean loss of all steps, without an error"
-        if out[2] == 1
-        else "Keras stops with 'Incompatible shapes' inside fit"
+    if out[2] == 1:
+        keras_does = _(
+            "Keras would broadcast y over the time steps and train on the mean loss of all steps, without an error"
+        )
+    else:
+        keras_does = _("Keras stops with 'Incompatible shapes' inside fit")
+    msg = _(
+        "the model predicts at every one of the {t} time steps (return_sequences=True) "
+        "but y has one target per sample; {keras}. Use return_sequences=False for one "
+        "prediction per sample, or give y one target per step, shape {shape}"
     )
-    return (
-        f"the model predicts at every one of the {steps} time steps (return_sequences=True) "
-        f"but y has one target per sample; {keras_does}. Use return_sequences=False for one "
-        f"prediction per sample, or give y one target per step, shape ({n}, {steps}, {out[2]})"
-    )
+    return msg.format(t=steps, keras=keras_does, shape=f"({n}, {steps}, {out[2]})")

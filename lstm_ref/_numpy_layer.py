@@ -19,6 +19,7 @@ from lstm_ref._checks import (
     to_numpy,
 )
 from lstm_ref.diagnose import STATE, hx_not_a_pair
+from lstm_ref.i18n import _
 from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 
@@ -54,7 +55,7 @@ class NumpyLSTMBase:
         self.num_directions = 2 if bidirectional else 1
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating type, got {self.dtype}")
+            raise ValueError(_("dtype must be a floating type, got {dtype}").format(dtype=self.dtype))
         self._suffixes = {(k, d): sfx for k, d, sfx in param_suffixes(self.num_layers, self.bidirectional)}
         self._cache: dict | None = None
         self.reset_parameters(seed)
@@ -115,7 +116,8 @@ class NumpyLSTMBase:
         x = as_float_array(x, "x")
         batch, steps = check_sequence(x.shape, self.input_size, self.batch_first, "x")
         if steps == 0 or batch == 0:
-            raise ValueError(f"x: got shape {x.shape}: batch and time_steps must be at least 1")
+            msg = _("x: got shape {shape}: batch and time_steps must be at least 1")
+            raise ValueError(msg.format(shape=x.shape))
         LD, H = self.num_layers * self.num_directions, self.hidden_size
         if hx is None:
             return x.astype(self.dtype, copy=False), *(np.zeros((LD, batch, H), self.dtype) for _ in range(2))
@@ -133,9 +135,9 @@ class NumpyLSTMBase:
         """Validate ``backward``'s arguments; return them as arrays (zeros for a missing state gradient)."""
         if self._cache is None:
             raise ValueError(
-                "backward() needs a forward call first: run lstm(x) before lstm.backward(d_output)"
+                _("backward() needs a forward call first: run lstm(x) before lstm.backward(d_output)")
             )
-        T, B, _ = self._cache["shape"]
+        T, B, _f = self._cache["shape"]
         LD, H = self.num_layers * self.num_directions, self.hidden_size
         layout = ("time_steps", "batch", "D*hidden")
         layout = (layout[1], layout[0], layout[2]) if self.batch_first else layout
@@ -168,7 +170,7 @@ class NumpyLSTMBase:
         Returns ``(grads, dx)``: ``grads`` keyed like ``state_dict()``, ``dx`` shaped like ``x``.
         (To get the gradients on ``h0``/``c0`` too, use ``backward_with_state``.)
         """
-        grads, dx, _ = self.backward_with_state(d_output, dh_n, dc_n)
+        grads, dx, _dstate = self.backward_with_state(d_output, dh_n, dc_n)
         return grads, dx
 
     def backward_with_state(self, d_output, dh_n=None, dc_n=None):  # pragma: no cover

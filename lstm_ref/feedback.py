@@ -25,6 +25,7 @@ import numpy as np
 
 from lstm_ref._checks import to_numpy
 from lstm_ref.diagnose import BTF, assert_shape, explain_mismatch, fits
+from lstm_ref.i18n import _, ngettext
 from lstm_ref.numpy import numerical_gradient
 from lstm_ref.shapes import param_count
 
@@ -85,24 +86,31 @@ def assert_close(
     if layout is not None:
         assert_shape(g, e.shape, layout, what)
     elif g.shape != e.shape:
-        raise AssertionError(f"Your {what} has shape {g.shape} but it should have shape {e.shape}")
+        msg = _("Your {what} has shape {shape} but it should have shape {want}")
+        raise AssertionError(msg.format(what=what, shape=g.shape, want=e.shape))
     if g.size and not np.isfinite(g).all():
-        raise AssertionError(f"Your {what} contains NaN or inf; an overflowing exp or a division by zero?")
+        msg = _("Your {what} contains NaN or inf; an overflowing exp or a division by zero?")
+        raise AssertionError(msg.format(what=what))
     err = np.abs(g - e)
     excess = err - (atol + rtol * np.abs(e))
     if g.size == 0 or excess.max() <= 0:
         return
     idx = np.unravel_index(int(np.argmax(excess)), g.shape)
     names = layout if layout is not None else [f"axis{k}" for k in range(g.ndim)]
-    where = ", ".join(f"{n}={int(i)}" for n, i in zip(names, idx, strict=False)) if idx else "the only entry"
-    tol = f"{atol:g}" + (f" + {rtol:g} * |expected|" if rtol else "")
-    bad = int((excess > 0).sum())
-    many = f"; {bad} of {g.size} entries are off" if bad > 1 else ""
-    msg = (
-        f"Your {what} differs from the reference: max abs error {err[idx]:.3g} at {where} "
-        f"(got {g[idx]:.6g}, expected {e[idx]:.6g}); allowed {tol}{many}"
+    where = (
+        ", ".join(f"{n}={int(i)}" for n, i in zip(names, idx, strict=False)) if idx else _("the only entry")
     )
-    raise AssertionError(msg + (f". Hint: {hint}" if hint else ""))
+    tol = f"{atol:g}" + (f" + {rtol:g} * |expected|" if rtol else "")
+    msg = _(
+        "Your {what} differs from the reference: max abs error {error} at {where} "
+        "(got {got}, expected {want}); allowed {tol}"
+    )
+    msg = msg.format(
+        what=what, error=f"{err[idx]:.3g}", where=where, got=f"{g[idx]:.6g}", want=f"{e[idx]:.6g}", tol=tol
+    )
+    if (bad := int((excess > 0).sum())) > 1:
+        msg = _("{msg}; {bad} of {n} entries are off").format(msg=msg, bad=bad, n=g.size)
+    raise AssertionError(_("{msg}. Hint: {hint}").format(msg=msg, hint=hint) if hint else msg)
 
 
 def assert_param_count(
@@ -124,7 +132,8 @@ def assert_param_count(
     AssertionError: Your torch count is 841 but it should be 1001: 160 short: layer 1 reads the previous layer's output, so its input width is hidden = 8, not features = 3 (4 x 8 x (8 - 3) = 160 weights)
     """
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-        raise AssertionError(f"Your {what} should be an int, got {type(got).__name__} {got!r}")
+        msg = _("Your {what} should be an int, got {kind} {value}")
+        raise AssertionError(msg.format(what=what, kind=type(got).__name__, value=repr(got)))
     got = int(got)
     if got == expected:
         return
@@ -133,18 +142,22 @@ def assert_param_count(
         raise ValueError(f"framework must be 'torch', 'keras' or None, got {framework!r}")
     frameworks = [framework] if framework else [f for f in ("torch", "keras") if f in what.lower()]
     reasons = [r for fw in frameworks or ["torch", "keras"] for r in _slips(diff, expected, hidden_size, fw)]
-    amount = f"{diff} short" if diff > 0 else f"{-diff} too many"
+    amount = _amount(diff)
     if reasons:
-        why = "; or ".join(dict.fromkeys(reasons))
+        why = _("; or ").join(dict.fromkeys(reasons))
     elif got > 0 and got * 4 == expected:
-        why = "4 times too small: an LSTM has 4 gates (i, f, g, o), each with its own weights and bias"
+        why = _("4 times too small: an LSTM has 4 gates (i, f, g, o), each with its own weights and bias")
     elif diff > 0 and diff % h4 == 0:
-        why = f"{amount}, a multiple of 4 x hidden_size: did you miss a bias, a layer or a direction?"
+        why = _("{amount}, a multiple of 4 x hidden_size: did you miss a bias, a layer or a direction?")
+        why = why.format(amount=amount)
     elif diff < 0 and (-diff) % h4 == 0:
-        why = f"{amount}, a multiple of 4 x hidden_size: count the inputs of each layer again"
+        why = _("{amount}, a multiple of 4 x hidden_size: count the inputs of each layer again")
+        why = why.format(amount=amount)
     else:
-        why = "remember the 4 gates, the input and recurrent weights, the biases, and that T never counts"
-    raise AssertionError(f"Your {what} is {got} but it should be {expected}: {why}")
+        why = _("remember the 4 gates, the input and recurrent weights, the biases, and that T never counts")
+    what = _("parameter count") if what == "parameter count" else what  # the default, in the learner's words
+    msg = _("Your {what} is {got} but it should be {expected}: {why}")
+    raise AssertionError(msg.format(what=what, got=got, expected=expected, why=why))
 
 
 def _stacks(expected: int, h: int, framework: str) -> set[tuple[int, int, int]]:
@@ -159,28 +172,35 @@ def _stacks(expected: int, h: int, framework: str) -> set[tuple[int, int, int]]:
     return found
 
 
+def _amount(diff: int) -> str:
+    """How far a count is off: ``"32 short"`` or ``"32 too many"``."""
+    return _("{n} short").format(n=diff) if diff > 0 else _("{n} too many").format(n=-diff)
+
+
 def _slips(diff: int, expected: int, h: int, fw: str) -> list[str]:
     """The slips that explain a ``fw`` count ``diff`` short of ``expected``, for the first stack of
     :func:`_stacks` that any slip explains, fewest features first (a large ``features`` absorbs layers)."""
-    amount, h4, out = f"{diff} short" if diff > 0 else f"{-diff} too many", 4 * h, []
+    amount, h4, out = _amount(diff), 4 * h, []
     for f, layers, d in sorted((f, layers, d) for layers, d, f in _stacks(expected, h, fw)):
-        ld, each = layers * d, f"{layers} layer" + "s" * (layers > 1) + " x 2 directions" * (d == 2)
-        per_layer = "" if ld == 1 else f" per layer and direction ({ld} of them)"
-        bias = {
-            "torch": "bias_ih and bias_hh, 4 x hidden_size each",
-            "keras": "one bias vector of 4 x hidden_size",
-        }
+        ld, each = layers * d, ngettext("{n} layer", "{n} layers", layers).format(n=layers)
+        each = _("{layers} x 2 directions").format(layers=each) if d == 2 else each
+        exact = _("exactly 4 x hidden_size per layer and direction ({n} of them)").format(n=ld)
+        exact = _("exactly 4 x hidden_size") if ld == 1 else exact
         if diff == ld * h4 * (2 if fw == "torch" else 1):
-            flag = "bias=False" if fw == "torch" else "use_bias=False"
-            out.append(
-                f"{amount}, exactly every bias of {each} ({bias[fw]}, per layer and direction). "
-                f"Is the bias missing ({flag})? The expected count includes the biases"
+            msg = _(
+                "{amount}, exactly every bias of {each} ({bias}, per layer and direction). "
+                "Is the bias missing ({flag})? The expected count includes the biases"
             )
+            bias = _("bias_ih and bias_hh, 4 x hidden_size each") if fw == "torch" else None
+            bias = bias or _("one bias vector of 4 x hidden_size")
+            flag = "bias=False" if fw == "torch" else "use_bias=False"
+            out.append(msg.format(amount=amount, each=each, bias=bias, flag=flag))
         if fw == "torch" and diff == ld * h4:
-            why = "PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras only one"
-            out.append(f"{amount}, exactly 4 x hidden_size{per_layer}: {why}")
+            msg = _("{amount}, {exact}: PyTorch keeps two bias vectors (bias_ih and bias_hh), Keras only one")
+            out.append(msg.format(amount=amount, exact=exact))
         if fw == "keras" and diff == -ld * h4:
-            out.append(f"{amount}, exactly 4 x hidden_size{per_layer}: Keras has one bias vector, not two")
+            msg = _("{amount}, {exact}: Keras has one bias vector, not two")
+            out.append(msg.format(amount=amount, exact=exact))
         for width, name in [(f, "features")] + [(h, "hidden")] * (d == 2):
             if layers > 1 and diff == (layers - 1) * d * h4 * (d * h - width) != 0:
                 out.append(_layer_input(amount, layers, d, h, width, name))
@@ -191,14 +211,22 @@ def _slips(diff: int, expected: int, h: int, fw: str) -> list[str]:
 
 def _layer_input(amount: str, layers: int, d: int, h: int, width: int, name: str) -> str:
     """Layer ``k > 0`` counted with ``width`` (``features``, or one direction's ``hidden``) inputs."""
-    which = "layer 1 reads" if layers == 2 else f"layers 1 to {layers - 1} read"
-    its = "its" if layers == 2 else "their"
-    right = f"2*hidden = {2 * h} (both directions)" if d == 2 else f"hidden = {h}"
+    if layers == 2:
+        msg = _(
+            "{amount}: layer 1 reads the previous layer's output, so its input width is {right}, "
+            "not {name} = {width} ({formula} = {n} weights)"
+        )
+    else:
+        msg = _(
+            "{amount}: layers 1 to {last} read the previous layer's output, so their input width is {right}, "
+            "not {name} = {width} ({formula} = {n} weights)"
+        )
+    right = _("2*hidden = {n} (both directions)").format(n=2 * h) if d == 2 else f"hidden = {h}"
     times = f"{layers - 1} x " * (layers > 2) + "2 x " * (d == 2)
     n = abs((layers - 1) * d * 4 * h * (d * h - width))
-    return (
-        f"{amount}: {which} the previous layer's output, so {its} input width is {right}, not {name} = "
-        f"{width} ({times}4 x {h} x ({d * h} - {width}) = {n} weights)"
+    formula = f"{times}4 x {h} x ({d * h} - {width})"
+    return msg.format(
+        amount=amount, last=layers - 1, right=right, name=name, width=width, formula=formula, n=n
     )
 
 

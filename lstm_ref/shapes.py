@@ -28,6 +28,7 @@ import math
 
 from lstm_ref._checks import check_int, check_targets
 from lstm_ref.diagnose import LAYOUTS, Dim, Sizes, assert_shape, describe, diagnose, explain_mismatch
+from lstm_ref.i18n import _
 
 __all__ = [
     "FRAMEWORKS",
@@ -62,7 +63,8 @@ def _lstm_sizes(input_size, hidden_size, num_layers, proj_size) -> tuple[int, in
     num_layers = check_int(num_layers, "num_layers", minimum=1)
     proj_size = check_int(proj_size, "proj_size", minimum=0)
     if proj_size >= h:
-        raise ValueError(f"proj_size must be smaller than hidden_size = {h}, got {proj_size}")
+        msg = _("proj_size must be smaller than hidden_size = {h}, got {p}")
+        raise ValueError(msg.format(h=h, p=proj_size))
     return f_in, h, num_layers, proj_size
 
 
@@ -105,7 +107,7 @@ def torch_param_shapes(
     f_in, h, num_layers, proj_size = _lstm_sizes(input_size, hidden_size, num_layers, proj_size)
     out = proj_size or h  # the width of h
     shapes: dict[str, tuple[int, ...]] = {}
-    for k, _, sfx in param_suffixes(num_layers, bidirectional):
+    for k, _d, sfx in param_suffixes(num_layers, bidirectional):
         shapes["weight_ih" + sfx] = (4 * h, f_in if k == 0 else out * (2 if bidirectional else 1))
         shapes["weight_hh" + sfx] = (4 * h, out)
         if bias:
@@ -147,9 +149,10 @@ def param_count(input_size: int, hidden_size: int, *, framework: str, **config) 
     ValueError: proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection
     """
     if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+        msg = _("framework must be one of {names}, got {framework}")
+        raise ValueError(msg.format(names=FRAMEWORKS, framework=repr(framework)))
     if framework == "keras" and config.get("proj_size", 0):
-        raise ValueError("proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection")
+        raise ValueError(_("proj_size exists only in torch.nn.LSTM; Keras LSTM has no projection"))
     shapes = torch_param_shapes(input_size, hidden_size, **config)
     if framework == "keras":  # Keras's one bias vector stands where torch has bias_ih
         shapes = {name: s for name, s in shapes.items() if not name.startswith("bias_hh")}
@@ -214,7 +217,8 @@ def keras_lstm_shapes(
     f = check_int(features, "features", minimum=1)
     h = check_int(units, "units", minimum=1)
     if merge_mode not in MERGE_MODES:
-        raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
+        msg = _("merge_mode must be one of {names}, got {mode}")
+        raise ValueError(msg.format(names=MERGE_MODES, mode=repr(merge_mode)))
     shapes: dict[str, Sizes] = {"input": (b, t, f)}
 
     def out(width: int) -> Sizes:

@@ -81,10 +81,9 @@ def book_lock():
 
 def build_book() -> Path:
     """``make book`` as a test runs it: the cheat sheet the book links (``python -m scripts.cheatsheet``),
-    then ``jupyter-book build book --warningiserror`` (the execution cache makes an unchanged rebuild
-    fast), both under ``book_lock()``. Checks the build log, including ``book/progress.py``'s
-    per-chapter lines; returns the HTML folder."""
-    jb = Path(sys.executable).with_name("jupyter-book")
+    then ``python -m scripts.book`` (the English edition with ``--warningiserror``, executed or from the
+    execution cache, then the zh_CN edition from the same outputs), both under ``book_lock()``. Checks
+    the build log, including ``book/progress.py``'s per-chapter lines; returns the HTML folder."""
     with book_lock():
         sheet = subprocess.run(
             [
@@ -103,19 +102,21 @@ def build_book() -> Path:
             "python -m scripts.cheatsheet failed:\n" + (sheet.stdout + sheet.stderr)[-4000:]
         )
         proc = subprocess.run(
-            [str(jb), "build", str(ROOT / "book"), "--warningiserror"],
+            [sys.executable, "-m", "scripts.book"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=3600,  # a hang is caught per cell (_config.yml); this only bounds a stuck build
         )
     log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, "jupyter-book build failed:\n" + log[-6000:]
+    assert proc.returncode == 0, "python -m scripts.book failed:\n" + log[-6000:]
     assert "build succeeded" in log
-    # progress.py: one line per chapter read (executed or cached) and a summary when any was read
-    todo = int(re.search(r"\[book\] (\d+) page\(s\) to read", log).group(1))
-    assert len(re.findall(r"\[book \d+/\d+\] \S+: [\d.]+ s", log)) == todo, log[-3000:]
-    assert todo == 0 or re.search(r"\[book\] read \d+ page\(s\) in [\d.]+ s; slowest: ", log)
+    assert "[book] zh_CN edition: book/_build/html/zh_CN/index.html" in log, log[-3000:]
+    # progress.py: in each edition, one line per chapter read (executed or cached) and a summary when any was
+    for edition in re.split(r"\[book\] building the ", log)[1:]:
+        todo = int(re.search(r"\[book\] (\d+) page\(s\) to read", edition).group(1))
+        assert len(re.findall(r"\[book \d+/\d+\] \S+: [\d.]+ s", edition)) == todo, edition[-3000:]
+        assert todo == 0 or re.search(r"\[book\] read \d+ page\(s\) in [\d.]+ s; slowest: ", edition)
     return ROOT / "book" / "_build" / "html"
 
 

@@ -32,6 +32,7 @@ module              what it draws
 ``anim``            the four animations: ``window_slide``, ``unrolled_loop``, ``stateful_streams``,
                     ``packed_batch_sizes``
 ``animation``       ``Animation`` and ``render``: frames to an animated GIF and a still PNG
+``i18n``            the figures' labels and the code comments in other languages (the zh_CN edition)
 ==================  =============================================================================
 
 Needs matplotlib and Pillow (the ``course`` extra), not torch or TensorFlow.
@@ -41,7 +42,7 @@ Needs matplotlib and Pillow (the ``course`` extra), not torch or TensorFlow.
 <Figure size 860x460 with 1 Axes>
 """
 
-from . import anim, cell, forecast, sequences, shapes, style, training, weights
+from . import anim, cell, forecast, i18n, sequences, shapes, style, training, weights
 from .anim import packed_batch_sizes, stateful_streams, unrolled_loop, window_slide
 from .animation import Animation
 from .cell import activations, cell_diagram, gate_functions, gate_heatmaps, gate_histogram, unrolled
@@ -51,6 +52,8 @@ from .shapes import bidirectional, data_cube, shape_flow, window_counts, window_
 from .style import AXIS_COLORS, FW_COLORS, GATE_COLORS, GATE_NAMES, GATES
 from .training import curves, forecasts, gradient_norms, loss_curve, mode_task, series, series_split
 from .weights import initial_biases, param_counts, param_counts_by_framework, weight_blocks
+
+i18n.register()  # in a notebook, every figure also carries its translations (lstm_figures.i18n)
 
 MODULES = (shapes, cell, weights, sequences, training, forecast, anim)  # the topic modules, in book order
 
@@ -65,6 +68,7 @@ __all__ = [
     "anim",
     "cell",
     "forecast",
+    "i18n",
     "sequences",
     "shapes",
     "style",

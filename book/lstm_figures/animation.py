@@ -33,6 +33,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from . import i18n
+
 __all__ = ["Animation", "diagram", "render"]
 
 DPI = 112  # with the sizes in pixels fixed, a higher dpi only makes the text larger
@@ -61,19 +63,32 @@ class Animation:
     width: int
     height: int
     meta: dict = field(default_factory=dict, repr=False)
+    translations: dict = field(default_factory=dict, repr=False)  # lang -> the same, translated (i18n)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The English HTML; each translation's HTML (or why there is none) in the metadata."""
+        meta = {}
+        for lang, tr in self.translations.items():
+            meta[lang] = {k: tr[k] for k in ("texts", "missing", "error") if k in tr}
+            if "gif" in tr:
+                meta[lang]["text/html"] = self._html(tr["gif"], tr["static_png"], tr["alt"], tr["caption"])
+        return {"text/html": self._repr_html_()}, {"lstm_i18n": meta}
 
     def _repr_html_(self) -> str:
-        gif = base64.b64encode(self.gif).decode("ascii")
-        png = base64.b64encode(self.static_png).decode("ascii")
+        return self._html(self.gif, self.static_png, self.alt, self.caption)
+
+    def _html(self, gif: bytes, png: bytes, alt: str, caption: str) -> str:
+        gif = base64.b64encode(gif).decode("ascii")
+        png = base64.b64encode(png).decode("ascii")
         return (
             '<figure class="lstm-anim" style="margin: 1em 0;">'
             "<picture>"
             '<source media="(prefers-reduced-motion: reduce)" type="image/png" '
             f'srcset="data:image/png;base64,{png}">'
-            f'<img src="data:image/gif;base64,{gif}" alt="{html.escape(self.alt, quote=True)}" '
+            f'<img src="data:image/gif;base64,{gif}" alt="{html.escape(alt, quote=True)}" '
             f'width="{self.width}" height="{self.height}" style="max-width: 100%; height: auto;">'
             "</picture>"
-            f'<figcaption style="font-size: 0.9em;">{html.escape(self.caption)}</figcaption>'
+            f'<figcaption style="font-size: 0.9em;">{html.escape(caption)}</figcaption>'
             "</figure>"
         )
 
@@ -97,18 +112,53 @@ def render(
 ) -> Animation:
     """Draw frame ``k`` with ``draw(fig, k)`` for every entry of ``durations`` (ms); encode GIF + PNG.
 
-    With ``clear=False`` the figure is not cleared between frames: ``draw`` updates its artists.
+    With ``clear=False`` the figure is not cleared between frames: ``draw`` updates its artists. Each
+    frame is also drawn once more per translation, its labels translated for that one draw
+    (``lstm_figures.i18n.translated``): the translated animation is the same frames.
     """
     fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)  # size: (width, height) in pixels
     canvas = FigureCanvasAgg(fig)
+    langs = {lang: {"missing": set(), "seen": set(), "rgb": []} for lang in i18n.TRANSLATIONS}
+    for state in langs.values():
+        try:
+            i18n.use_cjk_font()
+        except Exception as exc:  # the English still shows; the translated build reports it
+            state["error"] = f"{type(exc).__name__}: {exc}"
     rgb = []
     for k in range(len(durations)):
         if clear:
             fig.clear()
         draw(fig, k)
-        canvas.draw()
-        rgb.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy()))
+        rgb.append(_snapshot(canvas))
+        for lang, state in langs.items():
+            if "error" not in state:
+                with i18n.translated(fig, lang, state["missing"], state["seen"]):
+                    state["rgb"].append(_snapshot(canvas))
+    gif, png = _encode(rgb, durations, static)
+    translations = {}
+    for lang, state in langs.items():
+        tr = {"error": state["error"]} if "error" in state else {}
+        if not tr:
+            try:
+                tr["gif"], tr["static_png"] = _encode(state["rgb"], durations, static)
+            except RuntimeError as exc:
+                tr = {"error": str(exc)}
+        tr.update(alt=i18n.translate(alt, lang, state["missing"]))
+        tr.update(caption=i18n.translate(caption, lang, state["missing"]))
+        seen = state["seen"] | {t for t in (alt, caption) if i18n.needs(t)}
+        translations[lang] = {**tr, "texts": sorted(seen), "missing": sorted(state["missing"])}
     w, h = rgb[0].size
+    return Animation(gif, png, alt, caption, len(durations), w, h, meta, translations)
+
+
+def _snapshot(canvas: FigureCanvasAgg) -> Image.Image:
+    """The canvas drawn now, as an RGB image."""
+    canvas.draw()
+    return Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+
+
+def _encode(rgb: list[Image.Image], durations: Sequence[int], static: int) -> tuple[bytes, bytes]:
+    """The frames as an animated GIF (looping) and frame ``static`` as a still PNG."""
     frames = quantize(rgb, MAX_COLORS)
     buf = io.BytesIO()
     frames[0].save(
@@ -119,7 +169,7 @@ def render(
     n = Image.open(io.BytesIO(buf.getvalue())).n_frames
     if n != len(durations):  # Pillow merges a frame identical to the one before it
         raise RuntimeError(f"two consecutive frames are identical: the GIF kept {n} of {len(durations)}")
-    return Animation(buf.getvalue(), png.getvalue(), alt, caption, n, w, h, meta)
+    return buf.getvalue(), png.getvalue()
 
 
 def quantize(images: Sequence[Image.Image], n: int) -> list[Image.Image]:

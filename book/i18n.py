@@ -1,0 +1,102 @@
+"""Sphinx extension: the book's editions (English, and translations built by ``scripts.book``).
+
+Every edition is the same Sphinx project; Sphinx translates the prose from
+``locales/<lang>/LC_MESSAGES/<page>.po``. This extension does the rest:
+
+- **a language switcher** in every page's header (``_templates/lang-switcher.html``) that goes to
+  *the same page* in each other edition (the English site at the root, a translation in
+  ``<lang>/``), and ``<link rel="alternate" hreflang>`` for each;
+- **code comments** in a translated edition: the shown source of every code cell gets its comments
+  from ``comments.po`` (``lstm_figures.i18n.translate_comments``); the code and its outputs stay as
+  they ran. A comment the catalogue lacks is a warning, so the build (warnings are errors) fails;
+- **the site's own words**: the title and footer from ``site.po``;
+- **search**: the glossary's 简体 terms join jieba's dictionary, so a search for 时间步 finds it.
+
+With ``language = "zh_CN"`` Sphinx splits Chinese words with jieba (``html_search_options``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+EDITIONS = {"en": "English", "zh_CN": "中文"}  # every edition, by Sphinx language code, in its own words
+
+
+def _lang(app: Sphinx) -> str:
+    return app.config.language or "en"
+
+
+def translate_site(app: Sphinx, config) -> None:
+    """``config-inited``: the title and the footer in the edition's language (``site.po``)."""
+    from lstm_figures.i18n import catalogue
+
+    lang = _lang(app)
+    if lang == "en":
+        return
+    table = catalogue("site", lang)
+    opts = config.html_theme_options
+    for key in ("extra_footer",):
+        if opts.get(key) in table:
+            opts[key] = table[opts[key]]
+    if config.html_title in table:
+        config.html_title = table[config.html_title]
+    if config.project in table:
+        config.project = table[config.project]
+    if lang == "zh_CN":  # search: the glossary's terms as words of jieba's dictionary
+        from lstm_figures.i18n import jieba_dict
+
+        words = jieba_dict(Path(app.outdir).parent / "jieba-glossary.txt", lang)
+        config.html_search_options = {**(config.html_search_options or {}), "dict": str(words)}
+
+
+def translate_comments(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: in a translated edition, the comments of every code cell's shown source."""
+    from lstm_figures.i18n import translate_comments as swap
+
+    lang = _lang(app)
+    if lang == "en":
+        return
+    for block in doctree.findall(nodes.literal_block):
+        parent = block.parent
+        if parent is None or "cell_input" not in parent.get("classes", []):
+            continue
+        source = block.astext()
+        missing: set[str] = set()
+        shown = swap(source, lang, missing)
+        for text in sorted(missing):
+            logger.warning(
+                f"code comment missing from locales/{lang}/LC_MESSAGES/comments.po: {text!r}", location=block
+            )
+        if shown != source:
+            block.children = [nodes.Text(shown)]
+            block.rawsource = shown
+
+
+def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``html-page-context``: links to this page in every edition, for the switcher and the head."""
+    lang = _lang(app)
+    up = "../" * pagename.count("/")  # from this page to the root of its own edition
+    root = up if lang == "en" else up + "../"  # to the English root
+    links = []
+    for code, label in EDITIONS.items():
+        base = root if code == "en" else root + f"{code}/"
+        links.append((code, label, f"{base}{pagename}.html", code == lang))
+    context["lstm_editions"] = links
+    alternates = "".join(
+        f'<link rel="alternate" hreflang="{code.replace("_", "-")}" href="{url}">\n'
+        for code, _, url, _ in links
+    )
+    context["metatags"] = context.get("metatags", "") + alternates
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", translate_site)
+    app.connect("doctree-read", translate_comments)
+    app.connect("html-page-context", page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
