@@ -9,7 +9,9 @@ Every edition is the same Sphinx project; Sphinx translates the prose from
 - **code comments** in a translated edition: the shown source of every code cell gets its comments
   from ``comments.po`` (``lstm_figures.i18n.translate_comments``); the code and its outputs stay as
   they ran. A comment the catalogue lacks is a warning, so the build (warnings are errors) fails;
-- **the site's own words**: the title and footer from ``site.po``;
+- **downloads**: a translated page links ``X.<lang>.pdf`` for ``X.pdf`` (the cheat sheet);
+- **nested blocks**: a table inside a ``dropdown`` is extracted and translated like any other;
+- **the site's own words**: the title, author and footer from ``site.po``;
 - **search**: the glossary's 简体 terms join jieba's dictionary, so a search for 时间步 finds it.
 
 With ``language = "zh_CN"`` Sphinx splits Chinese words with jieba (``html_search_options``).
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -32,8 +35,28 @@ def _lang(app: Sphinx) -> str:
     return app.config.language or "en"
 
 
+class SourceForNestedBlocks(SphinxTransform):
+    """Give a block nested in a directive (a table in a ``dropdown``) the source of its ancestor.
+
+    Sphinx extracts and translates only text blocks that know their source file; MyST leaves it unset
+    on some nested blocks (the cells of a table inside a ``dropdown``), which would then stay English
+    in every translation. Runs before Sphinx's own translation transform (priority 20)."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.TextElement):
+            if node.source:
+                continue
+            parent = node.parent
+            while parent is not None and not parent.source:
+                parent = parent.parent
+            node.source = parent.source if parent is not None else self.document["source"]
+            node.line = node.line or (parent.line if parent is not None else None)
+
+
 def translate_site(app: Sphinx, config) -> None:
-    """``config-inited``: the title and the footer in the edition's language (``site.po``)."""
+    """``config-inited``: the title, author and footer in the edition's language (``site.po``)."""
     from lstm_figures.i18n import catalogue
 
     lang = _lang(app)
@@ -46,8 +69,9 @@ def translate_site(app: Sphinx, config) -> None:
             opts[key] = table[opts[key]]
     if config.html_title in table:
         config.html_title = table[config.html_title]
-    if config.project in table:
-        config.project = table[config.project]
+    for key in ("project", "author"):
+        if config[key] in table:
+            config[key] = table[config[key]]
     if lang == "zh_CN":  # search: the glossary's terms as words of jieba's dictionary
         from lstm_figures.i18n import jieba_dict
 
@@ -78,6 +102,26 @@ def translate_comments(app: Sphinx, doctree: nodes.document) -> None:
             block.rawsource = shown
 
 
+def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``, before Sphinx collects the downloads: a translated edition links the translated
+    file where one exists (``X.zh_CN.pdf`` for ``X.pdf``: the cheat sheet), and warns where it does not."""
+    from sphinx import addnodes
+
+    lang = _lang(app)
+    if lang == "en":
+        return
+    for ref in doctree.findall(addnodes.download_reference):
+        target = Path(ref["reftarget"])
+        local = target.with_name(f"{target.stem}.{lang}{target.suffix}")
+        if (Path(app.srcdir) / local).is_file():
+            ref["reftarget"] = str(local)
+        else:
+            logger.warning(
+                f"no {lang} version of {target} ({local}): the {lang} page links the English one",
+                location=ref,
+            )
+
+
 def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """``html-page-context``: links to this page in every edition, for the switcher and the head."""
     lang = _lang(app)
@@ -96,7 +140,9 @@ def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, d
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_transform(SourceForNestedBlocks)
     app.connect("config-inited", translate_site)
     app.connect("doctree-read", translate_comments)
+    app.connect("doctree-read", localized_downloads, priority=100)  # before Sphinx's download collector
     app.connect("html-page-context", page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

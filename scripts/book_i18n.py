@@ -269,11 +269,11 @@ def comment_msgids() -> dict[str, str]:
 
 
 def site_msgids() -> dict[str, str]:
-    """The site's own words in ``_config.yml``: the title and the footer."""
+    """The site's own words in ``_config.yml``: the title, the author and the footer."""
     import yaml
 
     config = yaml.safe_load((BOOK / "_config.yml").read_text("utf-8"))
-    return {config["title"]: "title", config["html"]["extra_footer"]: "footer"}
+    return {config["title"]: "title", config["author"]: "author", config["html"]["extra_footer"]: "footer"}
 
 
 def figure_msgids(lang: str = "zh_CN") -> dict[str, str]:

@@ -12,6 +12,16 @@ nbconvert cannot read (``(label)=`` targets, ``{ref}``/``{doc}`` roles, directiv
 ``index.html`` listing them, and the files they load: reveal.js (``scripts/ensure-reveal.sh`` installs a
 pinned copy from npm) and MathJax (from ``jupyter_server_mathjax``, as the book serves it). Nothing is
 loaded from another site.
+
+``--lang zh_CN`` writes the same decks in Chinese (put them in ``<English DIR>/zh_CN``: each deck's title
+slide links its twin in the other language there, and each index the other). They have the English decks'
+slides, cut at the same places, and the same outputs, with the words the zh_CN edition of the book uses
+(``book/locales/zh_CN/LC_MESSAGES``): every Markdown block (heading, paragraph, list item, table cell,
+admonition title and text) from ``<chapter>.po``, looked up as Sphinx's gettext extracted it (the MyST
+source of the block, its lines joined by single spaces), code comments from ``comments.po``
+(``lstm_figures.i18n.translate_comments``) and each figure's translated twin from its output's metadata
+(``lstm_i18n``). A block, comment or figure label with English words and no translation is an error
+naming it, never English on a Chinese slide.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from lstm_figures.i18n import TRANSLATIONS, catalogue, needs, translate_comments
 from scripts import book_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +50,29 @@ MATHJAX_DIR = "mathjax"
 THEME = "white"  # reveal.js's theme; its fonts are local (some other themes import Google Fonts)
 SLIDE_LINES = 28  # about what fits on one 960x700 slide at the template's font sizes
 LINE_CHARS = 90
+# What the decks and the index say besides the chapters, and the link to the twin deck, per language.
+WORDS = {
+    "en": {
+        "html": "en",
+        "title": "{} slides",
+        "index_title": "LSTM shapes: slides",
+        "heading": "LSTM shapes: slides, one deck per chapter",
+        "intro": "Made from the chapters as the book executed them. Arrow keys move; <kbd>s</kbd> opens the "
+        "speaker view; <kbd>Esc</kbd> the overview.",
+        "count": "({} slides)",
+        "name": "English",
+    },
+    "zh_CN": {
+        "html": "zh-CN",
+        "title": "{}（幻灯片）",
+        "index_title": "LSTM 的形状：幻灯片",
+        "heading": "LSTM 的形状：幻灯片，每章一套",
+        "intro": "由本书构建时实际执行的各章生成。方向键翻页；按 <kbd>s</kbd> 打开演讲者视图；按 <kbd>Esc</kbd> "
+        "查看全部幻灯片。",
+        "count": "（{} 张幻灯片）",
+        "name": "中文",
+    },
+}
 
 
 def reveal_version() -> str:
@@ -200,6 +234,142 @@ def blocks(text: str) -> list[str]:
     return [b for b in found if b.strip()]
 
 
+# --------------------------------------------------------------------------- translation
+LIST_ITEM = re.compile(r"^(\s*(?:[-*+]|(?P<n>\d+)[.)])\s+)(?P<text>.*)$")
+TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+TABLE_RULE = re.compile(r"^[\s|:-]+$")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})")
+ADMONITIONS = {"admonition", "note", "tip", "hint", "important", "warning", "caution", "attention", "danger"}
+ADMONITIONS |= {"error", "seealso", "dropdown"}
+VERBATIM = {"code-cell", "code", "code-block", "tableofcontents", "math"}
+MATH_TEXT = re.compile(r"\\(?:text|mathrm|operatorname)\{([^}]*)\}")
+NOT_WORDS = re.compile(r"``.+?``|`[^`]*`|\$\$.+?\$\$|\$[^$]+\$|\]\([^)]*\)|<[^>]+>|\{[a-z:-]+\}")
+
+
+def translated_block(msgid: str, table: dict[str, str], missing: list[str]) -> str:
+    """One block's translation: ``table[msgid]``; a block with English words outside code, math, link
+    targets and names (``lstm_figures.i18n.needs``) that the table lacks is added to ``missing``."""
+    if msgid in table:
+        return table[msgid]
+    if needs(NOT_WORDS.sub(" ", msgid)):
+        missing.append(msgid)
+    return msgid
+
+
+def translate_myst(text: str, table: dict[str, str], missing: list[str]) -> str:
+    """A markdown cell's MyST with every block translated (``table``: msgid -> msgstr of its chapter's
+    catalogue). A paragraph or list item (its lines joined by single spaces, as Sphinx's gettext does)
+    becomes one line, so blank lines, headings, and so the slides' blocks, stay where they were. Code
+    blocks, ``$$`` math, ``(label)=`` targets and a table's rule row are kept as they are; an admonition's
+    title and text are translated. A directive this function does not know is in ``missing``."""
+    out: list[str] = []
+    para: list[str] = []  # [prefix, line, line, ...] of the paragraph being read
+
+    def flush() -> None:
+        if para:
+            out.append(para[0] + translated_block(" ".join(p.strip() for p in para[1:]), table, missing))
+            para.clear()
+
+    lines, i = text.splitlines(), 0
+    while i < len(lines):
+        line, stripped = lines[i], lines[i].strip()
+        if fence := FENCE.match(line):
+            flush()
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == fence[1]), len(lines))
+            directive = DIRECTIVE.match(stripped)
+            name = directive["name"].strip() if directive else None
+            if name in ADMONITIONS:
+                arg = directive["arg"].strip()
+                head = line[: line.index("{")] + "{" + directive["name"] + "}"
+                out.append(head + (" " + translated_block(arg, table, missing) if arg else ""))
+                options = i + 1
+                while options < end and re.match(r"^\s*:[\w-]+:", lines[options]):
+                    options += 1
+                out += lines[i + 1 : options]
+                out += translate_myst("\n".join(lines[options:end]), table, missing).splitlines()
+                out += lines[end : end + 1]
+            else:
+                if name is not None and name not in VERBATIM:
+                    missing.append(f"(the directive {{{name}}}: not translated by scripts/slides.py)")
+                out += lines[i : end + 1]
+            i = end + 1
+            continue
+        if stripped.startswith("$$"):  # display math: its text as it stands (newlines kept) is the msgid
+            flush()
+            end = i if len(stripped) > 2 and stripped.endswith("$$") else i + 1
+            while end < len(lines) and not lines[end].strip().endswith("$$"):
+                end += 1
+            math = "\n".join(lines[i : end + 1]).strip()[2:-2]
+            if math in table:
+                math = table[math]
+            elif needs(" ".join(MATH_TEXT.findall(math))):
+                missing.append(f"$${math}$$")
+            out += f"$${math}$$".splitlines()
+            i = end + 1
+            continue
+        heading, item = HEADING.match(line), LIST_ITEM.match(line)
+        if not stripped or LABEL.match(line) or (TABLE_ROW.match(line) and TABLE_RULE.match(line)):
+            flush()
+            out.append(line)
+        elif heading:
+            flush()
+            out.append(f"{heading[1]} {translated_block(heading[2].strip(), table, missing)}")
+        elif TABLE_ROW.match(line):
+            flush()
+            cells = re.split(r"(?<!\\)\|", stripped)[1:-1]
+            row = [translated_block(c.strip(), table, missing) if c.strip() else "" for c in cells]
+            out.append("| " + " | ".join(row) + " |")
+        elif item and (not para or len(line) - len(line.lstrip()) < len(para[0]) or item["n"] in (None, "1")):
+            flush()  # a new item (an ordered list not starting at 1 cannot interrupt a paragraph)
+            para[:] = [item[1], item["text"]]
+        elif para:
+            para.append(line)
+        else:
+            para[:] = [line[: len(line) - len(line.lstrip())], line]
+        i += 1
+    flush()
+    return "\n".join(out)
+
+
+def translate_outputs(cell: nbformat.NotebookNode, lang: str, missing: list[str]) -> None:
+    """Show, in place, each output's ``lang`` twin (``metadata.lstm_i18n.<lang>``: its ``image/png`` or
+    ``text/html`` instead of the English); a twin with missing labels or an error is in ``missing``."""
+    for out in cell.get("outputs", []):
+        twin = out.get("metadata", {}).get("lstm_i18n", {}).get(lang)
+        if twin is None:
+            continue
+        if twin.get("error") or twin.get("missing"):
+            missing.append(f"(figure: {twin.get('error') or twin['missing']})")
+        swapped = [m for m in ("image/png", "text/html") if m in twin and m in out.get("data", {})]
+        if not swapped:
+            missing.append(f"(figure: no {lang} twin of {sorted(out.get('data', {}))})")
+        for mime in swapped:
+            out.data[mime] = twin[mime]
+
+
+def translated(nb: nbformat.NotebookNode, name: str, lang: str) -> nbformat.NotebookNode:
+    """A copy of a chapter's executed notebook in ``lang``: markdown from ``<name>.po``, code comments
+    from ``comments.po``, figures from their outputs' twins; the code and other outputs as they ran.
+    Exits naming every block, comment or figure that has no translation."""
+    table, missing = catalogue(name, lang), []
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = translate_myst(cell.source, table, missing)
+        elif cell.cell_type == "code":
+            comments: set[str] = set()
+            cell.source = translate_comments(cell.source, lang, comments)
+            missing += [f"(code comment) {c}" for c in sorted(comments)]
+            translate_outputs(cell, lang, missing)
+    if missing:
+        where = f"book/locales/{lang}/LC_MESSAGES/{name}.po, comments.po or figures.po"
+        sys.exit(
+            f"slides: {name}: {len(missing)} without a {lang} translation ({where}):\n  "
+            + "\n  ".join(missing)
+        )
+    return nb
+
+
 # --------------------------------------------------------------------------- cells -> slides
 def heading_level(cell: nbformat.NotebookNode) -> int:
     """The level of the heading a markdown cell starts with, or 0."""
@@ -232,8 +402,12 @@ def height(cell: nbformat.NotebookNode) -> int:
     return n
 
 
-def slide_cells(nb: nbformat.NotebookNode, labels: dict, titles: dict) -> nbformat.NotebookNode:
-    """A copy of an executed chapter arranged as a deck: ``slideshow.slide_type`` set on every cell."""
+def slide_cells(
+    nb: nbformat.NotebookNode, labels: dict, titles: dict, kinds: list[str] | None = None
+) -> nbformat.NotebookNode:
+    """A copy of an executed chapter arranged as a deck: ``slideshow.slide_type`` set on every cell, or
+    taken from ``kinds`` (the English deck's, for a translation: the same slides, cut at the same places;
+    a translation whose cells or headings do not line up with them is an error)."""
     cells = []
     for cell in nb.cells:
         tags = set(cell.metadata.get("tags", []))
@@ -251,8 +425,10 @@ def slide_cells(nb: nbformat.NotebookNode, labels: dict, titles: dict) -> nbform
         if cell.source.strip() or cell.outputs:
             cells.append(cell)
 
+    if kinds is not None and len(kinds) != len(cells):
+        raise ValueError(f"{len(cells)} cells where the English deck has {len(kinds)}")
     used = SLIDE_LINES  # the first cell always starts a slide
-    for cell in cells:
+    for i, cell in enumerate(cells):
         level, h = heading_level(cell), height(cell)
         if level in (1, 2):
             kind, used = "slide", 0
@@ -260,6 +436,10 @@ def slide_cells(nb: nbformat.NotebookNode, labels: dict, titles: dict) -> nbform
             kind, used = "subslide", 0
         else:
             kind = "-"
+        if kinds is not None:
+            if (kinds[i] == "slide") != (level in (1, 2)) or (level >= 3 and kinds[i] != "subslide"):
+                raise ValueError(f"cell {i} (heading level {level}) is a {kinds[i]!r} in the English deck")
+            kind = kinds[i]
         cell.metadata["slideshow"] = {"slide_type": kind}
         used += h
     deck = copy.deepcopy(nb)
@@ -269,7 +449,8 @@ def slide_cells(nb: nbformat.NotebookNode, labels: dict, titles: dict) -> nbform
 
 # --------------------------------------------------------------------------- output
 def exporter():
-    """nbconvert's SlidesExporter with the offline template (``scripts/slides/templates/lstm_reveal``)."""
+    """nbconvert's SlidesExporter with the offline template (``scripts/slides/templates/lstm_reveal``);
+    the page's language and title are set by :func:`localized`."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
@@ -304,42 +485,86 @@ def copy_assets(out: Path, venv: Path) -> None:
     shutil.copytree(mathjax_source(), out / MATHJAX_DIR)
 
 
-def write_index(out: Path, titles: dict[str, str], counts: dict[str, int]) -> None:
-    """``out/index.html``: one link per chapter deck, in reading order."""
+def plain_title(title: str) -> str:
+    """A heading's text without its Markdown markup, for a page title: ``形状：`(a, b)``` -> ``形状：(a, b)``."""
+    return re.sub(r"[`*]", "", title)
+
+
+def twin_links(page: str, lang: str) -> str:
+    """The HTML of the links from ``page`` (a deck's or the index's file name) in ``lang`` to the same
+    page in the other languages: a translation's decks are in ``<English folder>/<lang>/``."""
+    hrefs = {t: f"{t}/{page}" for t in TRANSLATIONS} if lang == "en" else {"en": f"../{page}"}
+    return " · ".join(
+        f'<a href="{href}" hreflang="{WORDS[t]["html"]}" lang="{WORDS[t]["html"]}">{WORDS[t]["name"]}</a>'
+        for t, href in hrefs.items()
+    )
+
+
+def localized(body: str, title: str, lang: str) -> str:
+    """A deck's HTML with the language and the page title of ``lang`` (nbconvert writes ``lang="en"``
+    and "<title> slides")."""
+    body, n = re.subn(r'<html lang="[^"]*">', f'<html lang="{WORDS[lang]["html"]}">', body, count=1)
+    page_title = html.escape(WORDS[lang]["title"].format(plain_title(title)))
+    body, m = re.subn(r"<title>.*?</title>", f"<title>{page_title}</title>", body, count=1, flags=re.S)
+    if (n, m) != (1, 1):
+        raise ValueError("nbconvert's reveal template no longer writes <html lang=...> and <title>")
+    return body
+
+
+def write_index(out: Path, titles: dict[str, str], counts: dict[str, int], lang: str = "en") -> None:
+    """``out/index.html``: one link per chapter deck, in reading order, in ``lang``, and a link to the
+    index in the other languages."""
+    words = WORDS[lang]
     items = "\n".join(
-        f'  <li><a href="{name}.slides.html">{html.escape(titles[name])}</a> ({counts[name]} slides)</li>'
+        f'  <li><a href="{name}.slides.html">{html.escape(plain_title(titles[name]))}</a> '
+        f"{words['count'].format(counts[name])}</li>"
         for name in titles
     )
     (out / "index.html").write_text(
-        "<!DOCTYPE html>\n<html lang='en'>\n<head><meta charset='utf-8'>"
-        "<title>LSTM shapes: slides</title>\n"
+        f"<!DOCTYPE html>\n<html lang='{words['html']}'>\n<head><meta charset='utf-8'>"
+        f"<title>{words['index_title']}</title>\n"
         "<style>body{font-family:sans-serif;max-width:44em;margin:2em auto;line-height:1.5}</style>\n"
-        "</head>\n<body>\n<h1>LSTM shapes: slides, one deck per chapter</h1>\n"
-        "<p>Made from the chapters as the book executed them. Arrow keys move; <kbd>s</kbd> opens the "
-        "speaker view; <kbd>Esc</kbd> the overview.</p>\n"
+        f"</head>\n<body>\n<p class='lstm-twin'>{twin_links('index.html', lang)}</p>\n"
+        f"<h1>{words['heading']}</h1>\n<p>{words['intro']}</p>\n"
         f"<ol>\n{items}\n</ol>\n</body>\n</html>\n",
         encoding="utf-8",
     )
 
 
-def build(out: Path, book: Path = BOOK, venv: Path = ROOT / ".venv") -> dict[str, int]:
-    """Write every chapter's deck, the index and the assets into ``out``; returns slides per deck."""
+def build(out: Path, book: Path = BOOK, venv: Path = ROOT / ".venv", lang: str = "en") -> dict[str, int]:
+    """Write every chapter's deck in ``lang``, the index and the assets into ``out``; returns slides per
+    deck. A translation's decks are cut where the English decks are."""
     names = chapters(book)
     notebooks = {name: executed(book, name) for name in names}
     labels, titles = labels_and_titles(notebooks)
     missing = [n for n in names if n not in titles]
     if missing:
         sys.exit(f"slides: no '#' heading in {missing}")
+    decks = {name: slide_cells(notebooks[name], labels, titles) for name in names}
+    if lang != "en":
+        notebooks = {name: translated(notebooks[name], name, lang) for name in names}
+        labels, titles = labels_and_titles(notebooks)
+        for name in names:
+            kinds = [c.metadata["slideshow"]["slide_type"] for c in decks[name].cells]
+            try:
+                decks[name] = slide_cells(notebooks[name], labels, titles, kinds)
+            except ValueError as exc:
+                sys.exit(f"slides: the {lang} deck of {name} does not line up with the English: {exc}")
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out, venv)
     export = exporter()
     counts = {}
     for name in names:
-        deck = slide_cells(notebooks[name], labels, titles)
+        deck = decks[name]
+        link = nbformat.v4.new_markdown_cell(
+            f'<p class="lstm-twin">{twin_links(f"{name}.slides.html", lang)}</p>'
+        )
+        link.metadata["slideshow"] = {"slide_type": "-"}  # on the title slide
+        deck.cells.insert(1, link)
         body, _ = export.from_notebook_node(deck, resources={"metadata": {"name": titles[name]}})
-        (out / f"{name}.slides.html").write_text(body, encoding="utf-8")
+        (out / f"{name}.slides.html").write_text(localized(body, titles[name], lang), encoding="utf-8")
         counts[name] = sum(c.metadata["slideshow"]["slide_type"] in ("slide", "subslide") for c in deck.cells)
-    write_index(out, titles, counts)
+    write_index(out, titles, counts, lang)
     return counts
 
 
@@ -347,9 +572,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the decks (made if missing)")
     parser.add_argument("--book", type=Path, default=BOOK, help="the book's folder (default: book/)")
+    parser.add_argument(
+        "--lang",
+        choices=("en", *TRANSLATIONS),
+        default="en",
+        help="the decks' language (default: en); a translation goes into <English --out>/<lang>",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
-    counts = build(args.out.resolve(), args.book.resolve())
+    counts = build(args.out.resolve(), args.book.resolve(), lang=args.lang)
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     print(
         f"slides: {len(counts)} decks, {sum(counts.values())} slides, {size / 1e6:.1f} MB in {args.out} "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from lstm_ref.i18n import _
 from lstm_ref.trace._core import Row, Shape, ShapeError, ShapeTrace, axis_names
 
 __all__ = ["Row", "Shape", "ShapeError", "ShapeTrace", "axis_names", "trace"]
@@ -44,4 +45,4 @@ def trace(model, x, *, layout: Sequence[str] | None = None) -> ShapeTrace:
 
         return trace_keras(model, x, layout=layout)
     kind = f"{type(model).__module__}.{type(model).__name__}"
-    raise TypeError(f"trace() needs a torch.nn.Module or a Keras model/layer, got {kind}")
+    raise TypeError(_("trace() needs a torch.nn.Module or a Keras model/layer, got {kind}").format(kind=kind))

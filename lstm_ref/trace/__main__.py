@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lstm_ref.i18n import _
 from lstm_ref.trace import ShapeError, trace
 
 N, LOOK_BACK = 32, 12
@@ -47,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lstm_ref.trace", description=about)
     parser.add_argument("--keras", action="store_true", help="a Keras model instead of a PyTorch one")
     model, x = _keras_demo() if parser.parse_args(argv).keras else _torch_demo()
-    print(f"A model fed windows of shape {tuple(x.shape)}:\n")
+    print(_("A model fed windows of shape {shape}:").format(shape=tuple(x.shape)), end="\n\n")
     print(trace(model, x))
     wrong = x.reshape(N, 1, LOOK_BACK)  # the classic: one time step of LOOK_BACK features
-    print(f"\nThe same model fed X.reshape(n, 1, look_back), shape {tuple(wrong.shape)}:\n")
+    msg = _("The same model fed X.reshape(n, 1, look_back), shape {shape}:").format(shape=tuple(wrong.shape))
+    print(f"\n{msg}\n")
     try:
         trace(model, wrong)
     except ShapeError as err:

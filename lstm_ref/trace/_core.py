@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lstm_ref.diagnose import BTF, KERAS_STATE, STATE, TBF, Dim, Sizes, diagnose
+from lstm_ref.i18n import _
 
 LD = "layers*directions"  # the table's name for the first axis of a PyTorch state (STATE's, shorter)
 Names = Sequence[str]  # one name per axis
@@ -104,11 +105,13 @@ class ShapeTrace:
         def line(cells) -> str:
             return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-        lines = [f"{self.framework} model {self.model}: {len(self.rows)} layer(s) traced", line(COLUMNS)]
+        head = _("{framework} model {model}: {n} layer(s) traced")
+        lines = [head.format(framework=self.framework, model=self.model, n=len(self.rows)), line(COLUMNS)]
         lines.append("  ".join("-" * w for w in widths))
         for cells in body:
             lines += [line([c[k] if k < len(c) else "" for c in cells]) for k in range(max(map(len, cells)))]
-        return "\n".join(lines + (["", "diagnosis: " + self.diagnosis] if self.diagnosis else []))
+        diag = ["", _("diagnosis: {text}").format(text=self.diagnosis)] if self.diagnosis else []
+        return "\n".join(lines + diag)
 
     __repr__ = __str__
 
@@ -121,10 +124,12 @@ class ShapeTrace:
             + "</tr>"
             for r, cells in zip(self.rows, self.table(), strict=True)
         )
-        diag = f"<p><b>diagnosis:</b> {esc(self.diagnosis)}</p>" if self.diagnosis else ""
+        diag = _("<b>diagnosis:</b> {text}").format(text=esc(self.diagnosis)) if self.diagnosis else ""
+        model = _("{framework} model {model}")
+        model = model.format(framework=esc(self.framework), model=f"<code>{esc(self.model)}</code>")
         return (
-            f"<div class='lstm-trace'><p>{esc(self.framework)} model <code>{esc(self.model)}</code></p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{diag}</div>"
+            f"<div class='lstm-trace'><p>{model}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{diag and f'<p>{diag}</p>'}</div>"
         )
 
 
@@ -148,7 +153,8 @@ def axis_names(ndim: int, layout: Names | None = None, *, default: Names | None 
         if names is not None and len(names) == ndim:
             return tuple(names)
     if layout is not None:
-        raise ValueError(f"layout {tuple(layout)} names {len(layout)} axes, but the input has {ndim}")
+        msg = _("layout {layout} names {n} axes, but the input has {ndim}")
+        raise ValueError(msg.format(layout=tuple(layout), n=len(layout), ndim=ndim))
     return ("batch",) + tuple(f"axis {k}" for k in range(1, ndim)) if ndim else ()
 
 
@@ -250,8 +256,8 @@ class Recurrent:
 
     def rows(self) -> str:
         """What each row of a PyTorch state holds, in order: ``layer 0 forward, layer 0 backward, ...``."""
-        return ", ".join(f"layer {k}" + (f" {d}" if self.D == 2 else "") for k in range(self.L)
-                         for d in ("forward", "backward")[: self.D])  # fmt: skip
+        each = (_("layer {k} forward"), _("layer {k} backward")) if self.D == 2 else (_("layer {k}"),)
+        return _(", ").join(w.format(k=k) for k in range(self.L) for w in each)
 
     def state_shape(self, label: str, batch: int | None, unbatched: bool = False) -> tuple[Sizes, Names]:
         """The shape an initial state ``label`` (``h0``, ``c0``) must have for ``batch`` samples, and its axes."""

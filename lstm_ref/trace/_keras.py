@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from lstm_ref.diagnose import KERAS_STATE
+from lstm_ref.i18n import _
 from lstm_ref.trace import _keras_layers as kl
 from lstm_ref.trace._core import Row, Shape, ShapeError, ShapeTrace, axis_names, summary
 
@@ -43,7 +44,7 @@ class _Recorder:
 
     def producer(self, t):
         """The op that made ``t``, looking through layers that keep the shape; (op, row) or (None, None)."""
-        for _ in range(50):
+        for _k in range(50):
             hit = self.info.get(id(t))
             if hit is None or hit[0] is not t or hit[2] is None:
                 break
@@ -91,7 +92,7 @@ class _Recorder:
         row = ins = None
         if top is not None:
             ins = self.inputs_of(op, args, kwargs)
-            row = Row(self.row_name(top + op.name), type(op).__name__, inputs=[s for s, _ in ins])
+            row = Row(self.row_name(top + op.name), type(op).__name__, inputs=[s for s, _t in ins])
             self.rows.append(row)
             self.failed = None
         self.stack.append(None)
@@ -201,12 +202,13 @@ class _Recorder:
             self.diagnosis = kl.diagnose_layer(self, op, row, ins, exc)
         except Exception:  # the diagnosis must never hide the model's own error
             self.diagnosis = None
-        self.diagnosis = self.diagnosis or f"{row.name} ({row.kind}): {summary(exc)}"
+        why = _("{name} ({kind}): {why}").format(name=row.name, kind=row.kind, why=summary(exc))
+        self.diagnosis = self.diagnosis or why
 
     def model_row(self, model, raw, prefix: str) -> tuple[Row, list]:
         """A row for the whole model, appended to the rows; with its inputs as ``(Shape, tensor)``."""
         ins = [self.named("x", r) for r in raw if hasattr(r, "shape")]
-        self.rows.append(Row(self.row_name(prefix + model.name), type(model).__name__, [s for s, _ in ins]))
+        self.rows.append(Row(self.row_name(prefix + model.name), type(model).__name__, [s for s, _t in ins]))
         return self.rows[-1], ins
 
     def input_rows(self, refs, raw, prefix: str, uses, check: bool, failed: bool = False) -> list[Row]:
@@ -234,13 +236,15 @@ class _Recorder:
                 mine = given or axes != names[: len(axes)]
                 row.outputs = [Shape(label, std, grown or names if mine else names)]
             if adj is not None and len(got) != len(want):  # what Keras did to its rank
-                added = "Keras added the last axis of size 1 (x[..., None])"
-                row.note = added if len(got) < len(want) else "Keras dropped the last axis of size 1"
+                added = _("Keras added the last axis of size 1 (x[..., None])")
+                row.note = added if len(got) < len(want) else _("Keras dropped the last axis of size 1")
             trio = zip(names, adj or (), want, strict=False)
-            off = [f"{a}={g}, not {e}" for a, g, e in trio if e not in (None, g)]
+            each = _("{axis}={got}, not {want}")
+            off = [each.format(axis=a, got=g, want=e) for a, g, e in trio if e not in (None, g)]
             if off and not check:  # sizes a Sequential lets through
-                off = f"keras.Input declared otherwise ({'; '.join(off)}): Sequential does not check"
-                row.note = "; ".join([*filter(None, [row.note]), off])
+                declared = _("keras.Input declared otherwise ({sizes}): Sequential does not check")
+                off = declared.format(sizes=_("; ").join(off))
+                row.note = _("; ").join([*filter(None, [row.note]), off])
             rows.append(row)
         self.rows += rows
         return rows
@@ -262,11 +266,13 @@ class _Recorder:
             names = kl.default_axes(len(want), uses.get(k, ""))
             self.diagnosis = kl.diagnose_input(last.name, s.label, s.shape, want, names, exc)
         except Exception:
-            self.diagnosis = f"{last.name} (InputLayer): {summary(exc)}"
+            self.diagnosis = _("{name} ({kind}): {why}").format(
+                name=last.name, kind="InputLayer", why=summary(exc)
+            )
         if len(raw) != len(refs):
             inputs = ", ".join(_input_name(r, i) for i, r in enumerate(refs))
-            many = f"the model has {len(refs)} input(s) ({inputs}) but got {len(raw)} array(s)"
-            self.diagnosis = f"{last.name} (InputLayer): {many}; pass them as a list in this order"
+            many = _("the model has {n} input(s) ({inputs}) but got {m} array(s); pass them as a list in this order").format(n=len(refs), inputs=inputs, m=len(raw))  # fmt: skip
+            self.diagnosis = _("{name} ({kind}): {why}").format(name=last.name, kind="InputLayer", why=many)
 
 
 def _params(op) -> int:
@@ -315,7 +321,7 @@ def trace_keras(model, x, *, layout: Sequence[str] | None = None) -> ShapeTrace:
     ``ShapeError``'s trace is the failing layer, or the ``keras.Input`` that refused ``x``."""
     rec, tr = _Recorder(layout), ShapeTrace("Keras", f"{model.name} ({type(model).__name__})")
     saved = {id(v): v for v in getattr(model, "non_trainable_variables", [])}  # what a run may change
-    for layer in [model, *getattr(model, "_flatten_layers", lambda **_: [])(include_self=False)]:
+    for layer in [model, *getattr(model, "_flatten_layers", lambda **_kw: [])(include_self=False)]:
         if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None:
             saved.update((id(v), v) for v in keras.tree.flatten(layer.states) if hasattr(v, "assign"))
     saved = [(v, v.numpy()) for v in saved.values()]  # (Keras keeps a stateful RNN's states apart)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import keras
 
 from lstm_ref.diagnose import BTF, KERAS_STATE, diagnose, layout_str
+from lstm_ref.i18n import _
 from lstm_ref.trace._core import Recurrent, Row, Shape, axis_names, carry, diagnose_rnn, summary
 
 try:  # Keras's private API: whether Keras builds a model on symbolic tensors; a tensor's mask
@@ -79,7 +80,7 @@ def default_axes(ndim: int, use: str = "") -> tuple[str, ...]:
 
 def output_axes(op, ins, outs) -> list[tuple[str, tuple | None]]:
     """``(label, axes)`` per output of ``op`` given ``ins``; ``axes`` None where nothing better is known."""
-    (x, _), n, r, L = ins[0] if ins else (None, None), len(outs), recurrent(op), keras.layers
+    (x, _t), n, r, L = ins[0] if ins else (None, None), len(outs), recurrent(op), keras.layers
     if r is not None:
         bi, nd = isinstance(op, L.Bidirectional), 3 if op.return_sequences else 2
         heads = ["output_forward", "output_backward"] if bi and op.merge_mode is None else ["output"]
@@ -94,7 +95,7 @@ def output_axes(op, ins, outs) -> list[tuple[str, tuple | None]]:
             return [("output", (inner[0][1][0], a[1], *inner[0][1][1:]))]
     if not a:
         return [("output" if n == 1 else f"output[{k}]", None) for k in range(n)]
-    name, out, last = type(op).__name__, shape_of(outs[0]), {s.axes[-1] for s, _ in ins if s.axes}
+    name, out, last = type(op).__name__, shape_of(outs[0]), {s.axes[-1] for s, _t in ins if s.axes}
     conv = name in ("Conv1D", "SeparableConv1D", "DepthwiseConv1D") and len(out) == 3
     pool = name.startswith("Global") and name.endswith("1D") and len(a) == 3 and len(out) == 2
     simple = {
@@ -120,57 +121,55 @@ def note(rec, op, row: Row, ins, masked: bool = False) -> str:
         parts, f = [], x.shape[2]
         first = next((w for w in rec.rows if w.kind in RNN_KINDS), None)
         if x.axes[:2] != ("batch", "time_steps") and {"batch", "time_steps"} <= set(x.axes):
-            seen = ", ".join(x.axes)
-            parts.append(
-                f"Keras reads (batch, time_steps, features) but this input is ({seen}): transpose it"
-            )
+            msg = _("Keras reads (batch, time_steps, features) but this input is {axes}: transpose it")
+            parts.append(msg.format(axes=f"({', '.join(x.axes)})"))
         elif x.shape[1] == 1 and f not in (None, 1) and row is first:
-            window = f"a window of {f} values of one series is X.reshape(n, {f}, 1)"
-            parts.append(f"time_steps=1: one step of {f} features; {window}")
-        parts += ["time axis dropped: return_sequences=False"] * (not op.return_sequences)
-        parts += [f"forward and backward concatenated: 2 × {r.H}"] * (r.D == 2)
-        parts += ["return_state=True: final states returned too"] * bool(op.return_state)
+            msg = _("time_steps=1: one step of {f} features; a window of {f} values of one series is {code}")
+            parts.append(msg.format(f=f, code=f"X.reshape(n, {f}, 1)"))
+        parts += [_("time axis dropped: return_sequences=False")] * (not op.return_sequences)
+        parts += [_("forward and backward concatenated: 2 × {h}").format(h=r.H)] * (r.D == 2)
+        parts += [_("return_state=True: final states returned too")] * bool(op.return_state)
         if r.stateful is not None:
-            parts.append(f"stateful: state kept between calls, batches of exactly {r.stateful}")
+            parts.append(_("stateful: state kept between calls, batches of exactly {n}").format(n=r.stateful))
         if masked or get_keras_mask(xt) is not None:
-            parts.append(f"mask from {rec.mask_from or 'the input'}: padded steps skipped")
-        return "; ".join(parts)
+            mask = _("mask from {layer}: padded steps skipped") if rec.mask_from else _("mask from the input: padded steps skipped")  # fmt: skip
+            parts.append(mask.format(layer=rec.mask_from))
+        return _("; ").join(parts)
     if isinstance(op, L.Masking) or isinstance(op, L.Embedding) and getattr(op, "mask_zero", False):
         rec.mask_from = row.name
         if isinstance(op, L.Masking):
-            return f"steps whose features all equal {op.mask_value} are padding (masked)"
-        return "mask_zero=True: id 0 is padding (masked)"
+            return _("steps whose features all equal {value} are padding (masked)").format(
+                value=op.mask_value
+            )
+        return _("mask_zero=True: id 0 is padding (masked)")
     if isinstance(op, L.Dense) and "time_steps" in x.axes:
-        return "Dense applied at every time step (input has a time axis)"
+        return _("Dense applied at every time step (input has a time axis)")
     if isinstance(op, L.TimeDistributed):
-        return f"{type(op.layer).__name__} applied at every time step"
+        return _("{layer} applied at every time step").format(layer=type(op.layer).__name__)
     if not (row.outputs and "time_steps" in x.axes and "time_steps" not in row.outputs[0].axes):
         return ""
     flat = [a for a in row.outputs[0].axes if "time_steps" in a]
     src = rec.producer(xt)[0]
     bidir = isinstance(src, L.Bidirectional) and src.return_sequences and not isinstance(op, L.Layer)
     if flat or not bidir:
-        return f"time axis flattened: {flat[0]}" if flat else "time axis dropped"
-    return (
-        "time axis dropped; under Bidirectional the backward half of the last step has seen one step only; "
-        "return_sequences=False gives both directions' final states"
-    )
+        return _("time axis flattened: {axes}").format(axes=flat[0]) if flat else _("time axis dropped")
+    return _("time axis dropped; under Bidirectional the backward half of the last step has seen one step only; return_sequences=False gives both directions' final states")  # fmt: skip
 
 
 def diagnose_layer(rec, op, row: Row, ins, exc: BaseException) -> str | None:
     """Why ``op`` (its ``row`` the failing one) refused ``ins``, in :mod:`lstm_ref.diagnose` words."""
     if not ins:
         return None
-    head, x, r = f"{row.name} ({row.kind}): ", ins[0][0], recurrent(op)
+    head, x, r = _("{name} ({kind}): {why}"), ins[0][0], recurrent(op)
     if r is not None and len(x.shape) in (2, 3) and (r.F is not None or not rnn_layer(op).built):
-        return head + _why_rnn(rec, r, ins, exc)
+        return head.format(name=row.name, kind=row.kind, why=_why_rnn(rec, r, ins, exc))
     inner = op.layer if isinstance(op, keras.layers.TimeDistributed) else op
     why = None
     if isinstance(inner, keras.layers.Dense) and inner.built:  # built for another width than it got
         f, nd = int(inner.kernel.shape[0]), max(len(x.shape), 2 + (inner is not op))
         why = diagnose(x.shape, (None,) * (nd - 1) + (f,), fit_axes(x.axes, nd, BTF if nd == 3 else None))
-        built = f"{inner.name}'s kernel was built for {f} inputs on the last axis; the layer before it gives another width"
-        why = why and f"{why}; {built}"
+        built = _("{layer}'s kernel was built for {n} inputs on the last axis; the layer before it gives another width")  # fmt: skip
+        why = why and _("{msg}; {hint}").format(msg=why, hint=built.format(layer=inner.name, n=f))
     spec = keras.tree.flatten(op.input_spec)[0] if isinstance(op, keras.Layer) and op.input_spec else None
     if why is None and spec is not None:  # what the layer's input_spec asks for, None where it leaves free
         nd = spec.ndim or (spec.min_ndim if spec.min_ndim and len(x.shape) < spec.min_ndim else None)
@@ -180,7 +179,8 @@ def diagnose_layer(rec, op, row: Row, ins, exc: BaseException) -> str | None:
             exp[axis] = val
         exp = tuple(spec.shape) if spec.shape is not None else tuple(exp)
         why = diagnose(x.shape, exp, fit_axes(x.axes, len(exp), BTF if len(exp) == 3 else None))
-    return head + (why or f"failed on input {x.sizes()}: {summary(exc)}")
+    why = why or _("failed on input {shape}: {error}").format(shape=x.sizes(), error=summary(exc))
+    return head.format(name=row.name, kind=row.kind, why=why)
 
 
 def _why_rnn(rec, r: Recurrent, ins, exc) -> str:
@@ -191,43 +191,40 @@ def _why_rnn(rec, r: Recurrent, ins, exc) -> str:
         ins0 = src_row.inputs[:1] if src_row is not None else []
         t = ins0[0].shape[1] if ins0 and len(ins0[0].shape) == 3 else None
         r, fix = dataclasses.replace(r, F=got[-1] if r.F is None else r.F), False
-        extra = (
-            f"here the time axis was dropped inside the model: the {type(src).__name__} "
-            f"'{src.name}' below returns only its last step (return_sequences=False); give it "
-            "return_sequences=True, as every recurrent layer that feeds another one needs"
-        )
+        extra = _("here the time axis was dropped inside the model: the {kind} '{layer}' below returns only its last step (return_sequences=False); give it return_sequences=True, as every recurrent layer that feeds another one needs").format(kind=type(src).__name__, layer=src.name)  # fmt: skip
     elif src is not None and rnn_layer(src) is None:
-        repeat = "keras.layers.RepeatVector(time_steps) before this layer repeats it over the time steps"
-        extra = f"'{src.name}' ({type(src).__name__}) gives one vector per sample; {repeat}"
-    bad = diagnose_rnn(r, got, [(s.label, s.shape) for s, _ in ins[1:]], t=t, fix=fix)
+        extra = _("'{layer}' ({kind}) gives one vector per sample; keras.layers.RepeatVector(time_steps) before this layer repeats it over the time steps").format(kind=type(src).__name__, layer=src.name)  # fmt: skip
+    bad = diagnose_rnn(r, got, [(s.label, s.shape) for s, _s in ins[1:]], t=t, fix=fix)
     if bad is None:
-        return f"failed on input {x.sizes()}: {summary(exc)}"
+        return _("failed on input {shape}: {error}").format(shape=x.sizes(), error=summary(exc))
     if bad[0] != "x":
-        return f"{bad[1]}; a Keras {r.kind} state is (batch, units), one per state tensor"
+        return _("{msg}; a Keras {kind} state is (batch, units), one per state tensor").format(
+            msg=bad[1], kind=r.kind
+        )
     b, f, why = r.stateful, r.F, bad[1]
     if b is not None and len(got) == 3 and got[0] != b:  # not a window count: the layer's state fixes it
-        why = f"x: expected {layout_str(BTF, dict(zip(BTF, (b, t, f), strict=True)))}, got shape {got}: "
-        why += f"axis 0 (batch) is {got[0]}, expected {b}"
-        extra = (
-            f"a stateful {r.kind} keeps its state for exactly {b} samples, the batch size it was built "
-            f"with: feed batches of {b} (predict(x, batch_size={b}); pad or drop the last batch), or "
-            "copy the weights into a stateless twin for other batch sizes"
+        why = _("axis {i} ({axis}) is {got}, expected {want}").format(i=0, axis="batch", got=got[0], want=b)
+        want = layout_str(BTF, dict(zip(BTF, (b, t, f), strict=True)))
+        why = _("{name}: expected {layout}, got shape {got}: {reason}").format(
+            name="x", layout=want, got=got, reason=why
         )
+        extra = _("a stateful {kind} keeps its state for exactly {n} samples, the batch size it was built with: feed batches of {n} (predict(x, batch_size={n}); pad or drop the last batch), or copy the weights into a stateless twin for other batch sizes").format(kind=r.kind, n=b)  # fmt: skip
     elif f is not None and len(got) == 3 and got[2] != f and got[1] != f:  # not a time/feature swap
-        extra = f"the {r.kind} was built for {f} features per time step"
-    return why + (f"; {extra}" if extra else "")
+        extra = _("the {kind} was built for {n} features per time step").format(kind=r.kind, n=f)
+    return _("{msg}; {hint}").format(msg=why, hint=extra) if extra else why
 
 
 def diagnose_input(name: str, label: str, raw: tuple, ref: tuple, names, exc) -> str:
     """Why the ``keras.Input`` ``name`` (shape ``ref``, axes ``names``) refused an array of shape ``raw``."""
-    head, exp = f"{name} (InputLayer): ", (None, *ref[1:])
+    head, exp = _("{name} ({kind}): {why}"), (None, *ref[1:])
     why, extra, same = diagnose(raw, exp, names, name=label), "", len(raw) == len(ref) == 3
     if why is None:
-        return head + summary(exc)
+        return head.format(name=name, kind="InputLayer", why=summary(exc))
     others = all(e in (None, g) for i, (g, e) in enumerate(zip(raw, exp, strict=False)) if i != 1)
     if same and names[1] == "time_steps" and raw[1] != ref[1] is not None and others:
-        extra = f"or build the model with keras.Input(shape=(None, {ref[2]})) to accept windows of any length"
+        extra = _("or build the model with {code} to accept windows of any length").format(code=f"keras.Input(shape=(None, {ref[2]}))")  # fmt: skip
     elif same and names[2] == "features" and raw[2] != ref[2] is not None and raw[1] != ref[2]:
         if all(e in (None, g) for g, e in zip(raw[:2], exp[:2], strict=True)):  # not a time/feature swap
-            extra = f"the model was built for {ref[2]} features per time step"
-    return head + why + (f"; {extra}" if extra else "")
+            extra = _("the model was built for {n} features per time step").format(n=ref[2])
+    why = _("{msg}; {hint}").format(msg=why, hint=extra) if extra else why
+    return head.format(name=name, kind="InputLayer", why=why)

@@ -17,8 +17,9 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstm_ref.diagnose import BTF, resolve_layout
-from lstm_ref.trace._core import LD, Recurrent, Row, Shape, ShapeError, ShapeTrace, axis_names, carry, summary
-from lstm_ref.trace._torch_diagnose import diagnosis
+from lstm_ref.i18n import _
+from lstm_ref.trace._core import Recurrent, Row, Shape, ShapeError, ShapeTrace, axis_names, carry, summary
+from lstm_ref.trace._torch_diagnose import ORDERS, diagnosis
 
 ROOT = "model"
 _READ = ("x", "x.data", "x.batch_sizes")  # what an RNN reads: a tensor, or a PackedSequence's two
@@ -172,27 +173,25 @@ def _rnn_notes(r: Recurrent, call: Call, x_axes: tuple[str, ...] | None, from_la
     """The notes of an RNN's row: a 2-D x, a layout it reads otherwise, packing, batch_first, width."""
     notes, x, bf, reads = [], call.inputs[0] if call.inputs else None, r.batch_first, r.x_names()
     nd, packed = len(x.shape) if x else 0, x is not None and x.label == "x.data"
+    v = {"bf": bf, "P": r.P, "H": r.H, "base": "proj" if r.P else "hidden", "rows": r.rows()}
     if nd == 2 and not packed and r.native:
-        t, f = x.shape
-        said = "the layout says (batch, features), but " * (from_layout and x_axes[0] == "batch")
-        fix = f"x.unsqueeze({int(bf)}) gives " + ("(batch, 1, features)" if bf else "(1, batch, features)")
-        notes.append(
-            f"{said}a 2-D x is ONE unbatched sequence of {t} time steps with {f} features, "
-            f"not {t} samples; for {t} samples of one time step each, {fix}"
-        )
+        if from_layout and x_axes[0] == "batch":
+            msg = _("the layout says (batch, features), but a 2-D x is ONE unbatched sequence of {t} time steps with {f} features, not {t} samples; for {t} samples of one time step each, {code} gives {shape}")  # fmt: skip
+        else:
+            msg = _("a 2-D x is ONE unbatched sequence of {t} time steps with {f} features, not {t} samples; for {t} samples of one time step each, {code} gives {shape}")  # fmt: skip
+        shape = "(batch, 1, features)" if bf else "(1, batch, features)"
+        notes.append(msg.format(t=x.shape[0], f=x.shape[1], code=f"x.unsqueeze({int(bf)})", shape=shape))
     if nd == 3 and not packed and from_layout and x_axes[:2] != reads[:2] and {*x_axes[:2]} == {*reads[:2]}:
-        notes.append(
-            f"batch_first={bf} reads axis 0 as {reads[0]}, but the layout says it is {x_axes[0]}: transpose "
-            f"to {'(B, T, F)' if bf else '(T, B, F)'} with x.transpose(0, 1), or set batch_first={not bf}"
-        )
+        msg = _("batch_first={bf} reads axis 0 as {axis}, but the layout says it is {said}: transpose to {order} with x.transpose(0, 1), or set batch_first={other}")  # fmt: skip
+        notes.append(msg.format(bf=bf, axis=reads[0], said=x_axes[0], order=ORDERS[not bf], other=not bf))
     if packed:
         steps = next((s.shape[0] for s in call.inputs if s.label == "x.batch_sizes"), "?")
-        notes.append(f"PackedSequence: {x.shape[0]} real steps packed, up to {steps} time steps per sequence")
-    base = "proj" if r.P else "hidden"
-    notes += [f"batch_first=True, but h_n is still ({LD}, batch, {base})"] * bf
-    notes += [f"bidirectional: output is 2*{base} wide"] * (r.D == 2)
-    notes += [f"h_n rows: {r.rows()}"] * (r.L * r.D > 1)
-    return notes + [f"proj_size={r.P}: h_n is {r.P} wide, c_n is {r.H} wide"] * bool(r.P)
+        msg = _("PackedSequence: {n} real steps packed, up to {t} time steps per sequence")
+        notes.append(msg.format(n=x.shape[0], t=steps))
+    notes += [_("batch_first=True, but h_n is still (layers*directions, batch, {base})").format_map(v)] * bf
+    notes += [_("bidirectional: output is 2*{base} wide").format_map(v)] * (r.D == 2)
+    notes += [_("h_n rows: {rows}").format_map(v)] * (r.L * r.D > 1)
+    return notes + [_("proj_size={P}: h_n is {P} wide, c_n is {H} wide").format_map(v)] * bool(r.P)
 
 
 def _row(call: Call, namer: _Namer, failed: bool) -> Row:
@@ -236,9 +235,9 @@ def _row(call: Call, namer: _Namer, failed: bool) -> Row:
             if first is not None and first.key in namer.from_layout and s.axes == first.axes:
                 namer.from_layout.add(s.key)
         if isinstance(m, nn.Linear) and first and first.label == "x" and "time_steps" in (first.axes or ()):
-            notes.append("applied at every time step: the time axis is kept")
+            notes.append(_("applied at every time step: the time axis is kept"))
     outs, params = [] if failed else _shapes(outs), sum(p.numel() for p in m.parameters())
-    return Row(call.name, type(m).__name__, _shapes(ins), outs, params, "; ".join(notes), failed)
+    return Row(call.name, type(m).__name__, _shapes(ins), outs, params, _("; ").join(notes), failed)
 
 
 def _shapes(seen: list[Seen]) -> list[Shape]:
@@ -269,9 +268,10 @@ def trace_torch(model: nn.Module, x, *, layout: Sequence[str] | str | None = Non
     args = tuple(args) if isinstance(args, tuple) and not isinstance(args, PackedSequence) else (args,)
     names = None if layout is None else resolve_layout(layout)
     if names is not None and not isinstance(args[0], torch.Tensor):
-        why = f"layout names the axes of x, a tensor or array, but x is a {type(args[0]).__name__}"
-        packed = ": a PackedSequence's data is always (packed_steps, features)"
-        raise ValueError(why + (packed if isinstance(args[0], PackedSequence) else ""))
+        why = _("layout names the axes of x, a tensor or array, but x is a {type}")
+        if isinstance(args[0], PackedSequence):
+            why = _("layout names the axes of x, a tensor or array, but x is a {type}: a PackedSequence's data is always (packed_steps, features)")  # fmt: skip
+        raise ValueError(why.format(type=type(args[0]).__name__))
     if names is not None:
         axis_names(args[0].dim(), names)  # raises ValueError unless it names every axis
     training, rec, error = {m: m.training for m in model.modules()}, _Recorder(model), None
@@ -296,7 +296,8 @@ def _build(model: nn.Module, rec: _Recorder, layout: tuple | None, error: Except
     """The trace of what the hooks recorded: the rows in the order the calls ran, and the diagnosis."""
     tr = ShapeTrace("PyTorch", type(model).__name__)
     if not rec.calls:
-        tr.diagnosis = f"{ROOT} ({tr.model}): failed before it ran: {summary(error)}" if error else None
+        msg = _("{name} ({kind}): failed before it ran: {error}")
+        tr.diagnosis = msg.format(name=ROOT, kind=tr.model, error=summary(error)) if error else None
         return tr
     root, namer, failing = rec.calls[0], _Namer(), rec.stack[-1] if error is not None and rec.stack else None
     x = root.inputs[0] if root.inputs and root.inputs[0].label == "x" else None
@@ -331,12 +332,12 @@ def _build(model: nn.Module, rec: _Recorder, layout: tuple | None, error: Except
         for s in root.outputs:  # the model returned what no module returned
             namer.name(s)
         ins, outs = _shapes(root.inputs), _shapes(root.outputs)
-        note = "what forward() returned: its own code ran after the last module"
+        note = _("what forward() returned: its own code ran after the last module")
         tr.rows.append(Row(ROOT, tr.model, ins, outs, sum(p.numel() for p in model.parameters()), note))
     rnns = [r for c in calls if (r := recurrent(c.module)) is not None]
     if failing is not None:
         r = recurrent(failing.module)
         tr.diagnosis = diagnosis(failing, error, tr.rows, rnns[:-1] if r else rnns, r)
     elif error is not None:
-        tr.diagnosis = f"{ROOT} ({tr.model}): {summary(error)}"
+        tr.diagnosis = _("{name} ({kind}): {why}").format(name=ROOT, kind=tr.model, why=summary(error))
     return tr

@@ -1,0 +1,320 @@
+"""The student notebooks' twins in other languages: one catalogue per assignment, and the twin made from it.
+
+The English source ``solutions/<a>/<a>.ipynb`` is the only notebook an instructor edits. Its words go
+to a gettext catalogue, ``solutions/locales/<lang>/LC_MESSAGES/<a>.po`` (:func:`~lstm_course.course.
+catalogue_path`), whose msgids are
+
+- each block of a Markdown cell (:func:`blocks`): a heading's text, a paragraph, a list item, a table
+  cell, with its lines joined by single spaces (as Sphinx's gettext writes the book's), and
+- each comment of a code cell, found by :func:`lstm_figures.i18n.comments` (consecutive full-line
+  comments are one msgid, their lines joined by newlines); nbgrader's ``### BEGIN/END`` markers are not
+  comments to translate,
+
+when it has an English word outside code and math (:func:`lstm_figures.i18n.needs`). :func:`twin_source`
+puts the translations back: the twin is the source with only its Markdown and comments in ``lang``, and
+its set-up cell (the first code cell) choosing ``lang`` for ``lstm_ref``'s messages
+(``lstm_ref.set_language``), so the visible tests explain themselves in that language. Code, test cells,
+grade_ids, cell ids and points are the source's. nbgrader then releases the twin and grades it like
+the English (``lstm-course release``, :mod:`lstm_course.grading.worker`).
+
+    python -m lstm_course.translations update   # after editing solutions/: re-extract, merge into the .po
+    python -m lstm_course.translations check    # what the tests check: exit 1 and a line per problem
+
+``update`` adds new English text as empty entries, and a changed block as a *fuzzy* entry holding the
+old translation; text gone from the English stays as an *obsolete* entry until a translator deletes it.
+``check`` fails on untranslated, fuzzy or obsolete entries, on a catalogue out of step with the English
+(stale), and on what ``scripts.book_i18n.catalogue_problems`` finds in an entry (inline code, math or a
+link lost, a glossary term rendered otherwise than the book's glossary says); it needs a checkout of the
+course repository (``scripts/``, ``book/``). Everything else here needs only ``polib``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from lstm_course.course import SOLUTIONS, TRANSLATIONS, assignments, catalogue_path, find_root, read_nb
+
+__all__ = [
+    "blocks",
+    "msgids",
+    "load_catalogue",
+    "twin_source",
+    "MissingTranslations",
+    "update",
+    "problems",
+    "SET_LANGUAGE",
+]
+
+# The lines a twin's set-up cell ends with: lstm_ref's messages (the tests' explanations) in that language.
+SET_LANGUAGE = {
+    "zh_CN": '\n\nimport lstm_ref\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（测试的失败说明）用中文\n',
+}
+
+_CODE = re.compile(r"``.+?``|`[^`]+`")
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_HEADING = re.compile(r"^([ \t]*#{1,6}[ \t]+)(.*?)[ \t]*$")
+_ITEM = re.compile(r"^([ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+)(\S.*)$")
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*$")
+
+
+def _translatable(text: str) -> bool:
+    """Whether a Markdown block has an English word outside inline code and math (then it is a msgid):
+    Markdown marks its code, so ``PyTorch (layer k)`` has one (``layer``) and `` `(4*hidden,)` `` none."""
+    from lstm_figures.i18n import KEEP
+
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", _CODE.sub(" ", _MATH.sub(" ", text)))
+    return any(w not in KEEP and w.rstrip("s") not in KEEP for w in words)
+
+
+def _starts_block(line: str) -> bool:
+    return bool(_FENCE.match(line) or _HEADING.match(line) or _ITEM.match(line) or line.lstrip().startswith("|"))
+
+
+def _row_cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def blocks(markdown: str) -> list[tuple[str, list[str], list[str]]]:
+    """A Markdown cell's blocks, in order: ``(prefix, texts, lines)``.
+
+    ``lines`` are the block's source lines. ``texts`` are its translatable units: one for a heading
+    (``prefix`` its ``#`` marks), a list item (``prefix`` its indent and bullet) or a paragraph
+    (``prefix`` ``""``), each with its lines joined by single spaces; a table row's cells (``prefix``
+    ``"|"``); none for a blank line, a table's rule or a fenced code block.
+
+    >>> [b[:2] for b in blocks("## 1. Windows\\n\\nA series\\nof rows.\\n\\n- one `x`;\\n  more\\n| a | `b` |\\n|---|---|")]
+    [('## ', ['1. Windows']), ('', []), ('', ['A series of rows.']), ('', []), ('- ', ['one `x`; more']), ('|', ['a', '`b`']), ('', [])]
+    """
+    lines, out, i = markdown.split("\n"), [], 0
+    while i < len(lines):
+        line, j = lines[i], i + 1
+        if _FENCE.match(line):
+            while j < len(lines) and not _FENCE.match(lines[j]):
+                j += 1
+            j = min(j + 1, len(lines))
+            out.append(("", [], lines[i:j]))
+        elif not line.strip() or set(line.strip()) <= set("|-: "):
+            out.append(("", [], [line]))
+        elif m := _HEADING.match(line):
+            out.append((m.group(1), [m.group(2)], [line]))
+        elif line.lstrip().startswith("|"):
+            out.append(("|", _row_cells(line), [line]))
+        else:
+            m = _ITEM.match(line)
+            while j < len(lines) and lines[j].strip() and not _starts_block(lines[j]):
+                j += 1
+            text = " ".join(x.strip() for x in [m.group(2) if m else line, *lines[i + 1 : j]])
+            out.append((m.group(1) if m else "", [text], lines[i:j]))
+        i = j
+    return out
+
+
+def _code_comments(source: str) -> list[tuple[int, int, int, str]]:
+    """:func:`lstm_figures.i18n.comments` of a code cell, nbgrader's marker lines left out (and never
+    joined to a comment beside them)."""
+    from lstm_figures.i18n import comments
+
+    masked = "\n".join("" if _MARKER.match(line) else line for line in source.split("\n"))
+    return comments(masked)
+
+
+def _source(cell: Mapping) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def msgids(nb: Mapping) -> dict[str, str]:
+    """Every msgid of a source notebook, in order: ``{msgid: where}`` (``where``: the cell's id or
+    grade_id, and for a comment its first line)."""
+    out: dict[str, str] = {}
+    for index, cell in enumerate(nb["cells"]):
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id") or f"cell {index}"
+        if cell["cell_type"] == "markdown":
+            for _, texts, _ in blocks(_source(cell)):
+                for text in texts:
+                    if _translatable(text):
+                        out.setdefault(text, f"cell {name}")
+        elif cell["cell_type"] == "code":
+            for first, _, _, text in _code_comments(_source(cell)):
+                out.setdefault(text, f"cell {name}, line {first}")
+    return out
+
+
+def load_catalogue(text: str) -> dict[str, str]:
+    """``{msgid: msgstr}`` of a ``.po`` file's text: translated entries only (not fuzzy, not obsolete)."""
+    import polib
+
+    return {
+        e.msgid: e.msgstr
+        for e in polib.pofile(text)
+        if e.msgstr.strip() and "fuzzy" not in e.flags and not e.obsolete
+    }
+
+
+class MissingTranslations(ValueError):
+    """A twin needs msgids its catalogue lacks (or holds only as fuzzy): the twin is not made."""
+
+
+def _markdown(source: str, tr: Callable[[str], str]) -> str:
+    out = []
+    for prefix, texts, lines in blocks(source):
+        if not any(_translatable(t) for t in texts):
+            out += lines
+        elif prefix == "|":
+            indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+            cells = [tr(t) if _translatable(t) else t for t in texts]
+            out.append(f"{indent}| {' | '.join(cells)} |")
+        else:
+            out.append(prefix + tr(texts[0]))
+    return "\n".join(out)
+
+
+def _code(source: str, tr: Callable[[str], str]) -> str:
+    """``source`` with its comments translated (as :func:`lstm_figures.i18n.translate_comments` does)."""
+    lines = source.split("\n")
+    for first, last, col, text in reversed(_code_comments(source)):
+        head, new = lines[first - 1], tr(text).split("\n")
+        if head[:col].strip():  # a comment after code: one line
+            lines[first - 1] = head[:col] + "# " + " ".join(new)
+        else:
+            lines[first - 1 : last] = [f"{head[:col]}# {t}" for t in new]
+    return "\n".join(lines)
+
+
+def twin_source(nb: Mapping, table: Mapping[str, str], lang: str) -> dict:
+    """The ``lang`` twin of source notebook ``nb``: its Markdown blocks and code comments replaced by
+    ``table[msgid]``, and :data:`SET_LANGUAGE` after its first code cell's code. Everything else (code,
+    metadata, cell ids, outputs) is ``nb``'s. Raises :class:`MissingTranslations` naming what ``table``
+    lacks."""
+    missing: list[str] = []
+
+    def tr(text: str) -> str:
+        if text not in table:
+            missing.append(text)
+        return table.get(text, text)
+
+    twin = copy.deepcopy(dict(nb))
+    first_code = True
+    for cell in twin["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = _markdown(_source(cell), tr)
+        elif cell["cell_type"] == "code":
+            cell["source"] = _code(_source(cell), tr)
+            if first_code:
+                cell["source"] = cell["source"].rstrip("\n") + SET_LANGUAGE[lang].rstrip("\n")
+                first_code = False
+    if missing:
+        listed = "; ".join(repr(" ".join(m.split())[:60]) for m in dict.fromkeys(missing))
+        raise MissingTranslations(f"{len(set(missing))} msgid(s) without a {lang} translation: {listed}")
+    return twin
+
+
+# --------------------------------------------------------------------------- update and check
+
+
+def _wanted(root: Path, assignment: str) -> dict[str, str]:
+    from lstm_course.course import notebooks
+
+    out: dict[str, str] = {}
+    for nb_name in notebooks(root, assignment):
+        for msgid, where in msgids(read_nb(root / SOLUTIONS / assignment / nb_name)).items():
+            out.setdefault(msgid, f"{nb_name}: {where}")
+    return out
+
+
+def update(root: Path, lang: str = "zh_CN") -> list[Path]:
+    """Bring every assignment's catalogue in step with its English source (see the module docstring)."""
+    import polib
+
+    written = []
+    for a in assignments(root):
+        path = root / catalogue_path(a, lang)
+        po = polib.pofile(str(path)) if path.is_file() else polib.POFile()
+        po.metadata = po.metadata or {"Content-Type": "text/plain; charset=utf-8", "Language": lang}
+        old = {e.msgid: e for e in po if not e.obsolete}
+        wanted = _wanted(root, a)
+        gone = {m: e for m, e in old.items() if m not in wanted and e.msgstr.strip()}
+        entries = []
+        for msgid, where in wanted.items():
+            if msgid in old:
+                entry = old[msgid]
+                entry.comment = where
+            else:
+                entry = polib.POEntry(msgid=msgid, msgstr="", comment=where)
+                near = difflib.get_close_matches(msgid, list(gone), n=1, cutoff=0.6)
+                if near:  # a changed block: the old translation, to be checked
+                    entry.msgstr, entry.previous_msgid = gone.pop(near[0]).msgstr, near[0]
+                    entry.flags.append("fuzzy")
+            entries.append(entry)
+        for e in [*gone.values(), *po.obsolete_entries()]:
+            e.obsolete = True
+            entries.append(e)
+        po[:] = entries
+        path.parent.mkdir(parents=True, exist_ok=True)
+        po.save(str(path))
+        written.append(path)
+    return written
+
+
+def _book_i18n(root: Path):
+    """``scripts.book_i18n`` of the course checkout ``root`` (its glossary checks)."""
+    try:
+        import scripts.book_i18n as book_i18n
+    except ImportError:
+        if not (root / "scripts" / "book_i18n.py").is_file():
+            raise SystemExit(
+                "the catalogue checks need a checkout of the course repository (scripts/book_i18n.py)"
+            ) from None
+        sys.path.insert(0, str(root))
+        import scripts.book_i18n as book_i18n
+    return book_i18n
+
+
+def problems(root: Path, lang: str = "zh_CN") -> list[str]:
+    """Every problem of the assignments' catalogues (empty when they are complete and in step)."""
+    import polib
+
+    book_i18n = _book_i18n(root)
+    terms = book_i18n.glossary()
+    out = []
+    for a in assignments(root):
+        path = root / catalogue_path(a, lang)
+        if not path.is_file():
+            out.append(f"{a}.po: no catalogue {catalogue_path(a, lang)}: run python -m lstm_course.translations update")
+            continue
+        have = {e.msgid for e in polib.pofile(str(path)) if not e.obsolete}
+        wanted = _wanted(root, a)
+        out += [f"{a}.po: new English text, not in the catalogue: {m[:80]!r}" for m in wanted if m not in have]
+        out += [f"{a}.po: the English no longer has: {m[:80]!r}" for m in sorted(have - set(wanted))]
+        out += book_i18n.catalogue_problems(path, terms)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_course.translations", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("command", choices=("update", "check"))
+    parser.add_argument("--root", help="course root (default: the current folder or a parent)")
+    args = parser.parse_args(argv)
+    root = find_root(args.root)
+    for lang in TRANSLATIONS:
+        if args.command == "update":
+            for path in update(root, lang):
+                print(f"updated {path.relative_to(root)}")
+        found = problems(root, lang)
+        print("\n".join(found + [f"{len(found)} problem(s) in the {lang} catalogues"]))
+        if found:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
