@@ -56,6 +56,7 @@ SET_LANGUAGE = {
     "zh_CN": '\n\nimport lstm_ref\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（测试的失败说明）用中文\n',
 }
 
+COMMENT = "comment in cell"  # how a catalogue entry's note starts for a code comment
 _CODE = re.compile(r"``.+?``|`[^`]+`")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
@@ -131,8 +132,8 @@ def _source(cell: Mapping) -> str:
 
 
 def msgids(nb: Mapping) -> dict[str, str]:
-    """Every msgid of a source notebook, in order: ``{msgid: where}`` (``where``: the cell's id or
-    grade_id, and for a comment its first line)."""
+    """Every msgid of a source notebook, in order: ``{msgid: where}``, ``where`` naming the cell (its
+    grade_id, else its id): ``"markdown cell ID"`` or ``"comment in cell ID, line N"``."""
     out: dict[str, str] = {}
     for index, cell in enumerate(nb["cells"]):
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id") or f"cell {index}"
@@ -140,10 +141,10 @@ def msgids(nb: Mapping) -> dict[str, str]:
             for _, texts, _ in blocks(_source(cell)):
                 for text in texts:
                     if _translatable(text):
-                        out.setdefault(text, f"cell {name}")
+                        out.setdefault(text, f"markdown cell {name}")
         elif cell["cell_type"] == "code":
             for first, _, _, text in _code_comments(_source(cell)):
-                out.setdefault(text, f"cell {name}, line {first}")
+                out.setdefault(text, f"{COMMENT} {name}, line {first}")
     return out
 
 
@@ -293,7 +294,28 @@ def problems(root: Path, lang: str = "zh_CN") -> list[str]:
         wanted = _wanted(root, a)
         out += [f"{a}.po: new English text, not in the catalogue: {m[:80]!r}" for m in wanted if m not in have]
         out += [f"{a}.po: the English no longer has: {m[:80]!r}" for m in sorted(have - set(wanted))]
-        out += book_i18n.catalogue_problems(path, terms)
+        out += _entry_problems(book_i18n, path, terms)
+    return out
+
+
+def _entry_problems(book_i18n, path: Path, terms) -> list[str]:
+    """``scripts.book_i18n.catalogue_problems`` of a catalogue: its Markdown entries as a page's, its code
+    comments as the book's ``comments.po`` (code in a comment is not quoted: shapes and identifiers are
+    code there). Each part is checked as a file of its own, named back to ``path``."""
+    import tempfile
+
+    import polib
+
+    po = polib.pofile(str(path))
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for comments, stem in ((False, path.stem), (True, "comments")):
+            part = polib.POFile()
+            part.metadata = po.metadata
+            part.extend(e for e in po if (COMMENT in (e.comment or "")) == comments)
+            part.save(str(Path(tmp) / f"{stem}.po"))
+            found = book_i18n.catalogue_problems(Path(tmp) / f"{stem}.po", terms)
+            out += [p.replace(f"{stem}.po: ", f"{path.name}: ", 1) for p in found]
     return out
 
 

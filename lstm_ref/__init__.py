@@ -12,6 +12,9 @@ The light modules load with NumPy only:
 - ``lstm_ref.feedback``: assertions for exercise tests, in the same words;
 - ``lstm_ref.trace``: the shape tracer, for your own PyTorch or Keras model.
 
+The messages to learners are in English, or in Simplified Chinese after ``lstm_ref.set_language("zh_CN")``
+(or with ``LSTM_REF_LANG=zh_CN`` in the environment): see ``lstm_ref.i18n``.
+
 The framework modules import their framework, and only they do:
 ``lstm_ref.torch``, ``lstm_ref.keras`` and ``lstm_ref.convert``. The instructor's tools are a
 separate package, ``lstm_course``.
@@ -26,6 +29,8 @@ __version__ = "0.1.0"
 
 import importlib
 
+from lstm_ref.i18n import get_language, set_language
+
 _SUBMODULES = (
     "numpy",
     "numpy_fast",
@@ -38,7 +43,7 @@ _SUBMODULES = (
     "keras",
     "convert",
 )
-__all__ = [*_SUBMODULES, "__version__"]
+__all__ = [*_SUBMODULES, "__version__", "get_language", "set_language"]
 
 
 def __getattr__(name: str):

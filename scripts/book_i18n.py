@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lstm_figures.i18n import Term, glossary
+from lstm_figures.i18n import CODE_TOKEN, Term, best_match, glossary
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -69,16 +69,14 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 # words that stay in English in Chinese prose: names of libraries, layers, acronyms
 KEEP = {
-    "LSTM", "LSTMs", "GRU", "GRUs", "RNN", "RNNs", "Keras", "PyTorch", "NumPy", "TensorFlow", "cuDNN", "CUDA",
+    "LSTM", "LSTMs", "GRU", "GRUs", "RNN", "RNNs", "Keras", "PyTorch", "torch", "NumPy", "TensorFlow", "cuDNN", "CUDA",
     "BPTT", "RMSE", "MAE", "MASE", "MSE", "GPU", "CPU", "Dense", "Sequential", "API", "Jupyter", "Colab",
     "Binder", "Python", "SciPy", "Dask", "nbgrader", "PDF", "HTML", "ID", "CSV", "tanh", "sigmoid", "ReLU",
     "Adam", "SGD", "ONNX", "oneDNN", "Chromium", "SQLite", "PostgreSQL", "A4", "Letter", "OK", "vs",
 }  # fmt: skip
 
 
-# In comments, labels and the site's title, code is not quoted: a shape tuple "(num_layers, batch, H)" and
-# a token with code characters ("weight_ih", "x[0]", "h0") are code. ASCII only, so Chinese next to code stays.
-IDENTIFIER = re.compile(r"\(\s*\w+(?:\s*[*+-]\s*\w+)*(?:,\s*\w+(?:\s*[*+-]\s*\w+)*)+\s*\)|[!-~]*[_\[\]().=/\\][!-~]*|\b\w*\d\w*\b")
+IDENTIFIER = CODE_TOKEN  # in comments, labels and the site's title, code is not quoted (lstm_figures.i18n)
 
 
 def _strip(text: str, codeish: bool = False) -> str:
@@ -244,7 +242,7 @@ def stale(lang: str = "zh_CN", locales: Path = LOCALES) -> list[str]:
     return out
 
 
-NOT_PAGES = {"figures", "comments", "site"}  # catalogues that are not pages (see the functions below)
+NOT_PAGES = {"figures", "comments", "site", "cheatsheet"}  # catalogues that are not pages (see the functions below)
 
 
 def comment_msgids() -> dict[str, str]:
@@ -293,16 +291,10 @@ def figure_msgids(lang: str = "zh_CN") -> dict[str, str]:
     return out
 
 
-def covered(label: str, msgids: set[str]) -> str | None:
-    """The msgid that translates ``label``: itself, or a pattern with ``{}`` placeholders."""
-    if label in msgids:
-        return label
-    for msgid in msgids:
-        if "{}" in msgid:
-            rx = "".join("(.+?)" if p == "{}" else re.escape(p) for p in re.split(r"(\{\})", msgid))
-            if re.fullmatch(rx, label, re.S):
-                return msgid
-    return None
+def covered(label: str, msgids) -> str | None:
+    """The msgid that translates ``label`` (``lstm_figures.i18n.best_match``), or None."""
+    hit = best_match(label, msgids)
+    return hit[0] if hit else None
 
 
 def merge(domain: str, wanted: dict[str, str], lang: str = "zh_CN") -> None:

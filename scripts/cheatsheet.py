@@ -63,9 +63,13 @@ LANGS = (SOURCE, *TRANSLATIONS)  # "en", "zh_CN"
 HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
 SHARED = ("shape_tracer", "10_misconceptions")  # page catalogues whose translations the sheet reuses
 MARK = re.compile(r"\[\[(.+?)\]\]", re.S)  # a translated text of sheet.html
-# the words the script prints around the claims ("output" also names a Keras row's returned tensor)
-WORDS = ("input", "output", "returns (input always (B, T, F))", "shape", "bidir.", "yes", "no",
-         "row {j}", "batch {k}", "{name} {got}, expected {layout}: {reason}")  # fmt: skip
+WORDS = {  # the words the script prints around the claims: text -> what it is (for the translator)
+    "input": "table header", "output": "table header; also names the tensor a Keras layer returns",
+    "returns (input always (B, T, F))": "table header", "shape": "table header", "bidir.": "table header",
+    "yes": "bidirectional: yes", "no": "bidirectional: no", "row {j}": "row j of a batch", "batch {k}": "batch k",
+    "{0} {1}, expected {2}: {3}": "a diagnosis made shorter: {0} an array's name, {1} its shape, {2} the shape expected, {3} the rest",
+    "{0}: {1}": "a belief, and the book's verdict on it",
+}  # fmt: skip
 
 
 class BuildError(Exception):
@@ -268,19 +272,18 @@ def mistake_titles() -> list[str]:
 
 def texts() -> dict[str, str]:
     """Every English text the sheet translates, ``text -> where it is``: the ``[[...]]`` of ``sheet.html``
-    (whitespace as single spaces), ``WORDS``, the labels of ``sheet.toml`` with English words and the
-    comments of its code, the mistakes' titles and the misconceptions table's cells. Reads files only."""
-    from lstm_figures.i18n import comments, needs
+    (whitespace as single spaces), ``WORDS``, the labels of ``sheet.toml``'s PyTorch rows and formulas and
+    the comments of its code, the mistakes' titles and the misconceptions table's cells. Reads files only."""
+    from lstm_figures.i18n import comments
 
     data = content()
     out = {" ".join(t.split()): "sheet.html" for t in MARK.findall((HERE / "sheet.html").read_text())}
-    out |= dict.fromkeys(WORDS, "scripts/cheatsheet.py")
-    labels = [f["what"] for f in data["formulas"]] + [r["what"] for r in data["torch_shapes"]]
-    out |= {label: "sheet.toml" for label in labels if needs(label)}
+    out |= {text: f"scripts/cheatsheet.py: {what}" for text, what in WORDS.items()}
+    out |= {row["what"]: "sheet.toml" for key in ("torch_shapes", "formulas") for row in data[key]}
     for name, code in data["code"].items():
         out |= {text: f"sheet.toml code.{name}" for *_, text in comments(code)}
-    out |= {title: "book/shape_tracer.md" for title in mistake_titles() if needs(title)}
-    out |= {cell: "book/10_misconceptions.md" for row in book_beliefs() for cell in row if needs(cell)}
+    out |= dict.fromkeys(mistake_titles(), "book/shape_tracer.md")
+    out |= {cell: "book/10_misconceptions.md" for row in book_beliefs() for cell in row}
     return out
 
 
@@ -320,13 +323,6 @@ class Words:
         if sorted(holders.findall(done)) != sorted(holders.findall(text)):
             raise BuildError(f"the {self.lang} translation of {text!r} changes its placeholders: {done!r}")
         return done
-
-    def label(self, text: str) -> str:
-        """A label read from data (``sheet.toml``, the book): translated when it has English words
-        (``lstm_figures.i18n.needs``), else as it is (code, a name)."""
-        from lstm_figures.i18n import needs
-
-        return self(text) if needs(text) else text
 
     def md(self, text: str) -> str:
         """A text of ``sheet.html`` translated, as HTML: `code`, **bold** and *italic* as in the book."""
@@ -369,22 +365,15 @@ def _tt(expr: str) -> str:
     return f"<code>{html.escape(show(expr))}</code>"
 
 
-def _label(text: str, tr: Words) -> str:
-    """A row's label: words translated (``Words.label``), code as code."""
-    from lstm_figures.i18n import needs
-
-    return html.escape(tr(text)) if needs(text) else f"<code>{html.escape(text)}</code>"
-
-
 def _shape_tables(data: dict, tr: Words) -> dict[str, str]:
     torch_rows = [
-        [_label(r["what"], tr), *(_tt(s[k]) for k in ("input", "output", "h_n")), _tt(s.get("c_n", s["h_n"]))]
+        [tr.md(r["what"]), *(_tt(s[k]) for k in ("input", "output", "h_n")), _tt(s.get("c_n", s["h_n"]))]
         for r in data["torch_shapes"]
         for s in [r["shapes"]]
     ]
     keras_rows = [
         [
-            _label(r["what"], tr),
+            f"<code>{html.escape(r['what'])}</code>",
             "<br>".join(
                 f"{tr(k) if k in WORDS else k} {_tt(v)}" for k, v in r["shapes"].items() if k != "input"
             ),
@@ -411,7 +400,7 @@ def _weight_tables(data: dict, tr: Words) -> dict[str, str]:
 
 def _count_tables(data: dict, facts: dict, tr: Words) -> dict[str, str]:
     formulas = "".join(
-        f"<tr><td>{html.escape(tr.label(f['what']))}</td><td class='f'>{html.escape(show(f['expr']))}</td></tr>"
+        f"<tr><td>{tr.md(f['what'])}</td><td class='f'>{html.escape(show(f['expr']))}</td></tr>"
         for f in data["formulas"]
     )
     counts = [
@@ -432,7 +421,9 @@ def _compact(diagnosis: str, tr: Words) -> str:
     """
     with messages_in(tr.lang):
         said = _fields("{name}: expected {layout}, got shape {got}: {reason}", diagnosis)
-    return diagnosis if said is None else tr("{name} {got}, expected {layout}: {reason}").format(**said)
+    if said is None:
+        return diagnosis
+    return tr("{0} {1}, expected {2}: {3}").format(said["name"], said["got"], said["layout"], said["reason"])
 
 
 def _page_two(facts: dict, tr: Words) -> dict[str, str]:
@@ -442,14 +433,14 @@ def _page_two(facts: dict, tr: Words) -> dict[str, str]:
         for j in range(batches[0].shape[0])
     ]
     mistakes = "".join(
-        f"<li><b>{html.escape(tr.label(what))}</b> — {_code(_compact(diag, tr))}</li>"
+        f"<li><b>{html.escape(tr(what))}</b> — {_code(_compact(diag, tr))}</li>"
         for what, diag in facts["mistakes"][tr.lang].items()
     )
     return {
         "streams": _table([""] + [tr("batch {k}").format(k=k) for k in range(len(batches))], stream_rows),
         "mistakes": mistakes,
         "beliefs": " · ".join(
-            f"<i>{_code(tr.label(a))}</i>: {_code(tr.label(b))}" for a, b in facts["beliefs"]
+            tr("{0}: {1}").format(f"<i>{_code(tr(a))}</i>", _code(tr(b))) for a, b in facts["beliefs"]
         ),
     }
 

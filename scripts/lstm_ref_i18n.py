@@ -48,9 +48,13 @@ def paths(root: Path = ROOT, lang: str = "zh_CN") -> tuple[Path, Path, Path]:
 def extract(root: Path = ROOT) -> Catalog:
     """The messages marked in ``root/lstm_ref``, with where they are used."""
     catalog = Catalog(project=DOMAIN, charset="utf-8", fuzzy=False)
-    found = extract_from_dir(root / "lstm_ref", [("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",))
+    found = extract_from_dir(
+        root / "lstm_ref", [("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",)
+    )
     for filename, lineno, message, comments, context in found:
-        catalog.add(message, locations=[(f"lstm_ref/{filename}", lineno)], auto_comments=comments, context=context)
+        catalog.add(
+            message, locations=[(f"lstm_ref/{filename}", lineno)], auto_comments=comments, context=context
+        )
     return catalog
 
 
@@ -82,11 +86,16 @@ def update(root: Path = ROOT) -> None:
         _, po_path, mo_path = paths(root, lang)
         po = polib.pofile(str(po_path), wrapwidth=100) if po_path.is_file() else new_po(lang)
         po.merge(pot)
+        forms = int(re.search(r"nplurals=(\d+)", PLURALS[lang]).group(1))  # the .pot has 2 plural forms
+        for entry in (e for e in po if e.msgid_plural):
+            entry.msgstr_plural = {k: entry.msgstr_plural.get(k, "") for k in range(forms)}
         po_path.parent.mkdir(parents=True, exist_ok=True)
         po.save(str(po_path))
         po.save_as_mofile(str(mo_path))
         todo = len(po.untranslated_entries()) + len(po.fuzzy_entries())
-        print(f"{po_path.relative_to(root)}: {len(po)} entries, {todo} to translate, {len(po.obsolete_entries())} obsolete")
+        print(
+            f"{po_path.relative_to(root)}: {len(po)} entries, {todo} to translate, {len(po.obsolete_entries())} obsolete"
+        )
 
 
 def _ids(entries) -> set[tuple[str, str]]:
@@ -101,7 +110,9 @@ def placeholder_problems(entry: polib.POEntry) -> list[str]:
     for text in filter(None, strings):
         got = set(PLACEHOLDER.findall(text))
         if got != want:
-            out.append(f"{entry.msgid[:60]!r}: placeholders {sorted(got)} in the translation, {sorted(want)} in the msgid")
+            out.append(
+                f"{entry.msgid[:60]!r}: placeholders {sorted(got)} in the translation, {sorted(want)} in the msgid"
+            )
     return out
 
 

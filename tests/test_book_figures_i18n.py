@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from lstm_figures import animation, i18n, mystnb  # noqa: E402
 from PIL import Image  # noqa: E402
 
-SOURCE = '''x = 1  # the batch axis first
+SOURCE = """x = 1  # the batch axis first
 # one window per row,
 # then the targets
 s = "# not a comment"  # noqa: E501
@@ -30,7 +30,7 @@ def f():
     return (1,  # first value
             2)
 y = x  # (B, T, F)
-'''
+"""
 
 TABLE = {
     "the batch axis first": "批次轴在前",
@@ -41,6 +41,8 @@ TABLE = {
     "batch": "批次",
     "features": "特征",
     "loss after {} epochs": "{} 轮之后的损失",
+    "features = {}": "特征 = {}",
+    "{} = {}": "{} = {}",
     "two frames": "两帧",
     "a test": "一个测试",
 }
@@ -52,9 +54,7 @@ def catalogue(monkeypatch):
     fake = lambda domain, lang: TABLE  # noqa: E731
     fake.cache_clear = lambda: None
     monkeypatch.setattr(i18n, "catalogue", fake)
-    i18n._patterns.cache_clear()
-    yield TABLE
-    i18n._patterns.cache_clear()
+    return TABLE
 
 
 def test_comments_found_grouped_and_filtered():
@@ -90,7 +90,9 @@ def test_translate_comments_keeps_the_code(catalogue):
 @pytest.mark.parametrize(
     "text, needs",
     [("h_t", False), ("(4, 6, 3)", False), ("LSTM", False), ("T = 5", False), ("x[0]", False),
-     ("time steps", True), ("look_back = 5, horizon = 3", True), ("PyTorch, seed 0", True)],
+     ("(num_layers*directions, batch, hidden)", False), ("h_n[-2]", False),
+     ("time steps", True), ("look_back = 5, horizon = 3", True), ("PyTorch, seed 0", True),
+     ("h, c\n(zeros)", True), ("RMSE (thousand passengers)", True)],
 )  # fmt: skip
 def test_needs(text, needs):
     assert i18n.needs(text) is needs
@@ -103,7 +105,13 @@ def test_translate_exact_pattern_lines_and_missing(catalogue):
     assert i18n.translate("batch\nfeatures", "zh_CN", missing) == "批次\n特征"
     assert i18n.translate("(B, T, F)", "zh_CN", missing) == "(B, T, F)"
     assert i18n.translate("an unknown label", "zh_CN", missing) == "an unknown label"
-    assert missing == {"an unknown label"}
+    assert i18n.translate("features = 3", "zh_CN", missing) == "特征 = 3"  # the most specific pattern
+    # a pattern whose matched part stays English does not translate half a label: it is missing
+    assert (
+        i18n.translate("features = 1: one value per cell", "zh_CN", missing)
+        == "features = 1: one value per cell"
+    )
+    assert missing == {"an unknown label", "features = 1: one value per cell"}
 
 
 def _figure():

@@ -1,12 +1,14 @@
-"""The cheat sheet (``python -m scripts.cheatsheet``): two printable pages (A4 and Letter) whose claims agree
-with the frameworks.
+"""The cheat sheet (``python -m scripts.cheatsheet``): two printable pages (A4 and Letter), in English and in
+Chinese, whose claims agree with the frameworks.
 
 Its claims are data, ``scripts/cheatsheet/sheet.toml``; the script only renders and prints them. Here
 they are checked against torch and Keras directly, not through the script or ``lstm_ref``, twice: the
-printed PDFs are read back with pypdf (parameter counts of real layers, the printed formulas evaluated
-on several sizes, the printed state shapes fed to a real ``nn.LSTM``), and the claims that are easier
-to run than to read back (the Keras rows with their return order, the weight tables, the gate
-equations in the printed order, the conversion and stateful code) are checked from the data file.
+printed PDFs of both languages are read back with pypdf (parameter counts of real layers, the printed
+formulas evaluated on several sizes, the printed state shapes fed to a real ``nn.LSTM``), and the claims
+that are easier to run than to read back (the Keras rows with their return order, the weight tables, the
+gate equations in the printed order, the conversion and stateful code) are checked from the data file.
+The Chinese sheet must read as Chinese (no English sentence, every glyph printed in the CJK font) and its
+words come from ``book/locales/zh_CN/LC_MESSAGES/cheatsheet.po``, which must hold exactly the sheet's texts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"a4": (595, 842), "letter": (612, 792)}  # points
+LANGS = {"en": "", "zh_CN": ".zh_CN"}  # each language's sheet: the suffix of its file names
+YES_NO = {"en": ("yes", "no"), "zh_CN": ("是", "否")}
+OUTPUT = {"en": "output", "zh_CN": "输出"}  # how a Keras row names the tensor the layer returns
+PO = ROOT / "book" / "locales" / "zh_CN" / "LC_MESSAGES" / "cheatsheet.po"
+CJK = re.compile(r"[\u3400-\u9fff]")
+# four English words in a row, outside code (a word touching "." or "(" is code): a sentence left in English
+ENGLISH = re.compile(r"(?<![\w.])[A-Za-z]{2,}(?:[,;:]?\s+[A-Za-z]{2,}){3,}(?![\w(])")
 CLAIMS = tomllib.loads((ROOT / "scripts" / "cheatsheet" / "sheet.toml").read_text(encoding="utf-8"))
 # two sets of sizes for the symbols: every claim checked from the data file is evaluated with both
 SIZES_CHECKED = [dict(B=4, T=5, F=3, H=6, L=2, P=2), dict(B=3, T=7, F=2, H=5, L=3, P=4)]
@@ -65,6 +74,17 @@ def text_of(pdf: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(pdf).pages]
 
 
+def pdf_of(sheet: Path, size: str, lang: str = "en") -> Path:
+    return sheet / f"lstm-shapes-cheatsheet-{size}{LANGS[lang]}.pdf"
+
+
+def zh_words() -> dict[str, str]:
+    """The Chinese of the sheet's own words, from the committed catalogue."""
+    import polib
+
+    return {e.msgid: e.msgstr for e in polib.pofile(str(PO))}
+
+
 def squash(s: str) -> str:
     """Text without whitespace, so that line breaks in the PDF do not matter."""
     return re.sub(r"\s+", "", s)
@@ -76,11 +96,12 @@ def as_python(printed: str) -> str:
     return re.sub(r"(?<=[0-9A-Z)])(?=[A-Z(])", "*", s)
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("size", SIZES)
-def test_two_pages_of_the_right_size(sheet, size):
+def test_two_pages_of_the_right_size(sheet, size, lang):
     from pypdf import PdfReader
 
-    pages = PdfReader(sheet / f"lstm-shapes-cheatsheet-{size}.pdf").pages
+    pages = PdfReader(pdf_of(sheet, size, lang)).pages
     assert len(pages) == 2
     for page in pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == SIZES[size]
@@ -89,7 +110,28 @@ def test_two_pages_of_the_right_size(sheet, size):
         assert "\x00" not in text, "a character printed without a glyph (a font is missing)"
 
 
-def test_parameter_counts_match_the_frameworks(sheet):
+@pytest.mark.parametrize("size", SIZES)
+def test_the_chinese_sheet_is_chinese(sheet, size):
+    """Both pages in Chinese, printed in WenQuanYi Micro Hei, with no English sentence left (the detector
+    finds the English sheet's), and page 2 carries every shape and number of the English diagnoses."""
+    from pypdf import PdfReader
+
+    english = text_of(pdf_of(sheet, size))
+    assert all(len(ENGLISH.findall(text)) > 5 for text in english)  # the check sees English where it is
+    reader = PdfReader(pdf_of(sheet, size, "zh_CN"))
+    for k, page in enumerate(reader.pages):
+        text = page.extract_text()
+        assert len(CJK.findall(text)) > 400, (k, text[:500])
+        assert ENGLISH.findall(text) == [], k
+        fonts = {str(f.get_object().get("/BaseFont")) for f in page["/Resources"]["/Font"].values()}
+        assert any("WenQuanYiMicroHei" in f for f in fonts), fonts
+    tuples = re.compile(r"\(\d+(?:,\d+)*\)")
+    zh_page2 = squash(reader.pages[1].extract_text())
+    assert set(tuples.findall(squash(english[1]))) <= set(tuples.findall(zh_page2))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_parameter_counts_match_the_frameworks(sheet, lang):
     """The worked counts and the printed formulas, against torch's numel and Keras's count_params."""
     import torch
     from keras import Input, Sequential, layers
@@ -104,24 +146,23 @@ def test_parameter_counts_match_the_frameworks(sheet):
             [Input((None, F))] + [layers.Bidirectional(s) if bi else s for s in stack]
         ).count_params()
 
-    page1 = text_of(sheet / "lstm-shapes-cheatsheet-a4.pdf")[0]
-    rows = re.findall(r"^(\d+) (\d+) (\d+) (yes|no) ([\d,]+) ([\d,]+)$", page1, re.M)
+    page1 = text_of(pdf_of(sheet, "a4", lang))[0]
+    yes, no = YES_NO[lang]
+    rows = re.findall(rf"^(\d+) (\d+) (\d+) ({yes}|{no}) ([\d,]+) ([\d,]+)$", page1, re.M)
     assert len(rows) >= 4, page1
     for F, H, L, bi, k, t in rows:
-        F, H, L, bi = int(F), int(H), int(L), bi == "yes"
+        F, H, L, bi = int(F), int(H), int(L), bi == yes
         assert int(k.replace(",", "")) == keras_count(F, H, L, bi), (F, H, L, bi)
         assert int(t.replace(",", "")) == torch_count(F, H, L, bi), (F, H, L, bi)
-    assert (7, 32, 2, True) in {(int(a), int(b), int(c), d == "yes") for a, b, c, d, _, _ in rows}
+    assert (7, 32, 2, True) in {(int(a), int(b), int(c), d == yes) for a, b, c, d, _, _ in rows}
 
-    formulas = dict(re.findall(r"^((?:Keras|PyTorch), [^\n]*?) ([0-9DH4][^\n]*[)H])$", page1, re.M))
-    want = {
-        "Keras, one layer",
-        "PyTorch, one layer",
-        "Keras, L layers",
-        "PyTorch, L layers",
-        "PyTorch, proj_size=P",
-    }
-    assert want <= set(formulas), formulas
+    # the formula table, in sheet.toml's order: "Keras, one layer 4(FH + H² + H)" or "Keras ，单层 4(...)"
+    printed = re.findall(r"^((?:Keras|PyTorch) ?[,，][^\n]*?) ([0-9DH4][^\n]*[)H])$", page1, re.M)
+    labels = [row["what"].replace("`", "") for row in CLAIMS["formulas"]]
+    assert len(printed) == len(labels), printed
+    if lang == "en":
+        assert [label for label, _ in printed] == labels
+    formulas = dict(zip(labels, (formula for _, formula in printed), strict=True))
     assert formulas["Keras, one layer"] == "4(FH + H² + H)"
     assert formulas["PyTorch, one layer"] == "4(FH + H² + 2H)"
     for F, H in ((2, 3), (5, 4)):
@@ -135,11 +176,12 @@ def test_parameter_counts_match_the_frameworks(sheet):
         assert eval(as_python(formulas["PyTorch, proj_size=P"]), v) == torch_count(F, H, P=H - 1)
 
 
-def test_torch_shapes_match_a_real_lstm(sheet):
+@pytest.mark.parametrize("lang", LANGS)
+def test_torch_shapes_match_a_real_lstm(sheet, lang):
     """Each printed PyTorch row (input, output, h_n, c_n), evaluated and fed to / read from nn.LSTM."""
     import torch
 
-    page1 = text_of(sheet / "lstm-shapes-cheatsheet-letter.pdf")[0]
+    page1 = text_of(pdf_of(sheet, "letter", lang))[0]
     shape = r"(\([A-Z0-9, ]+\))"
     rows = re.findall(rf"{shape} {shape} {shape} {shape}", page1)
     assert len(rows) == 4, page1
@@ -156,21 +198,23 @@ def test_torch_shapes_match_a_real_lstm(sheet):
         )
 
 
-def test_keras_shapes_and_weights(sheet):
+@pytest.mark.parametrize("lang", LANGS)
+def test_keras_shapes_and_weights(sheet, lang):
     """Keras rows: LSTM(H) -> (B, H), return_sequences -> (B, T, H), Bidirectional -> 2H; weight shapes."""
     from keras import layers
 
-    page1 = squash(text_of(sheet / "lstm-shapes-cheatsheet-a4.pdf")[0])
+    page1 = squash(text_of(pdf_of(sheet, "a4", lang))[0])
     x = np.zeros((4, 6, 3), "float32")
+    output = OUTPUT[lang]
     cases = {
-        "LSTM(H)output(B,H)": layers.LSTM(5)(x).shape,
-        "return_sequences=Trueoutput(B,T,H)": layers.LSTM(5, return_sequences=True)(x).shape,
-        "Bidirectional(LSTM(H))output(B,2H)": layers.Bidirectional(layers.LSTM(5))(x).shape,
+        f"LSTM(H){output}(B,H)": layers.LSTM(5)(x).shape,
+        f"return_sequences=True{output}(B,T,H)": layers.LSTM(5, return_sequences=True)(x).shape,
+        f"Bidirectional(LSTM(H)){output}(B,2H)": layers.Bidirectional(layers.LSTM(5))(x).shape,
     }
     v = dict(B=4, T=6, F=3, H=5)
     for printed, real in cases.items():
         assert printed in page1, printed
-        assert eval(as_python(printed.split("output")[1].replace(",", ", ")), v) == tuple(real)
+        assert eval(as_python(printed.split(output)[1].replace(",", ", ")), v) == tuple(real)
     lstm = layers.LSTM(5)
     lstm.build((None, None, 3))
     for name, w in zip(("kernel", "recurrent_kernel", "bias"), lstm.get_weights(), strict=True):
@@ -178,14 +222,18 @@ def test_keras_shapes_and_weights(sheet):
         assert eval(as_python(printed.replace(",", ", ")), v) == w.shape, name
 
 
-def test_every_traced_mistake_with_its_fix(sheet):
-    """The 13 titles of book/shape_tracer.md's mistakes, each followed by its diagnosis, on page 2."""
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_traced_mistake_with_its_fix(sheet, lang):
+    """The 13 titles of book/shape_tracer.md's mistakes (in Chinese, as cheatsheet.po says), each followed
+    by its diagnosis, on page 2."""
     source = (ROOT / "book" / "shape_tracer.md").read_text()
     cell = source.split("mistakes = {", 1)[1].split("}  # fmt: skip", 1)[0]
     titles = re.findall(r'^    "([^"]+)":$', cell, re.M)
     assert len(titles) == 13, titles
+    if lang != "en":
+        titles = [zh_words()[title] for title in titles]
     for size in SIZES:
-        page2 = squash(text_of(sheet / f"lstm-shapes-cheatsheet-{size}.pdf")[1])
+        page2 = squash(text_of(pdf_of(sheet, size, lang))[1])
         for n, title in enumerate(titles, 1):
             assert f"{n}.{squash(title)}—" in page2, (size, title)
         for fix in ("x.permute(0,2,1)", "return_sequences=True", "torch.cat([h_n[-2],h_n[-1]],dim=1)",
@@ -200,8 +248,9 @@ def test_nothing_from_the_network(sheet):
     """No http(s) resource in the HTML, only local fonts, and Chromium requests nothing else when loading it."""
     from playwright.sync_api import sync_playwright
 
-    for size in SIZES:
-        page_html = (sheet / f"lstm-shapes-cheatsheet-{size}.html").read_text()
+    for size, lang in [(size, lang) for size in SIZES for lang in LANGS]:
+        page_html = pdf_of(sheet, size, lang).with_suffix(".html").read_text()
+        assert f'<html lang="{lang.replace("_", "-")}">' in page_html
         assert not re.search(
             r"""(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:|@import|@font-face""", page_html
         )
@@ -213,7 +262,7 @@ def test_nothing_from_the_network(sheet):
         browser = launch(p)
         page = browser.new_page()
         page.on("request", lambda r: requests.append(r.url))
-        page.goto((sheet / "lstm-shapes-cheatsheet-a4.html").as_uri(), wait_until="load")
+        page.goto(pdf_of(sheet, "a4", "zh_CN").with_suffix(".html").as_uri(), wait_until="load")
         browser.close()
     assert [u for u in requests if urlparse(u).scheme not in ("file", "data")] == []
 
@@ -230,6 +279,37 @@ def test_page_count_is_checked(load_script, tmp_path):
     writer.write(pdf)
     with pytest.raises(cs.BuildError, match="3 pages, expected 2"):
         cs.check_pdf(pdf, (595, 842))
+
+
+def test_the_catalogue_translates_exactly_the_sheets_words(load_script):
+    """cheatsheet.po holds exactly the texts the sheet translates that no page catalogue has, each
+    translated, and passes `python -m scripts.book_i18n check` (glossary, code spans, no English left)."""
+    import polib
+
+    from scripts.book_i18n import catalogue_problems
+
+    cs = load_script("cheatsheet")
+    po = polib.pofile(str(PO))
+    assert {e.msgid for e in po} == set(cs.msgids("zh_CN"))
+    assert [e.msgid for e in po if not e.msgstr or "fuzzy" in e.flags or e.obsolete] == []
+    assert catalogue_problems(PO) == []
+    assert "Parameter counts" in cs.msgids() and "false" not in cs.msgids()  # 10_misconceptions.po has it
+
+
+def test_a_word_without_its_translation_stops_the_build(load_script):
+    """A text the catalogue lacks, one whose translation drops a placeholder, and one the sheet does not
+    list are each a BuildError, never English on the Chinese sheet."""
+    cs = load_script("cheatsheet")
+    words = cs.Words("zh_CN")
+    assert words("Symbols") == zh_words()["Symbols"] and words("false") != "false"
+    del words.table["Symbols"]
+    with pytest.raises(cs.BuildError, match="no zh_CN translation of 'Symbols'"):
+        words("Symbols")
+    words.table["row {j}"] = "第 {i} 行"
+    with pytest.raises(cs.BuildError, match="placeholders"):
+        words("row {j}")
+    with pytest.raises(cs.BuildError, match="not listed"):
+        words("a sentence that is not on the sheet")
 
 
 # --------------------------------------------------------------------------- the claims, from the data file

@@ -39,13 +39,21 @@ TRANSLATIONS = ("zh_CN",)
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FAMILY = "WenQuanYi Micro Hei"
 KEEP = {
-    "LSTM", "LSTMs", "GRU", "RNN", "Keras", "PyTorch", "NumPy", "TensorFlow", "cuDNN", "BPTT", "RMSE", "MAE",
+    "LSTM", "LSTMs", "GRU", "RNN", "Keras", "PyTorch", "torch", "NumPy", "TensorFlow", "cuDNN", "BPTT", "RMSE", "MAE",
     "MASE", "MSE", "GPU", "CPU", "Dense", "Sequential", "tanh", "sigmoid", "ReLU", "Adam", "SGD", "vs", "log",
     "max", "min", "std", "OK", "Bidirectional", "LSTMCell", "RepeatVector", "TimeDistributed",
 }  # fmt: skip
 DIRECTIVE = re.compile(r"^\s*(noqa|fmt:|type:|pragma|pylint:|ruff:)")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-CODE_TOKEN = re.compile(r"`[^`]*`|\S*[_\[\]().=/\\]\S*|\b\w*\d\w*\b")
+# Code in a label or a comment is not quoted: a call, a shape tuple "(num_layers*directions, batch, hidden)",
+# an ASCII token with a code character ("weight_ih", "x[0]", "h.detach()") or a digit ("h0"). Words in
+# parentheses, "(zeros)", are prose. Chinese next to code is not part of the token.
+CODE_TOKEN = re.compile(
+    r"`[^`]*`"  # quoted code
+    r"|[A-Za-z_]\w*\([^()]*\)"  # a call: ManyToOne(3, 16), ceil(windows / batch_size)
+    r"|\(\s*\w+(?:\s*[*+=-]\s*\w+)*(?:,\s*\w+(?:\s*[*+=-]\s*\w+)*)+\s*\)"  # a tuple: (batch, T=12, F=1)
+    r"|[!-~]*[_\[\].=/\\][!-~]*|\b\w*\d\w*\b"  # a token with a code character or a digit
+)
 
 
 @dataclass(frozen=True)
@@ -101,28 +109,45 @@ def catalogue(domain: str, lang: str) -> dict[str, str]:
     return {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and "fuzzy" not in e.flags}
 
 
-@cache
-def _patterns(lang: str) -> list[tuple[re.Pattern, str]]:
-    out = []
-    for msgid, msgstr in catalogue("figures", lang).items():
-        if "{}" in msgid:
-            rx = "".join("(.+?)" if part == "{}" else re.escape(part) for part in re.split(r"(\{\})", msgid))
-            out.append((re.compile(rx, re.S), msgstr))
-    return out
+def pattern(msgid: str) -> re.Pattern | None:
+    """The regular expression of a ``{}`` msgid (each ``{}`` matches any text), or None for a plain one."""
+    if "{}" not in msgid:
+        return None
+    return re.compile(
+        "".join("(.+?)" if p == "{}" else re.escape(p) for p in re.split(r"(\{\})", msgid)), re.S
+    )
+
+
+def best_match(label: str, msgids) -> tuple[str, re.Match | None] | None:
+    """The msgid that translates ``label``: itself, else the most specific ``{}`` pattern that matches it
+    (the most literal text; ties by the msgid), with its match."""
+    if label in msgids:
+        return label, None
+    for msgid in sorted((m for m in msgids if "{}" in m), key=lambda m: (-len(m.replace("{}", "")), m)):
+        found = pattern(msgid).fullmatch(label)
+        if found:
+            return msgid, found
+    return None
 
 
 def translate(text: str, lang: str, missing: set[str] | None = None) -> str:
-    """``text`` (a figure label) in ``lang``; what the catalogue lacks is added to ``missing``."""
+    """``text`` (a figure label) in ``lang``; what the catalogue lacks is added to ``missing``.
+
+    A ``{}`` pattern's matched parts are translated too; a pattern whose part stays English does not
+    count, so "features = 1: one value per cell" is not half translated by ``features = {}``."""
     if not needs(text):
         return text
     table = catalogue("figures", lang)
-    if text in table:
-        return table[text]
-    for rx, msgstr in _patterns(lang):
-        m = rx.fullmatch(text)
-        if m:
-            parts = iter(m.groups())
-            return re.sub(r"\{\}", lambda _, parts=parts: next(parts), msgstr)
+    tried = set()
+    while (hit := best_match(text, [m for m in table if m not in tried])) is not None:
+        msgid, found = hit
+        if found is None:
+            return table[msgid]
+        parts_missing: set[str] = set()
+        parts = iter([translate(g, lang, parts_missing) for g in found.groups()])
+        if not parts_missing:
+            return re.sub(r"\{\}", lambda _, parts=parts: next(parts), table[msgid])
+        tried.add(msgid)
     if "\n" in text:
         return "\n".join(translate(line, lang, missing) for line in text.split("\n"))
     if missing is not None:

@@ -11,7 +11,10 @@ from lstm_ref.diagnose import BTF, STATE, diagnose, hx_not_a_pair, layout_str
 from lstm_ref.i18n import _
 from lstm_ref.trace._core import Recurrent, Row, axis_names, diagnose_rnn, summary
 
-ORDERS = ("(B, T, F)", "(T, B, F)")  # x as batch_first=True, False reads it: only a transpose of x names them
+ORDERS = (
+    "(B, T, F)",
+    "(T, B, F)",
+)  # x as batch_first=True, False reads it; named only by a fix transposing x
 
 
 def _why_rnn(r: Recurrent, args: tuple, kwargs: dict) -> str | None:
@@ -20,9 +23,8 @@ def _why_rnn(r: Recurrent, args: tuple, kwargs: dict) -> str | None:
     hx = args[1] if len(args) > 1 else kwargs.get("hx")
     config = [f"input_size={r.F}", f"hidden_size={r.H}"] + [f"num_layers={r.L}"] * (r.L > 1)
     config += ["bidirectional=True"] * (r.D == 2) + [f"proj_size={r.P}"] * bool(r.P)
-    built = _("it was built with {config}, batch_first={bf}").format(
-        config=", ".join(config), bf=r.batch_first
-    )
+    built = _("it was built with {config}, batch_first={bf}")
+    built = built.format(config=", ".join(config), bf=r.batch_first)
     xs = tuple(x.shape) if isinstance(x, torch.Tensor) else None
     batch = xs[1 - r.batch_first] if xs and len(xs) == 3 else None
     v = {"built": built, "reads": layout_str(r.x_names()), "f": r.F, "kind": r.kind, "type": type(x).__name__}
@@ -32,9 +34,8 @@ def _why_rnn(r: Recurrent, args: tuple, kwargs: dict) -> str | None:
             return _("{msg}; {built}: pack sequences of {f} features each").format(msg=msg, **v)
         batch = int(x.batch_sizes[0]) if len(x.batch_sizes) else None
     elif xs is None:
-        return _("x is a {type}, not a tensor: {kind} takes a tensor {reads} or a PackedSequence").format_map(
-            v
-        )
+        msg = _("x is a {type}, not a tensor: {kind} takes a tensor {reads} or a PackedSequence")
+        return msg.format_map(v)
     seq = isinstance(hx, tuple | list)
     ok = hx is None or (seq and len(hx) == 2 if r.lstm else not seq)  # LSTM: (h0, c0); else: h0
     states = [] if hx is None or not ok else [("h0", hx[0]), ("c0", hx[1])] if r.lstm else [("h0", hx)]
@@ -78,22 +79,18 @@ def _state_fix(r: Recurrent, label: str, s: tuple[int, ...], msg: str, x, batch:
     three, fixes = len(s) == 3 and not unbatched, []  # a 3-D state's causes: axis 0, proj_size, x's order
     if three and s[0] != ld and (s[1:] == (batch, width) or len(set(s)) < 3):
         if r.D == 2 and s[0] == r.L:
-            fixes.append(_("bidirectional=True: {label} needs one slice per layer AND direction, num_layers*2 = {ld} (forward and backward of each layer)").format_map(v))  # fmt: skip
+            why = _("bidirectional=True: {label} needs one slice per layer AND direction, num_layers*2 = {ld} (forward and backward of each layer)")  # fmt: skip
         elif r.L > 1 and s[0] == r.D:
-            fixes.append(
-                _("num_layers={L}: {label} needs one slice per layer and direction, {ld} in all").format_map(
-                    v
-                )
-            )
+            why = _("num_layers={L}: {label} needs one slice per layer and direction, {ld} in all")
         else:
-            fixes.append(_("its first axis is num_layers*num_directions = {L}*{D} = {ld}").format_map(v))
+            why = _("its first axis is num_layers*num_directions = {L}*{D} = {ld}")
+        fixes.append(why.format_map(v))
         fixes += [_("its {ld} rows are, in order: {rows}").format(ld=ld, rows=r.rows())] * (ld > 1)
     if three and s[2] != width and r.P and label == "h0" and s[2] == r.H:
         fixes.append(_("proj_size={P}: h0 (like h_n) is proj_size = {P} wide; c0 (like c_n) keeps hidden_size = {H}").format_map(v))  # fmt: skip
     elif three and s[2] != width and r.P and label == "c0" and s[2] == r.P:
-        fixes.append(
-            _("c0 keeps hidden_size = {H}; only h0 (like h_n) is proj_size = {P} wide").format_map(v)
-        )
+        why = _("c0 keeps hidden_size = {H}; only h0 (like h_n) is proj_size = {P} wide")
+        fixes.append(why.format_map(v))
     other = three and xs is not None and len(xs) == 3 and s[1] == xs[r.batch_first] != batch
     if (
         other and s[0] == ld and s[2] == width
@@ -146,9 +143,8 @@ def diagnosis(call, exc: BaseException, rows: list[Row], rnns: list[Recurrent], 
     try:
         if r is not None:
             why = _why_rnn(r, args, call.kwargs or {})
-            conflict = [
-                n for n in rows[-1].note.split(_("; ")) if any(o in n for o in ORDERS)
-            ]  # a layout note
+            # the note where the layout and batch_first disagree: it names the order to transpose x to
+            conflict = [n for n in rows[-1].note.split(_("; ")) if any(o in n for o in ORDERS)]
             if why and conflict and not any(o in why for o in ORDERS):
                 why = _("{msg}; {hint}").format(msg=why, hint=conflict[0])
         elif isinstance(m, nn.Linear):
