@@ -66,7 +66,8 @@ translations: setup
 	$(BIN)/python -m scripts.book_i18n update
 	$(BIN)/python -m scripts.book_i18n check
 
-# The workshop kit (README: "The workshop kit"). The cheat sheet is built before the book, which links it.
+# The workshop kit (README: "The workshop kit"), in English and Chinese. The cheat sheet is built before the
+# book, which links it: lstm-shapes-cheatsheet-{a4,letter}.pdf, and .zh_CN.pdf for the Chinese edition.
 cheatsheet: setup browser
 	$(BIN)/python -m scripts.cheatsheet --out book/_static/cheatsheet
 
@@ -75,17 +76,22 @@ reveal:
 
 slides: book reveal
 	$(BIN)/python -m scripts.slides --out book/_build/slides
+	$(BIN)/python -m scripts.slides --lang zh_CN --out book/_build/slides/zh_CN
 
+# lstm-shapes-book.pdf and lstm-shapes-book.zh_CN.pdf
 pdf: book browser
 	$(BIN)/python -m scripts.book_pdf --out book/_build/pdf
 
-# What .github/workflows/publish.yml deploys to GitHub Pages: the book, slides/ and the printable book.
+# What .github/workflows/publish.yml deploys to GitHub Pages, both languages: the book (html/ holds the
+# Chinese edition in zh_CN/), slides/ (slides/zh_CN/) and the printable books (lstm-shapes-book.pdf,
+# lstm-shapes-book.zh_CN.pdf).
 site: book slides pdf
 	rm -rf book/_build/site
 	cp -r book/_build/html book/_build/site
 	cp -r book/_build/slides book/_build/site/slides
-	cp book/_build/pdf/*.pdf book/_build/site/
-	@echo "site: book/_build/site/index.html"
+	cp book/_build/pdf/lstm-shapes-book.pdf book/_build/pdf/lstm-shapes-book.zh_CN.pdf book/_build/site/
+	@test -f book/_build/site/zh_CN/index.html && test -f book/_build/site/slides/zh_CN/index.html
+	@echo "site: book/_build/site/index.html (English), book/_build/site/zh_CN/index.html (中文)"
 
 notebooks: setup
 	$(BIN)/python -m scripts.chapter_notebooks

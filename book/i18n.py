@@ -112,6 +112,8 @@ def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
         return
     for ref in doctree.findall(addnodes.download_reference):
         target = Path(ref["reftarget"])
+        if target.stem.endswith(f".{lang}"):  # links the translation already
+            continue
         local = target.with_name(f"{target.stem}.{lang}{target.suffix}")
         if (Path(app.srcdir) / local).is_file():
             ref["reftarget"] = str(local)

@@ -1,4 +1,11 @@
-"""Release the exercises from ``solutions/`` and check that each solution scores full marks."""
+"""Release the exercises from ``solutions/`` and check that each solution scores full marks.
+
+Each assignment is released twice over: ``exercises/<a>/<a>.ipynb`` from the English source, and each
+twin ``exercises/<a>/<a>.<lang>.ipynb`` from the twin's source, which :mod:`lstm_course.translations`
+makes in memory from the English one and ``solutions/locales/<lang>/LC_MESSAGES/<a>.po`` (:func:`twin_course`).
+The twin's source is never written to ``solutions/``: nbgrader would take it for a second notebook of the
+assignment (20 points, not 10), and a generated file there could be edited by hand and drift.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_course.course import (
@@ -18,11 +25,14 @@ from lstm_course.course import (
     EXERCISES,
     REPO_URL,
     SOLUTIONS,
+    TRANSLATIONS,
     assignments,
+    catalogue_path,
     fill_release,
     make_course,
     notebooks,
     read_nb,
+    twin_name,
     write_nb,
 )
 from lstm_course.gradebook import read_scores
@@ -31,18 +41,41 @@ from lstm_course.nbgrader_adapter import autograde, db_url_of, generate
 # --------------------------------------------------------------------------- release
 
 
+def twin_course(course: Path, assignment: str, lang: str) -> Path:
+    """A scratch course beside ``course`` (``<course>.<lang>``, made anew) whose source of ``assignment`` is
+    its ``lang`` twin under the English notebook names, so that nbgrader releases and grades the same
+    notebooks, cells and points. ``course`` holds the English source and the catalogue (``make_course``)."""
+    from lstm_course.translations import twin_files
+
+    files = {"nbgrader_config.py": (course / "nbgrader_config.py").read_bytes()}
+    for path in [*(course / SOLUTIONS / assignment).rglob("*"), course / catalogue_path(assignment, lang)]:
+        if path.is_file():
+            files[path.relative_to(course).as_posix()] = path.read_bytes()
+    dest = course.with_name(f"{course.name}.{lang}")
+    shutil.rmtree(dest, ignore_errors=True)
+    for rel, data in twin_files(files, assignment, lang).items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(data)
+    return dest
+
+
 def release(root: Path, only: Sequence[str] | None = None, progress: bool = True) -> list[Path]:
-    """Regenerate ``exercises/<a>/`` for every assignment (or ``only``); update the book listing if any."""
+    """Regenerate ``exercises/<a>/`` for every assignment (or ``only``): the English notebooks and their
+    twins (``<a>.<lang>.ipynb``); update the book listing if any."""
     from tqdm.auto import tqdm
 
     names = list(only) if only else assignments(root)
     written = []
     with tempfile.TemporaryDirectory(prefix="lstm-course-release-") as tmp:
-        course = make_course(root, Path(tmp), names)
+        course = make_course(root, Path(tmp) / "course", names)
         for a in tqdm(names, desc="release", disable=not progress):
             rel = generate(course, a)
             for nb_path in rel.glob("*.ipynb"):  # normalise: exactly nbformat's own serialisation
                 write_nb(read_nb(nb_path), nb_path)
+            for lang in TRANSLATIONS:
+                twin = generate(twin_course(course, a, lang), a)
+                for nb_name in notebooks(course, a):
+                    write_nb(read_nb(twin / nb_name), rel / twin_name(nb_name, lang))
             dest = root / EXERCISES / a
             if dest.exists():
                 shutil.rmtree(dest)
@@ -53,6 +86,8 @@ def release(root: Path, only: Sequence[str] | None = None, progress: bool = True
 
 
 # --------------------------------------------------------------------------- book listing
+
+LANGUAGE_NAMES = {"zh_CN": "In Chinese (中文)"}  # how the listing names each twin's language
 
 
 def _md_cell(text: str) -> str:
@@ -139,11 +174,20 @@ def book_section(root: Path) -> str:
             nb = json.loads(rel.read_text(encoding="utf-8"))
             path = f"{EXERCISES}/{a}/{name}"
             table.append(f"| {{ref}}`{a} <exercise-{a}>` | {_points(nb):g} | {_summary(nb)} |")
+            twins = ""
+            for lang in TRANSLATIONS:
+                twin = f"{EXERCISES}/{a}/{twin_name(name, lang)}"
+                if (root / twin).is_file():
+                    twins += (
+                        f"- {LANGUAGE_NAMES[lang]}: {{download}}`{twin_name(name, lang)} <../{twin}>`, or open it "
+                        f"in [Colab](https://colab.research.google.com/github/{repo}/blob/main/{twin}) "
+                        f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={twin})\n"
+                    )
             out.append(
                 f"(exercise-{a})=\n## `{a}`: {_points(nb):g} points\n\n"
                 f"- Download: {{download}}`{name} <../{path}>`\n"
                 f"- Open in [Colab](https://colab.research.google.com/github/{repo}/blob/main/{path}) "
-                f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path})\n\n"
+                f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path})\n{twins}\n"
                 f"::::{{dropdown}} The student notebook `{name}` (not executed)\n\n"
                 f"{render_listing(nb)}\n\n::::"
             )
@@ -172,6 +216,8 @@ def update_book_page(root: Path) -> Path:
 
 @dataclass
 class CheckRow:
+    """One assignment's round trip; ``twins[lang]`` is ``(solution, blank)``: the scores of its twin."""
+
     assignment: str
     max_score: float
     solution: float
@@ -179,14 +225,38 @@ class CheckRow:
     generate_s: float
     solution_s: float
     blank_s: float
+    twins: dict[str, tuple[float, float]] = field(default_factory=dict)
+    twins_s: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.max_score > 0 and self.solution == self.max_score and self.blank == 0
+        full = (self.solution, self.blank) == (self.max_score, 0)
+        return self.max_score > 0 and full and all(t == (self.max_score, 0) for t in self.twins.values())
+
+
+def _round_trip(course: Path, assignment: str) -> dict[str, float]:
+    """Release ``assignment`` in ``course``, hand in its filled-in solution and its blank release, grade
+    both in one nbgrader run; return ``{"max", "solution", "blank"}``."""
+    rel = generate(course, assignment)
+    for nb_name in notebooks(course, assignment):
+        release_nb = read_nb(rel / nb_name)
+        source_nb = read_nb(course / SOLUTIONS / assignment / nb_name)
+        write_nb(
+            fill_release(release_nb, source_nb), course / "submitted" / "solution" / assignment / nb_name
+        )
+        write_nb(release_nb, course / "submitted" / "blank" / assignment / nb_name)
+    autograde(course, assignment)
+    scores = read_scores(db_url_of(course), assignment)
+    return {
+        "max": scores["solution"].max_score,
+        "solution": scores["solution"].score,
+        "blank": scores["blank"].score,
+    }
 
 
 def check_assignment(root: Path, assignment: str, workdir: Path) -> CheckRow:
-    """Round trip of one assignment in ``workdir``: generate, grade the solution and the blank release."""
+    """Round trip of one assignment in ``workdir``: generate, grade the solution and the blank release;
+    then the same for each twin (:func:`twin_course`), whose scores go to ``CheckRow.twins``."""
     course = make_course(root, workdir / assignment, [assignment])
     t0 = time.perf_counter()
     rel = generate(course, assignment)
@@ -204,7 +274,7 @@ def check_assignment(root: Path, assignment: str, workdir: Path) -> CheckRow:
         autograde(course, assignment, student)
         times[student] = time.perf_counter() - t0
     scores = read_scores(db_url_of(course), assignment)
-    return CheckRow(
+    row = CheckRow(
         assignment,
         scores["solution"].max_score,
         scores["solution"].score,
@@ -213,6 +283,12 @@ def check_assignment(root: Path, assignment: str, workdir: Path) -> CheckRow:
         times["solution"],
         times["blank"],
     )
+    t0 = time.perf_counter()
+    for lang in TRANSLATIONS:  # each twin: released, its solution and its blank graded in one run
+        got = _round_trip(twin_course(course, assignment, lang), assignment)
+        row.twins[lang] = (got["solution"], got["blank"]) if got["max"] == row.max_score else (-1.0, -1.0)
+    row.twins_s = time.perf_counter() - t0
+    return row
 
 
 def check(root: Path, only: Sequence[str] | None = None, progress: bool = True) -> list[CheckRow]:
@@ -226,12 +302,13 @@ def check(root: Path, only: Sequence[str] | None = None, progress: bool = True) 
         for a in tqdm(names, desc="check", disable=not progress):
             rows.append(check_assignment(root, a, Path(tmp)))
     total = time.perf_counter() - t0
-    head = f"{'assignment':<12} {'max':>5} {'solution':>8} {'blank':>6} {'generate':>9} {'grade sol.':>10} {'grade blank':>11}  ok"
-    print(head)
+    head = f"{'assignment':<12} {'max':>5} {'solution':>8} {'blank':>6} {'generate':>9} {'grade sol.':>10} {'grade blank':>11}"
+    print(head + "".join(f" {lang + ' sol./blank':>18}" for lang in TRANSLATIONS) + "  ok")
     for r in rows:
+        twins = "".join(f" {f'{r.twins[lang][0]:g} / {r.twins[lang][1]:g}':>18}" for lang in TRANSLATIONS)
         print(
             f"{r.assignment:<12} {r.max_score:>5g} {r.solution:>8g} {r.blank:>6g} {r.generate_s:>8.1f}s "
-            f"{r.solution_s:>9.1f}s {r.blank_s:>10.1f}s  {'yes' if r.ok else 'NO'}"
+            f"{r.solution_s:>9.1f}s {r.blank_s:>10.1f}s{twins}  {'yes' if r.ok else 'NO'}"
         )
     print(f"total {total:.1f}s")
     return rows

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import difflib
+import json
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -45,6 +46,7 @@ __all__ = [
     "msgids",
     "load_catalogue",
     "twin_source",
+    "twin_files",
     "MissingTranslations",
     "update",
     "problems",
@@ -75,7 +77,9 @@ def _translatable(text: str) -> bool:
 
 
 def _starts_block(line: str) -> bool:
-    return bool(_FENCE.match(line) or _HEADING.match(line) or _ITEM.match(line) or line.lstrip().startswith("|"))
+    return bool(
+        _FENCE.match(line) or _HEADING.match(line) or _ITEM.match(line) or line.lstrip().startswith("|")
+    )
 
 
 def _row_cells(line: str) -> list[str]:
@@ -136,7 +140,9 @@ def msgids(nb: Mapping) -> dict[str, str]:
     grade_id, else its id): ``"markdown cell ID"`` or ``"comment in cell ID, line N"``."""
     out: dict[str, str] = {}
     for index, cell in enumerate(nb["cells"]):
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id") or f"cell {index}"
+        name = (
+            cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id") or f"cell {index}"
+        )
         if cell["cell_type"] == "markdown":
             for _, texts, _ in blocks(_source(cell)):
                 for text in texts:
@@ -217,6 +223,26 @@ def twin_source(nb: Mapping, table: Mapping[str, str], lang: str) -> dict:
     return twin
 
 
+def twin_files(files: Mapping[str, bytes], assignment: str, lang: str) -> dict[str, bytes]:
+    """``files`` (course-relative POSIX paths -> bytes: ``nbgrader_config.py``, ``solutions/...``) with each
+    source notebook of ``assignment`` replaced by its ``lang`` twin under the same path, made with the
+    catalogue ``files[catalogue_path(assignment, lang)]``. Raises :class:`MissingTranslations` when the
+    catalogue is missing or lacks a msgid."""
+    import nbformat
+
+    po = files.get(catalogue_path(assignment, lang))
+    if po is None:
+        raise MissingTranslations(f"no catalogue {catalogue_path(assignment, lang)} for the {lang} twin")
+    table = load_catalogue(po.decode("utf-8"))
+    prefix = f"{SOLUTIONS}/{assignment}/"
+    out = dict(files)
+    for rel, data in files.items():
+        if rel.startswith(prefix) and rel.endswith(".ipynb") and "/" not in rel[len(prefix) :]:
+            twin = twin_source(json.loads(data), table, lang)
+            out[rel] = nbformat.writes(nbformat.from_dict(twin)).encode("utf-8")
+    return out
+
+
 # --------------------------------------------------------------------------- update and check
 
 
@@ -288,11 +314,15 @@ def problems(root: Path, lang: str = "zh_CN") -> list[str]:
     for a in assignments(root):
         path = root / catalogue_path(a, lang)
         if not path.is_file():
-            out.append(f"{a}.po: no catalogue {catalogue_path(a, lang)}: run python -m lstm_course.translations update")
+            out.append(
+                f"{a}.po: no catalogue {catalogue_path(a, lang)}: run python -m lstm_course.translations update"
+            )
             continue
         have = {e.msgid for e in polib.pofile(str(path)) if not e.obsolete}
         wanted = _wanted(root, a)
-        out += [f"{a}.po: new English text, not in the catalogue: {m[:80]!r}" for m in wanted if m not in have]
+        out += [
+            f"{a}.po: new English text, not in the catalogue: {m[:80]!r}" for m in wanted if m not in have
+        ]
         out += [f"{a}.po: the English no longer has: {m[:80]!r}" for m in sorted(have - set(wanted))]
         out += _entry_problems(book_i18n, path, terms)
     return out

@@ -242,7 +242,12 @@ def stale(lang: str = "zh_CN", locales: Path = LOCALES) -> list[str]:
     return out
 
 
-NOT_PAGES = {"figures", "comments", "site", "cheatsheet"}  # catalogues that are not pages (see the functions below)
+NOT_PAGES = {
+    "figures",
+    "comments",
+    "site",
+    "cheatsheet",
+}  # catalogues that are not pages (see the functions below)
 
 
 def comment_msgids() -> dict[str, str]:

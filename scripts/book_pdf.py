@@ -1,12 +1,15 @@
-"""The whole book as one printable PDF, offline: ``python -m scripts.book_pdf --out DIR``.
+"""The whole book as one printable PDF per edition, offline: ``python -m scripts.book_pdf --out DIR``.
 
-Jupyter Book's ``pdfhtml`` builder would download Chromium (pyppeteer), so instead this builds the
-book as one HTML page (``jupyter-book build book --builder singlehtml``, which reuses the execution
-cache, so nothing runs again when ``make book`` ran first), serves it on 127.0.0.1 and prints it
-with Debian's headless Chromium through Playwright: A4, the sidebars, header and launch buttons
-hidden by a print style sheet, folded cells opened, MathJax typeset first. Any request for something
-not on 127.0.0.1 is refused and fails the run. Writes ``DIR/lstm-shapes-book.pdf``; animated GIFs
-print as their first frame.
+Jupyter Book's ``pdfhtml`` builder would download Chromium (pyppeteer), so instead this builds each
+edition as one HTML page (Sphinx's ``singlehtml`` builder, as ``jupyter-book build book --builder
+singlehtml`` runs it, with ``language`` set for a translation as ``scripts.book`` sets it; every output
+comes from the execution cache, so nothing runs again when ``make book`` ran first), serves it on
+127.0.0.1 and prints it with Debian's headless Chromium through Playwright: A4, the sidebars, header and
+launch buttons hidden by a print style sheet, folded cells opened, MathJax typeset first. Any request for
+something not on 127.0.0.1 is refused and fails the run. Writes ``DIR/lstm-shapes-book.pdf`` (English,
+built in ``book/_build/singlehtml``) and ``DIR/lstm-shapes-book.zh_CN.pdf`` (the Chinese edition, built
+in ``book/_build/zh_CN/singlehtml``, its figures and code comments in Chinese as on the site); animated
+GIFs print as their first frame.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from scripts.book import SOURCE, TRANSLATIONS
 from scripts.chromium import local_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 PDF_NAME = "lstm-shapes-book.pdf"
+LANGS = (SOURCE, *TRANSLATIONS)
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
@@ -69,23 +74,58 @@ async () => {
 """
 
 
-def build_singlehtml(book: Path = BOOK) -> Path:
-    """Build the book as one page (``_build/singlehtml``) and return the page's path. Holds no lock:
-    a caller that shares ``book/_build`` with others takes ``tests/conftest.py``'s ``book_lock()``."""
-    jb = Path(sys.executable).with_name("jupyter-book")
+def pdf_name(lang: str = SOURCE) -> str:
+    """``lstm-shapes-book.pdf``, and ``lstm-shapes-book.<lang>.pdf`` for a translation."""
+    return PDF_NAME if lang == SOURCE else PDF_NAME.replace(".pdf", f".{lang}.pdf")
+
+
+def singlehtml_dir(lang: str = SOURCE) -> Path:
+    """Where an edition's one-page build goes: ``book/_build/singlehtml``, ``book/_build/<lang>/singlehtml``
+    (beside the doctrees of the edition's HTML build, which it reuses)."""
+    return BOOK / "_build" / "singlehtml" if lang == SOURCE else BOOK / "_build" / lang / "singlehtml"
+
+
+def sphinx_singlehtml(lang: str = SOURCE) -> int:
+    """The ``singlehtml`` build of one edition into ``singlehtml_dir(lang)``, in this process
+    (``build_singlehtml`` runs it in a child). Returns Sphinx's exit status."""
+    from jupyter_book.sphinx import build_sphinx
+
+    build = BOOK / "_build"
+    overrides = {
+        "external_toc_path": str(BOOK / "_toc.yml"),
+        "latex_individualpages": False,
+        "nb_execution_cache_path": str(build / ".jupyter_cache"),  # the outputs of the English build
+    }
+    if lang != SOURCE:
+        overrides["language"] = lang
+    path_config = BOOK / "_config.yml"
+    return build_sphinx(
+        BOOK, singlehtml_dir(lang), noconfig=True, path_config=path_config, confoverrides=overrides,
+        builder="singlehtml",
+    )  # fmt: skip
+
+
+def build_singlehtml(lang: str = SOURCE) -> Path:
+    """Build one edition as one page (``sphinx_singlehtml``, in a child process: Sphinx keeps state in its
+    process) and return the page's path. Holds no lock: a caller that shares ``book/_build`` with others
+    takes ``tests/conftest.py``'s ``book_lock()``."""
     proc = subprocess.run(
-        [str(jb), "build", str(book), "--builder", "singlehtml"],
+        [
+            sys.executable,
+            "-c",
+            f"import sys; from scripts.book_pdf import sphinx_singlehtml; sys.exit(sphinx_singlehtml({lang!r}))",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=3600,  # a hang in a cell is caught by _config.yml's limit; this bounds a stuck build
     )
     if proc.returncode or "build succeeded" not in proc.stdout + proc.stderr:
-        sys.exit("book_pdf: the singlehtml build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
+        sys.exit(f"book_pdf: the {lang} singlehtml build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
     import yaml
 
-    root = yaml.safe_load((book / "_toc.yml").read_text())["root"]
-    page = book / "_build" / "singlehtml" / f"{root}.html"
+    root = yaml.safe_load((BOOK / "_toc.yml").read_text())["root"]
+    page = singlehtml_dir(lang) / f"{root}.html"
     if not page.is_file():
         sys.exit(f"book_pdf: {page} was not written")
     return page
@@ -121,24 +161,28 @@ def print_pdf(page: Path, pdf: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for lstm-shapes-book.pdf")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PDFs")
+    parser.add_argument("--lang", choices=LANGS, action="append", help="default: every edition")
     args = parser.parse_args()
-    start = time.perf_counter()
-    page = build_singlehtml()
-    built = time.perf_counter()
-    pdf = args.out / PDF_NAME
-    requested = print_pdf(page, pdf)
-    outside = [u for u in requested if urlparse(u).hostname != "127.0.0.1"]
-    if outside:
-        sys.exit("book_pdf: the page asked for other sites (refused):\n" + "\n".join(sorted(set(outside))))
     from pypdf import PdfReader
 
-    pages = len(PdfReader(pdf).pages)
-    print(
-        f"book_pdf: {pdf} ({pages} pages, {pdf.stat().st_size / 1e6:.1f} MB); singlehtml build "
-        f"{built - start:.1f} s, printing {time.perf_counter() - built:.1f} s; {len(requested)} requests, "
-        "all to 127.0.0.1"
-    )
+    for lang in args.lang or LANGS:
+        start = time.perf_counter()
+        page = build_singlehtml(lang)
+        built = time.perf_counter()
+        pdf = args.out / pdf_name(lang)
+        requested = print_pdf(page, pdf)
+        outside = [u for u in requested if urlparse(u).hostname != "127.0.0.1"]
+        if outside:
+            sys.exit(
+                "book_pdf: the page asked for other sites (refused):\n" + "\n".join(sorted(set(outside)))
+            )
+        pages = len(PdfReader(pdf).pages)
+        print(
+            f"book_pdf: {pdf} ({pages} pages, {pdf.stat().st_size / 1e6:.1f} MB); {lang} singlehtml build "
+            f"{built - start:.1f} s, printing {time.perf_counter() - built:.1f} s; {len(requested)} requests, "
+            "all to 127.0.0.1"
+        )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,6 @@ PAGES = 2
 SIZES = {"a4": ("A4", (595, 842)), "letter": ("Letter", (612, 792))}  # CSS @page size, points
 MISTAKES = 13  # the traced mistakes of book/shape_tracer.md, each with its diagnosis, on page 2
 LANGS = (SOURCE, *TRANSLATIONS)  # "en", "zh_CN"
-HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
 SHARED = ("shape_tracer", "10_misconceptions")  # page catalogues whose translations the sheet reuses
 MARK = re.compile(r"\[\[(.+?)\]\]", re.S)  # a translated text of sheet.html
 WORDS = {  # the words the script prints around the claims: text -> what it is (for the translator)
@@ -449,7 +448,7 @@ def render(data: dict, facts: dict, page_size: str, lang: str = SOURCE) -> str:
     """The sheet's HTML for one paper size in ``lang`` (CSS inlined; nothing to load)."""
     tr, code = Words(lang), data["code"]
     fill = {
-        "html_lang": HTML_LANG[lang],
+        "html_lang": lang.replace("_", "-"),
         "page_size": page_size,
         "css": (HERE / "sheet.css").read_text(),
         "versions": html.escape(facts["versions"]),

@@ -354,13 +354,16 @@ def translated(nb: nbformat.NotebookNode, name: str, lang: str) -> nbformat.Note
     table, missing = catalogue(name, lang), []
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
         if cell.cell_type == "markdown":
             cell.source = translate_myst(cell.source, table, missing)
-        elif cell.cell_type == "code":
-            comments: set[str] = set()
-            cell.source = translate_comments(cell.source, lang, comments)
-            missing += [f"(code comment) {c}" for c in sorted(comments)]
-            translate_outputs(cell, lang, missing)
+        elif cell.cell_type == "code" and not tags & {"remove-cell", "hide-cell"}:  # what the deck shows
+            if not tags & {"remove-input", "hide-input"}:
+                comments: set[str] = set()
+                cell.source = translate_comments(cell.source, lang, comments)
+                missing += [f"(code comment) {c}" for c in sorted(comments)]
+            if not tags & {"remove-output", "hide-output"}:
+                translate_outputs(cell, lang, missing)
     if missing:
         where = f"book/locales/{lang}/LC_MESSAGES/{name}.po, comments.po or figures.po"
         sys.exit(

@@ -83,12 +83,28 @@ def test_check_catches_untranslated_fuzzy_obsolete(tmp_path, damage, expected):
         ("The hidden state `h` is $(B, H)$.", "隐状态 `h` 是 $(B, H)$。", "隐状态 is written 隐藏状态"),
         ("The hidden state `h` is $(B, H)$.", "隐藏状态 h 是 $(B, H)$。", "inline code lost"),
         ("The hidden state `h` is $(B, H)$.", "隐藏状态 `h` 是 (B, H)。", "math lost"),
-        ("Each time step reads one row of numbers here.", "每个时间步长读一行数字。", "时间步长 is written 时间步"),
-        ("Each time step reads one row of numbers here.", "每一步读一行数字。", "'time step' must be rendered as 时间步"),
-        ("See {ref}`the windows <sec-windows>` first.", "先看{ref}`窗口 <sec-window>`。", "cross-reference target"),
+        (
+            "Each time step reads one row of numbers here.",
+            "每个时间步长读一行数字。",
+            "时间步长 is written 时间步",
+        ),
+        (
+            "Each time step reads one row of numbers here.",
+            "每一步读一行数字。",
+            "'time step' must be rendered as 时间步",
+        ),
+        (
+            "See {ref}`the windows <sec-windows>` first.",
+            "先看{ref}`窗口 <sec-window>`。",
+            "cross-reference target",
+        ),
         ("The batch comes first in Keras.", "在 Keras 中 batch 在前。", "left in English"),
         ("Read the [docs](https://x.org/a) first, then run it.", "先读[文档](https://x.org/b)。", "link URL"),
-        ("This paragraph explains the idea in plain words.", "This paragraph explains it. 好", "mostly Latin"),
+        (
+            "This paragraph explains the idea in plain words.",
+            "This paragraph explains it. 好",
+            "mostly Latin",
+        ),
     ],
 )
 def test_check_catches_terminology_and_markup(msgid, msgstr, expected):
@@ -177,7 +193,9 @@ def test_zh_edition_has_the_pages_sections_figures_and_outputs_of_the_english(bu
         assert zh.lang == "zh-CN" and en.lang == "en", (name, en.lang, zh.lang)
         assert zh.sections == en.sections, f"{name}: sections differ"
         for what in ("images", "outputs", "math", "cells"):
-            assert getattr(zh, what) == getattr(en, what), f"{name}: {what} {getattr(en, what)} != {getattr(zh, what)}"
+            assert getattr(zh, what) == getattr(en, what), (
+                f"{name}: {what} {getattr(en, what)} != {getattr(zh, what)}"
+            )
         assert en.editions == [("zh-CN", f"zh_CN/{name}.html")], (name, en.editions)
         assert zh.editions == [("en", f"../{name}.html")], (name, zh.editions)
 
@@ -193,10 +211,16 @@ def test_zh_figures_are_drawn_in_chinese(built):
                 tr = out.get("metadata", {}).get("lstm_i18n", {}).get("zh_CN")
                 if tr is None:
                     continue
-                assert not tr.get("error") and not tr.get("missing"), (nb.stem, tr.get("error"), tr.get("missing"))
+                assert not tr.get("error") and not tr.get("missing"), (
+                    nb.stem,
+                    tr.get("error"),
+                    tr.get("missing"),
+                )
                 if tr["texts"]:
                     mime = "image/png" if "image/png" in out["data"] else "text/html"
-                    assert tr[mime] != out["data"][mime], f"{nb.stem}: a figure with labels is unchanged in zh"
+                    assert tr[mime] != out["data"][mime], (
+                        f"{nb.stem}: a figure with labels is unchanged in zh"
+                    )
 
 
 def test_figures_catalogue_is_in_step(built):

@@ -7,8 +7,11 @@ import pytest
 
 from lstm_course.grading.submissions import (
     SubmissionTooLarge,
+    check_submission,
+    choose_language,
     read_submission,
     safe_relpath,
+    source_named,
     submission_digest,
 )
 
@@ -49,3 +52,32 @@ def test_unsafe_paths_are_refused():
     for bad in ("../x", "/etc/passwd", "a/../../x", ""):
         with pytest.raises(ValueError, match="unsafe path"):
             safe_relpath(bad)
+
+
+def test_a_submission_is_the_english_notebook_or_its_twin_never_both(tmp_path):
+    """The folder's notebook says the language; both at once are refused with the reason; none is English,
+    and check_submission then names what is missing."""
+    (tmp_path / "gates.zh_CN.ipynb").write_text("{}")
+    assert choose_language(tmp_path, ["gates.ipynb"]) == ("zh_CN", "")
+    (tmp_path / "gates.ipynb").write_text("{}")
+    lang, why = choose_language(tmp_path, ["gates.ipynb"])
+    assert (lang, why) == (
+        "en",
+        "both gates.ipynb and gates.zh_CN.ipynb were handed in: hand in only the notebook you worked in",
+    )
+    (tmp_path / "gates.zh_CN.ipynb").unlink()
+    assert choose_language(tmp_path, ["gates.ipynb"]) == ("en", "")
+    (tmp_path / "gates.ipynb").unlink()
+    (tmp_path / "gates (1).ipynb").write_text("{}")
+    assert choose_language(tmp_path, ["gates.ipynb"]) == ("en", "")
+    assert check_submission(tmp_path, ["gates.ipynb"]) == "gates.ipynb is missing (found: gates (1).ipynb)"
+
+
+def test_a_twin_is_graded_under_the_english_name():
+    files = {"gates.zh_CN.ipynb": b"zh", "notes/gates.zh_CN.ipynb": b"kept", "x.csv": b"1"}
+    assert source_named(files, ["gates.ipynb"], "zh_CN") == {
+        "gates.ipynb": b"zh",
+        "notes/gates.zh_CN.ipynb": b"kept",
+        "x.csv": b"1",
+    }
+    assert source_named({"gates.ipynb": b"en"}, ["gates.ipynb"], "en") == {"gates.ipynb": b"en"}

@@ -92,10 +92,15 @@ def jieba_dict(path: Path, lang: str = "zh_CN") -> Path:
     return path
 
 
+def _words(text: str) -> list[str]:
+    """The English words of ``text`` outside code: single letters and names like Keras left out."""
+    words = WORD.findall(CODE_TOKEN.sub(" ", text))
+    return [w for w in words if len(w) > 1 and w not in KEEP and w.rstrip("s") not in KEEP]
+
+
 def needs(text: str) -> bool:
     """Whether ``text`` has an English word outside code: single letters, names and code do not count."""
-    words = WORD.findall(CODE_TOKEN.sub(" ", text))
-    return any(len(w) > 1 and w not in KEEP and w.rstrip("s") not in KEEP for w in words)
+    return bool(_words(text))
 
 
 @cache
@@ -133,8 +138,9 @@ def best_match(label: str, msgids) -> tuple[str, re.Match | None] | None:
 def translate(text: str, lang: str, missing: set[str] | None = None) -> str:
     """``text`` (a figure label) in ``lang``; what the catalogue lacks is added to ``missing``.
 
-    A ``{}`` pattern's matched parts are translated too; a pattern whose part stays English does not
-    count, so "features = 1: one value per cell" is not half translated by ``features = {}``."""
+    A ``{}`` pattern's matched parts are translated too; a pattern whose part stays an English phrase
+    does not count, so "features = 1: one value per cell" is not half translated by ``features = {}``
+    (a part that is one word, a name like ``bias`` in "weights weight_ih, weight_hh, bias", may stay)."""
     if not needs(text):
         return text
     table = catalogue("figures", lang)
@@ -145,7 +151,7 @@ def translate(text: str, lang: str, missing: set[str] | None = None) -> str:
             return table[msgid]
         parts_missing: set[str] = set()
         parts = iter([translate(g, lang, parts_missing) for g in found.groups()])
-        if not parts_missing:
+        if not any(len(_words(p)) > 1 for p in parts_missing):  # a name may stay ("bias"), a phrase not
             return re.sub(r"\{\}", lambda _, parts=parts: next(parts), table[msgid])
         tried.add(msgid)
     if "\n" in text:

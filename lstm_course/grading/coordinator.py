@@ -45,11 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_course import gradebook
-from lstm_course.course import EXERCISES, assignments, make_course, read_nb
+from lstm_course.course import EXERCISES, assignments, make_course, notebooks, read_nb, twin_name
 from lstm_course.grading.submissions import (
     Job,
     SubmissionTooLarge,
     check_submission,
+    choose_language,
     read_submission,
     submission_digest,
 )
@@ -136,10 +137,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _not_graded(student: str, a: str, digest: str, reason: str, notes=(), retry: bool = False) -> dict:
+def _not_graded(
+    student: str, a: str, digest: str, reason: str, notes=(), retry: bool = False, lang: str = "en"
+) -> dict:
     return {
         "student": student,
         "assignment": a,
+        "language": lang,
         "hash": digest,
         "status": "not graded",
         "reason": reason,
@@ -172,18 +176,23 @@ def _record(gb, root: Path, out: Path, result: dict) -> dict:
     else:
         gradebook.remove(gb, student, a)
         shutil.rmtree(out / "instructor" / student / a, ignore_errors=True)
-        for nb_path in sorted((root / EXERCISES / a).glob("*.ipynb")):
-            release = read_nb(nb_path)
+        for nb_name in notebooks(root, a):  # the release the student handed in, English or a twin
+            nb_path = root / EXERCISES / a / twin_name(nb_name, result.get("language", "en"))
+            if not nb_path.is_file():
+                nb_path = root / EXERCISES / a / nb_name
+            if not nb_path.is_file():
+                continue
+            release, stem = read_nb(nb_path), nb_name[: -len(".ipynb")]
             page = render_student_feedback(
                 release,
                 release,
                 student=student,
                 assignment=a,
-                notebook=nb_path.stem,
+                notebook=stem,
                 scores={},
                 outcome=f"NOT GRADED: {result['reason']}",
             )
-            result["files"][f"feedback/{student}/{a}/{nb_path.stem}.html"] = page.encode()
+            result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
     for rel, data in result["files"].items():
         _write_atomic(out / rel, data)
     entry = {k: v for k, v in result.items() if k not in ("files", "gradebook")}
@@ -263,16 +272,18 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
         # the course travels once, as a task's result (not scattered data): if every worker holding it
         # dies, the scheduler computes it again from the task instead of cancelling all the grading
         shared = client.submit(_course, bundle, key=f"course-{uuid.uuid4().hex}", pure=False)
-        # each assignment's template course is built once on the cluster, then shared by the workers
+        # each assignment's template course (and its twin's) is built once on the cluster, then shared
         templates = {
-            a: client.submit(build_template, shared, a, key=f"template-{a}-{uuid.uuid4().hex}", pure=False)
-            for a in sorted({job.assignment for job in jobs})
+            (a, lang): client.submit(
+                build_template, shared, a, lang, key=f"template-{a}-{lang}-{uuid.uuid4().hex}", pure=False
+            )
+            for a, lang in sorted({(job.assignment, job.lang) for job in jobs})
         }
         by_key = {}
         for job in jobs:
             key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
             fut = client.submit(
-                grade_job, shared, job, templates[job.assignment], key=key, pure=False, retries=0
+                grade_job, shared, job, templates[job.assignment, job.lang], key=key, pure=False, retries=0
             )
             by_key[fut.key] = job
             futures.append(fut)
@@ -289,7 +300,9 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
                         if type(exc).__name__ == "KilledWorker"
                         else f"grading failed: {type(exc).__name__}: {exc}"[:500]
                     )
-                    result = _not_graded(job.student, job.assignment, job.digest, why, job.notes, retry=True)
+                    result = _not_graded(
+                        job.student, job.assignment, job.digest, why, job.notes, retry=True, lang=job.lang
+                    )
                 fut.release()
                 failed += result["status"] != "graded"
                 on_result(result)
@@ -407,17 +420,19 @@ def _scan(
             except SubmissionTooLarge as exc:  # never read into memory: recorded, and checked again next run
                 now.append(_not_graded(student, a, "", str(exc)))
                 continue
-            digest = submission_digest(files, bundle.course_key(a))
+            expected = bundle.notebooks(a)
+            lang, why = choose_language(a_dir, expected)  # the English notebook or a twin, never both
+            digest = submission_digest(files, bundle.course_key(a, lang))
             notes = [f"symbolic links dropped: {', '.join(links[:5])}"] if links else []
             old = _read_ledger(out, student, a)
             if not regrade and old and old.get("hash") == digest and not old.get("retry"):
                 entries[student, a] = old
                 continue
-            why = check_submission(a_dir, bundle.notebooks(a))
+            why = why or check_submission(a_dir, [twin_name(n, lang) for n in expected])
             if why:
-                now.append(_not_graded(student, a, digest, why, notes))
+                now.append(_not_graded(student, a, digest, why, notes, lang=lang))
             else:
-                todo.append(Job(student, a, digest, files, tuple(notes)))
+                todo.append(Job(student, a, digest, files, tuple(notes), lang))
     return entries, todo, now
 
 

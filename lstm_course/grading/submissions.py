@@ -9,13 +9,15 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lstm_course.course import read_nb
+from lstm_course.course import TRANSLATIONS, read_nb, twin_name
 
 __all__ = [
     "MAX_SUBMISSION_BYTES",
     "Job",
     "SubmissionTooLarge",
     "check_submission",
+    "choose_language",
+    "source_named",
     "read_submission",
     "safe_relpath",
     "submission_digest",
@@ -24,13 +26,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Job:
-    """One (student, assignment): the submission's files (relative POSIX path -> bytes) and their hash."""
+    """One (student, assignment): the submission's files (relative POSIX path -> bytes) and their hash;
+    ``lang``: which twin the student handed in (``"en"``: ``<a>.ipynb``; ``"zh_CN"``: ``<a>.zh_CN.ipynb``)."""
 
     student: str
     assignment: str
     digest: str
     files: dict[str, bytes]
     notes: tuple[str, ...] = ()
+    lang: str = "en"
 
 
 MAX_SUBMISSION_BYTES = 64 << 20  # a submission travels to a worker in memory
@@ -78,6 +82,39 @@ def safe_relpath(rel: str) -> PurePosixPath:
     if p.is_absolute() or ".." in p.parts or not p.parts:
         raise ValueError(f"unsafe path in submission: {rel!r}")
     return p
+
+
+def choose_language(a_dir: Path, expected: list[str]) -> tuple[str, str]:
+    """Which twin a submission folder holds: ``(lang, "")``, or ``("en", why)`` when it cannot be graded.
+
+    ``expected`` are the English notebook names. A folder holding every notebook of one language is that
+    language; one with none is English (:func:`check_submission` then says what is missing). A folder
+    holding both the English notebook and a twin is refused, with the reason: the grader never guesses
+    which one the student worked in.
+    """
+    found = [
+        lang
+        for lang in ("en", *TRANSLATIONS)
+        if all(
+            (a_dir / twin_name(n, lang)).is_file() or (a_dir / twin_name(n, lang)).is_symlink()
+            for n in expected
+        )
+    ]
+    if len(found) > 1:
+        names = " and ".join(twin_name(expected[0], lang) for lang in found)
+        return "en", f"both {names} were handed in: hand in only the notebook you worked in"
+    return (found or ["en"])[0], ""
+
+
+def source_named(files: dict[str, bytes], expected: list[str], lang: str) -> dict[str, bytes]:
+    """A submission's files with each ``lang`` twin renamed to its English notebook name (the name the
+    course's gradebook knows).
+
+    >>> source_named({"shapes.zh_CN.ipynb": b"{}", "data.csv": b"1"}, ["shapes.ipynb"], "zh_CN")
+    {'shapes.ipynb': b'{}', 'data.csv': b'1'}
+    """
+    names = {twin_name(n, lang): n for n in expected}
+    return {names.get(rel, rel): data for rel, data in files.items()}
 
 
 def check_submission(a_dir: Path, expected: list[str]) -> str:

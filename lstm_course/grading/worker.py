@@ -21,6 +21,7 @@ the reason; a worker that dies is Dask's to notice (the coordinator retries the 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_course.course import EXERCISES, SOLUTIONS
+from lstm_course.course import EXERCISES, SOLUTIONS, catalogue_path
 from lstm_course.gradebook import NotebookRows, read_rows
 from lstm_course.grading.submissions import (
     MAX_SUBMISSION_BYTES,
@@ -41,6 +42,7 @@ from lstm_course.grading.submissions import (
     SubmissionTooLarge,
     read_submission,
     safe_relpath,
+    source_named,
 )
 from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, settle
 
@@ -72,14 +74,21 @@ class CourseBundle:
                 files[rel.as_posix()] = path.read_bytes()
         return cls(files, settings)
 
-    def course_key(self, assignment: str) -> str:
-        """A hash of what decides a grade of ``assignment``: its source notebooks and the course config.
+    def course_key(self, assignment: str, lang: str = "en") -> str:
+        """A hash of what decides a grade of ``assignment`` handed in as its ``lang`` twin: its source
+        notebooks and the course config, and for a twin the language and its catalogue.
 
         A submission graded under another key (a test changed) is graded again on the next run.
         """
         h = hashlib.sha256()
+        if lang != "en":
+            h.update(f"twin {lang}\0".encode())
         for rel in sorted(self.files):
-            if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
+            if (
+                rel == "nbgrader_config.py"
+                or rel.startswith(f"{SOLUTIONS}/{assignment}/")
+                or (lang != "en" and rel == catalogue_path(assignment, lang))
+            ):
                 h.update(rel.encode() + b"\0" + hashlib.sha256(self.files[rel]).digest())
         return h.hexdigest()
 
@@ -95,7 +104,7 @@ class CourseBundle:
 # --------------------------------------------------------------------------- worker side
 
 _LOCK = threading.Lock()
-_TEMPLATES: dict[tuple[str, str], Path] = {}
+_TEMPLATES: dict[tuple[str, str, str], Path] = {}
 
 
 THREAD_VARIABLES = (
@@ -127,19 +136,27 @@ def _scratch_root() -> str | None:
         return None
 
 
-def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
+def build_template(bundle: CourseBundle, assignment: str, lang: str = "en") -> dict[str, bytes]:
     """The template course of ``assignment`` as files: the bundle's config, source and
     release notebooks, and a private SQLite gradebook holding the assignment.
+
+    For a twin (``lang`` other than ``"en"``) the source notebooks are the ``lang`` twins
+    (:func:`lstm_course.translations.twin_files`) under the English names: nbgrader records the same
+    notebooks, cells and points, with the twin's own sources and checksums, so a twin is graded (and its
+    read-only and test cells checked) exactly as the English notebook is.
 
     A Dask task of its own: the cluster builds each template once (``generate_assignment``, a few
     seconds) and hands the bytes to every worker that grades the assignment.
     """
+    from lstm_course.translations import twin_files
+
     _prepare_process(bundle.settings)
+    files = bundle.files if lang == "en" else twin_files(bundle.files, assignment, lang)
     with tempfile.TemporaryDirectory(
         prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()
     ) as tmp:
         course = Path(tmp) / "course"
-        for rel, data in bundle.files.items():
+        for rel, data in files.items():
             if rel == "nbgrader_config.py" or rel.startswith(f"{SOLUTIONS}/{assignment}/"):
                 dest = course / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -156,14 +173,16 @@ def build_template(bundle: CourseBundle, assignment: str) -> dict[str, bytes]:
         }
 
 
-def _template(bundle: CourseBundle, assignment: str, files: dict[str, bytes] | None) -> Path:
-    """This worker's template course folder for ``assignment``, written once per process from ``files``
-    (:func:`build_template`'s result; built here when ``None``)."""
-    key = (bundle.course_key(assignment) + repr(bundle.settings), assignment)
+def _template(
+    bundle: CourseBundle, assignment: str, files: dict[str, bytes] | None, lang: str = "en"
+) -> Path:
+    """This worker's template course folder for ``assignment`` (its ``lang`` twin), written once per
+    process from ``files`` (:func:`build_template`'s result; built here when ``None``)."""
+    key = (bundle.course_key(assignment, lang) + repr(bundle.settings), assignment, lang)
     with _LOCK:
         if key in _TEMPLATES and _TEMPLATES[key].is_dir():
             return _TEMPLATES[key]
-        files = files if files is not None else build_template(bundle, assignment)
+        files = files if files is not None else build_template(bundle, assignment, lang)
         scratch = _scratch_root()
         base = Path(tempfile.mkdtemp(prefix=f"lstm-course-template-{assignment}-", dir=scratch))
         if scratch is None:  # outside Dask nothing removes it with the worker: remove it with this process
@@ -210,7 +229,9 @@ def _cells(graded: dict, release: dict, scores: dict[str, float], nb_name: str) 
 def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None = None) -> dict:
     """Grade one submission (see the module docstring); return the result as JSON-ready data.
 
-    ``template`` is :func:`build_template`'s result for the job's assignment (``None``: built here).
+    ``template`` is :func:`build_template`'s result for the job's assignment and language (``None``:
+    built here). A twin (``job.lang``) is graded under the English notebook names, against the template
+    built from the twin's source: the same tests and points, and the same rows in the gradebook.
 
     The result has ``status`` ``"graded"`` or ``"not graded"`` with a ``reason``; a graded one carries
     ``gradebook`` (what to store), ``cells`` (the ledger's test rows) and ``files`` (``OUT``-relative
@@ -220,9 +241,11 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
     t0 = time.monotonic()
     a, student = job.assignment, job.student
     nb_names = bundle.notebooks(a)
+    job = dataclasses.replace(job, files=source_named(job.files, nb_names, job.lang))
     result = {
         "student": student,
         "assignment": a,
+        "language": job.lang,
         "hash": job.digest,
         "status": "not graded",
         "reason": "",
@@ -307,7 +330,7 @@ def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, c
     """A private copy of the assignment's course folder at ``course``, with the job's files in
     ``submitted/<student>/<assignment>/`` (paths checked by ``safe_relpath``)."""
     shutil.copytree(
-        _template(bundle, job.assignment, template),
+        _template(bundle, job.assignment, template, job.lang),
         course,
         ignore=shutil.ignore_patterns("autograded", "feedback", "submitted"),
     )

@@ -99,3 +99,8 @@ LOOP_SCORE = 8.0
 # A tampered submission replaces this test cell by `assert True`; nbgrader restores it from the gradebook.
 TAMPER_BASE = "bias_hh_dropped"
 TAMPER_CELLS = ["test_torch_to_keras"]
+
+# The Chinese twin (exercises/frameworks/frameworks.zh_CN.ipynb): this wrong answer, handed in as the twin, must score
+# what it scores in English; it fails the visible test named second with a message of lstm_ref.feedback,
+# which the twin's feedback page shows in Chinese.
+ZH_WRONG = ("bias_hh_dropped", "test_torch_to_keras")

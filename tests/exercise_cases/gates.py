@@ -100,3 +100,8 @@ LOOP_SCORE = 7.0
 
 TAMPER_BASE = "bias_ih_only"
 TAMPER_CELLS = ["test_torch_output"]
+
+# The Chinese twin (exercises/gates/gates.zh_CN.ipynb): this wrong answer, handed in as the twin, must score
+# what it scores in English; it fails the visible test named second with a message of lstm_ref.feedback,
+# which the twin's feedback page shows in Chinese.
+ZH_WRONG = ("bias_ih_only", "test_torch_output")

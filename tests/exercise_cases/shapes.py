@@ -175,3 +175,8 @@ LOOP_SCORE = 9.0
 
 TAMPER_BASE = "off_by_one_windows"
 TAMPER_CELLS = ["test_windows_shape", "test_windows_values", "test_windows_target"]
+
+# The Chinese twin (exercises/shapes/shapes.zh_CN.ipynb): this wrong answer, handed in as the twin, must score
+# what it scores in English; it fails the visible test named second with a message of lstm_ref.feedback,
+# which the twin's feedback page shows in Chinese.
+ZH_WRONG = ("hn_batch_first", "test_torch_shapes")

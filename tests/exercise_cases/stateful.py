@@ -165,3 +165,8 @@ LOOP_SCORE = 8.0
 # A tampered submission replaces this test cell by `assert True`; nbgrader restores it from the gradebook.
 TAMPER_BASE = "shuffles"
 TAMPER_CELLS = ["test_torch_order_reset"]
+
+# The Chinese twin (exercises/stateful/stateful.zh_CN.ipynb): this wrong answer, handed in as the twin, must score
+# what it scores in English. (No visible test here fails it with a message of lstm_ref.feedback: these
+# tests word their own messages, which are code and stay English in both notebooks.)
+ZH_WRONG = ("never_resets", None)
