@@ -6,7 +6,8 @@ or found from the current folder (:func:`~lstm_course.course.find_root`), never 
 installed package. Each command works in a temporary copy of the course, so the course stays clean:
 
 - ``lstm-course release``: regenerate ``exercises/<a>/`` from ``solutions/<a>/`` for every
-  assignment (``nbgrader generate_assignment --force``) and the listing in ``book/exercises.md``.
+  assignment (``nbgrader generate_assignment --force``), the English notebook and its Chinese twin
+  ``<a>.zh_CN.ipynb`` (:mod:`~lstm_course.translations`), and the listing in ``book/exercises.md``.
 - ``lstm-course check``: for every assignment, autograde the filled-in solution (must score
   full marks) and the blank release (must score 0); prints a table with timings.
 - ``lstm-course grade SUBMISSIONS``: autograde ``SUBMISSIONS/<student>/<assignment>/<nb>.ipynb``
@@ -20,7 +21,8 @@ installed package. Each command works in a temporary copy of the course, so the 
 
 Modules, stage by stage (ARCHITECTURE.md draws the flow): :mod:`~lstm_course.course` (the course on
 disk), :mod:`~lstm_course.nbgrader_adapter` (the one way nbgrader runs), :mod:`~lstm_course.gradebook`
-(every gradebook read and write), :mod:`~lstm_course.releases` (release, book listing, check), the
+(every gradebook read and write), :mod:`~lstm_course.translations` (the twins' catalogues and sources),
+:mod:`~lstm_course.releases` (release, book listing, check), the
 packages :mod:`lstm_course.grading` (coordinator, worker, submissions, cells, screen, validate),
 :mod:`lstm_course.sandbox` (bwrap, kernel, guard) and :mod:`lstm_course.results` (feedback,
 misconceptions, report), and :mod:`~lstm_course.cli`. ``import lstm_ref`` never imports this package.

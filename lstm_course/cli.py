@@ -103,9 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the current folder or the nearest parent that has both)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("release", help="regenerate exercises/ from solutions/")
+    p = sub.add_parser(
+        "release", help="regenerate exercises/ (each notebook and its Chinese twin) from solutions/"
+    )
     p.add_argument("assignment", nargs="*", help="assignments (default: all)")
-    p = sub.add_parser("check", help="solution scores full marks, blank release scores 0")
+    p = sub.add_parser(
+        "check",
+        help="solution scores full marks, blank release scores 0 (each notebook and its Chinese twin)",
+    )
     p.add_argument("assignment", nargs="*", help="assignments (default: all)")
     _add_grade(sub)
     p = sub.add_parser(

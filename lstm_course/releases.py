@@ -87,8 +87,6 @@ def release(root: Path, only: Sequence[str] | None = None, progress: bool = True
 
 # --------------------------------------------------------------------------- book listing
 
-LANGUAGE_NAMES = {"zh_CN": "In Chinese (中文)"}  # how the listing names each twin's language
-
 
 def _md_cell(text: str) -> str:
     """A markdown cell for the static listing: headings become bold lines (no heading-level clashes)."""
@@ -174,20 +172,11 @@ def book_section(root: Path) -> str:
             nb = json.loads(rel.read_text(encoding="utf-8"))
             path = f"{EXERCISES}/{a}/{name}"
             table.append(f"| {{ref}}`{a} <exercise-{a}>` | {_points(nb):g} | {_summary(nb)} |")
-            twins = ""
-            for lang in TRANSLATIONS:
-                twin = f"{EXERCISES}/{a}/{twin_name(name, lang)}"
-                if (root / twin).is_file():
-                    twins += (
-                        f"- {LANGUAGE_NAMES[lang]}: {{download}}`{twin_name(name, lang)} <../{twin}>`, or open it "
-                        f"in [Colab](https://colab.research.google.com/github/{repo}/blob/main/{twin}) "
-                        f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={twin})\n"
-                    )
             out.append(
                 f"(exercise-{a})=\n## `{a}`: {_points(nb):g} points\n\n"
                 f"- Download: {{download}}`{name} <../{path}>`\n"
                 f"- Open in [Colab](https://colab.research.google.com/github/{repo}/blob/main/{path}) "
-                f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path})\n{twins}\n"
+                f"or [Binder](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path})\n\n"
                 f"::::{{dropdown}} The student notebook `{name}` (not executed)\n\n"
                 f"{render_listing(nb)}\n\n::::"
             )

@@ -22,6 +22,9 @@ the English (``lstm-course release``, :mod:`lstm_course.grading.worker`).
 
 ``update`` adds new English text as empty entries, and a changed block as a *fuzzy* entry holding the
 old translation; text gone from the English stays as an *obsolete* entry until a translator deletes it.
+New or untranslated text that the book's exercises page already translates (``book/locales/<lang>/LC_MESSAGES/
+exercises.po``: the page lists each student notebook) takes that translation, so that the twin and the
+book's listing of the notebook say the same.
 ``check`` fails on untranslated, fuzzy or obsolete entries, on a catalogue out of step with the English
 (stale), and on what ``scripts.book_i18n.catalogue_problems`` finds in an entry (inline code, math or a
 link lost, a glossary term rendered otherwise than the book's glossary says); it needs a checkout of the
@@ -58,7 +61,7 @@ SET_LANGUAGE = {
     "zh_CN": '\n\nimport lstm_ref\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（测试的失败说明）用中文\n',
 }
 
-COMMENT = "comment in cell"  # how a catalogue entry's note starts for a code comment
+COMMENT = "comment in cell"  # what a catalogue entry's note says of a code comment (a Markdown block: "markdown cell")
 _CODE = re.compile(r"``.+?``|`[^`]+`")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
@@ -260,6 +263,8 @@ def update(root: Path, lang: str = "zh_CN") -> list[Path]:
     """Bring every assignment's catalogue in step with its English source (see the module docstring)."""
     import polib
 
+    book = root / "book" / "locales" / lang / "LC_MESSAGES" / "exercises.po"
+    listed = load_catalogue(book.read_text(encoding="utf-8")) if book.is_file() else {}
     written = []
     for a in assignments(root):
         path = root / catalogue_path(a, lang)
@@ -273,11 +278,13 @@ def update(root: Path, lang: str = "zh_CN") -> list[Path]:
             if msgid in old:
                 entry = old[msgid]
                 entry.comment = where
+                entry.msgstr = entry.msgstr or listed.get(msgid, "")
             else:
-                entry = polib.POEntry(msgid=msgid, msgstr="", comment=where)
+                entry = polib.POEntry(msgid=msgid, msgstr=listed.get(msgid, ""), comment=where)
                 near = difflib.get_close_matches(msgid, list(gone), n=1, cutoff=0.6)
-                if near:  # a changed block: the old translation, to be checked
-                    entry.msgstr, entry.previous_msgid = gone.pop(near[0]).msgstr, near[0]
+                old_translation = gone.pop(near[0]).msgstr if near else ""
+                if old_translation and not entry.msgstr:  # a changed block: the old translation, to check
+                    entry.msgstr, entry.previous_msgid = old_translation, near[0]
                     entry.flags.append("fuzzy")
             entries.append(entry)
         for e in [*gone.values(), *po.obsolete_entries()]:

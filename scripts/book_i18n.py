@@ -279,20 +279,33 @@ def site_msgids() -> dict[str, str]:
     return {config["title"]: "title", config["author"]: "author", config["html"]["extra_footer"]: "footer"}
 
 
+def executed_notebooks() -> dict[str, dict]:
+    """Each page's notebook as executed, from the execution cache (``book/_build/.jupyter_cache``).
+
+    Not ``book/_build/jupyter_execute``: myst-nb 1.4 writes a page taken from the cache there without
+    its outputs. Empty before the book has been built."""
+    from jupyter_cache import get_cache
+
+    folder = BOOK / "_build" / ".jupyter_cache"
+    if not folder.is_dir():
+        return {}
+    cache = get_cache(folder)
+    records = sorted(cache.list_cache_records(), key=lambda r: r.pk)  # the newest record of a page wins
+    return {Path(r.uri).stem: cache.get_cache_bundle(r.pk).nb for r in records}
+
+
 def figure_msgids(lang: str = "zh_CN") -> dict[str, str]:
-    """Every figure label of the last English build that needs a translation: ``label -> page``.
+    """Every figure label of the executed book that needs a translation: ``label -> page``.
 
-    Read from the executed notebooks (``book/_build/jupyter_execute``), whose figure outputs list the
-    labels they needed (``lstm_figures.i18n``); empty before the book has been built."""
-    import json
-
+    The figure outputs in the execution cache list the labels they needed (``lstm_figures.i18n``);
+    empty before the book has been built."""
     out: dict[str, str] = {}
-    for nb in sorted((BOOK / "_build" / "jupyter_execute").glob("*.ipynb")):
-        for cell in json.loads(nb.read_text("utf-8"))["cells"]:
+    for page, nb in sorted(executed_notebooks().items()):
+        for cell in nb["cells"]:
             for output in cell.get("outputs", []):
                 tr = output.get("metadata", {}).get("lstm_i18n", {}).get(lang, {})
                 for text in tr.get("texts", []):
-                    out.setdefault(text, nb.stem)
+                    out.setdefault(text, page)
     return out
 
 

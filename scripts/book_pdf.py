@@ -91,6 +91,8 @@ def sphinx_singlehtml(lang: str = SOURCE) -> int:
     from jupyter_book.sphinx import build_sphinx
 
     build = BOOK / "_build"
+    # scripts.book's overrides: the HTML build's environment is reused (the jupyter-book command line lacks
+    # nb_execution_cache_path, so there Sphinx read every page again, and the next HTML build too)
     overrides = {
         "external_toc_path": str(BOOK / "_toc.yml"),
         "latex_individualpages": False,

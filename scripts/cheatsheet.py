@@ -316,7 +316,8 @@ class Words:
         done = self.table.get(text)
         if done is None:
             raise BuildError(
-                f"no {self.lang} translation of {text!r}: python -m scripts.cheatsheet --catalogue"
+                f"no {self.lang} translation of {text!r} in cheatsheet.po (`python -m scripts.cheatsheet"
+                f" --catalogue` adds it) or in the page catalogue it comes from ({', '.join(SHARED)})"
             )
         holders = re.compile(r"\$\w+|\{\w*\}")
         if sorted(holders.findall(done)) != sorted(holders.findall(text)):

@@ -59,12 +59,12 @@ WORDS = {
         "heading": "LSTM shapes: slides, one deck per chapter",
         "intro": "Made from the chapters as the book executed them. Arrow keys move; <kbd>s</kbd> opens the "
         "speaker view; <kbd>Esc</kbd> the overview.",
-        "count": "({} slides)",
+        "count": " ({} slides)",
         "name": "English",
     },
     "zh_CN": {
         "html": "zh-CN",
-        "title": "{}（幻灯片）",
+        "title": "{} · 幻灯片",
         "index_title": "LSTM 的形状：幻灯片",
         "heading": "LSTM 的形状：幻灯片，每章一套",
         "intro": "由本书构建时实际执行的各章生成。方向键翻页；按 <kbd>s</kbd> 打开演讲者视图；按 <kbd>Esc</kbd> "
@@ -519,7 +519,7 @@ def write_index(out: Path, titles: dict[str, str], counts: dict[str, int], lang:
     index in the other languages."""
     words = WORDS[lang]
     items = "\n".join(
-        f'  <li><a href="{name}.slides.html">{html.escape(plain_title(titles[name]))}</a> '
+        f'  <li><a href="{name}.slides.html">{html.escape(plain_title(titles[name]))}</a>'
         f"{words['count'].format(counts[name])}</li>"
         for name in titles
     )

@@ -13,13 +13,11 @@ import pickle
 import warnings
 from types import SimpleNamespace
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from lstm_figures import animation, i18n, mystnb  # noqa: E402
-from PIL import Image  # noqa: E402
+from lstm_figures import animation, i18n, mystnb
 
 SOURCE = """x = 1  # the batch axis first
 # one window per row,

@@ -56,6 +56,10 @@ def test_book_page_lists_every_release_and_is_current():
         if (ROOT / "exercises" / a).is_dir():
             assert f"<../exercises/{a}/{a}.ipynb>" in page
             assert f"blob/main/exercises/{a}/{a}.ipynb" in page
+            assert (
+                f"- In Chinese (中文): {{download}}`{a}.zh_CN.ipynb <../exercises/{a}/{a}.zh_CN.ipynb>`"
+                in page
+            )
     assert "BEGIN SOLUTION" not in page and "HIDDEN TESTS" not in page
 
 
@@ -73,8 +77,9 @@ def test_release_is_deterministic(tmp_path):
     release); the book page it writes is the one test_book_page_lists_every_release_and_is_current checks."""
     root = _course_copy(tmp_path, ["shapes"])
     assert cli.main(["--root", str(root), "release", "shapes"]) == 0
-    got = (root / "exercises/shapes/shapes.ipynb").read_bytes()
-    assert got == (ROOT / "exercises/shapes/shapes.ipynb").read_bytes(), "run `lstm-course release`"
+    for name in ("shapes.ipynb", "shapes.zh_CN.ipynb"):
+        got = (root / "exercises/shapes" / name).read_bytes()
+        assert got == (ROOT / "exercises/shapes" / name).read_bytes(), "run `lstm-course release`"
     assert "exercises/shapes/shapes.ipynb" in (root / course.BOOK_PAGE).read_text()
     assert not (root / "gradebook.db").exists(), "release must not leave a gradebook in the course"
 
@@ -104,9 +109,10 @@ def test_grade_a_folder_with_a_broken_submission(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_check_round_trip(tmp_path, capsys):
+    """check grades each assignment's solution and blank release, and the same for its Chinese twin."""
     rows = course.check(course.find_root(ROOT), ["gates"], progress=False)
-    assert [(r.assignment, r.max_score, r.solution, r.blank, r.ok) for r in rows] == [
-        ("gates", 10.0, 10.0, 0.0, True)
+    assert [(r.assignment, r.max_score, r.solution, r.blank, r.twins, r.ok) for r in rows] == [
+        ("gates", 10.0, 10.0, 0.0, {"zh_CN": (10.0, 0.0)}, True)
     ]
     assert "gates" in capsys.readouterr().out
 

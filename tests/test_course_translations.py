@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import tokenize
 from collections import Counter
 from pathlib import Path
@@ -153,8 +154,9 @@ def test_twin_source_translates_words_and_keeps_code():
 
 
 def test_update_merges_and_check_names_what_is_left(tmp_path):
-    """A changed paragraph comes back fuzzy with its old translation, new text untranslated, removed text
-    obsolete; check names each, and the committed translations of the rest still pass."""
+    """A changed paragraph comes back fuzzy with its old translation, removed text obsolete, new text
+    untranslated until the book's exercises page (its listing of the notebook) translates it; check names
+    what is left, and the committed translations of the rest still pass."""
     root = course.make_course(ROOT, tmp_path / "course", ["gates"])  # its source and its catalogue
     nb_path = root / course.SOLUTIONS / "gates" / "gates.ipynb"
     text = nb_path.read_text(encoding="utf-8")
@@ -163,6 +165,16 @@ def test_update_merges_and_check_names_what_is_left(tmp_path):
         "## 2. A whole sequence (2 points)", "## 2. A whole sequence\\n\\nA brand new paragraph."
     )
     nb_path.write_text(text.replace("# reference: PyTorch's own LSTM cell", "# (B, H)"), encoding="utf-8")
+    listing = polib.POFile()
+    listing.append(polib.POEntry(msgid="A brand new paragraph.", msgstr="全新的一段。"))
+    listing.save(str(tmp_path / "exercises.po"))
+    tr.update(root)
+    po = {e.msgid: e.msgstr for e in polib.pofile(str(root / course.catalogue_path("gates", "zh_CN")))}
+    assert po["A brand new paragraph."] == "", "no book here: untranslated"
+    (root / "book" / "locales" / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy2(
+        tmp_path / "exercises.po", root / "book" / "locales" / "zh_CN" / "LC_MESSAGES" / "exercises.po"
+    )
     tr.update(root)
     po = {e.msgid: e for e in polib.pofile(str(root / course.catalogue_path("gates", "zh_CN")))}
     changed = next(m for m in po if "each weight" in m)
@@ -171,9 +183,9 @@ def test_update_merges_and_check_names_what_is_left(tmp_path):
         "fuzzy" in po["2. A whole sequence"].flags
         and po["2. A whole sequence"].msgstr == "2. 一整个序列（2 分）"
     )
-    assert po["A brand new paragraph."].msgstr == ""
+    assert po["A brand new paragraph."].msgstr == "全新的一段。" and not po["A brand new paragraph."].flags
     assert po["reference: PyTorch's own LSTM cell"].obsolete
     found = tr.problems(root)
-    assert len(found) == 4 and all(f.startswith("gates.po: ") for f in found), found
-    for what in ("fuzzy", "untranslated", "obsolete"):
+    assert len(found) == 3 and all(f.startswith("gates.po: ") for f in found), found
+    for what in ("fuzzy", "obsolete"):
         assert what in "\n".join(found), found

@@ -9,10 +9,16 @@ course's own settings. A second run, at the same time, grades the LOOP answer an
 with a short cell limit (``LOOP_TIMEOUT``: the course's limit is long, for slow days, and a loop would
 wait it out in every test cell that calls it). Scores are read from the gradebooks; no honest variant
 may be flagged.
+
+The Chinese twins (``exercises/<a>/<a>.zh_CN.ipynb``) are graded in the same run, handed in as
+``<a>.zh_CN.ipynb``: per assignment the twin's solution, its blank release and one wrong answer
+(``ZH_WRONG``), which must score what the English ones score; for one assignment a twin with edited test
+cells (``ZH_TAMPERED``), and for one a folder holding both notebooks (``ZH_BOTH``), which is not graded.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -25,6 +31,7 @@ from pathlib import Path
 import pytest
 
 import lstm_course as course
+from lstm_course.releases import twin_course
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE_DIR = ROOT / "tests" / "exercise_cases"
@@ -38,6 +45,10 @@ HIDDEN_IDS = [(a, w) for a in NAMES for w in sorted(CASES[a].get("HIDDEN_FAILS",
 # spins a core for this long
 LOOP_TIMEOUT = 30
 LOOP_RUN = ("loop", "loop_and_solution")  # graded together, in this order, in the second run
+ZH = "zh_CN"
+ZH_TAMPERED = "gates"  # the twin whose test cells a variant edits (the fastest notebook: no TensorFlow)
+ZH_BOTH = "shapes"  # the assignment a student hands in twice, as both notebooks
+NOT_GRADED = {"zh_both"}  # variants that must end NOT GRADED, with the reason
 
 
 def _source(a: str) -> dict:
@@ -79,6 +90,8 @@ def test_case_file_fits_its_notebook(a):
     assert 0 <= case["LOOP_SCORE"] < case["MAX_SCORE"]
     assert case["TAMPER_BASE"] in case["WRONG"]
     assert case["TAMPER_CELLS"] and set(case["TAMPER_CELLS"]) <= test_ids
+    wrong, cell = case["ZH_WRONG"]
+    assert wrong in case["WRONG"] and (cell is None or cell in test_ids), case["ZH_WRONG"]
 
 
 @pytest.mark.parametrize("a", NAMES)
@@ -150,18 +163,22 @@ def test_nbgrader_config_drops_warnings_only():
 @dataclass
 class Graded:
     assignment: str
-    release: Path
+    release: Path  # a fresh release: the English notebook and its twin
     students: list[str]
     outcomes: dict[str, course.Outcome]
     scores: dict[str, course.Score]
     outs: dict[str, Path]  # student: the grading run's --out folder
+    twin_source: dict  # the twin's source notebook, as lstm-course release makes it (hidden tests included)
 
 
-def _submissions(a: str, release_nb: dict, subs: Path, loop_subs: Path) -> list[str]:
-    """Write every variant of ``a`` (see the module docstring); the LOOP ones into ``loop_subs``."""
+def _submissions(a: str, release: Path, twin_home: Path, subs: Path, loop_subs: Path) -> list[str]:
+    """Write every variant of ``a`` (see the module docstring); the LOOP ones into ``loop_subs``.
+    ``release`` holds the English release and its twin, ``twin_home`` the twin's course."""
     case = CASES[a]
-    nb_name = case["NOTEBOOK"]
+    nb_name, zh_name = case["NOTEBOOK"], course.twin_name(case["NOTEBOOK"], ZH)
+    release_nb, twin_nb = course.read_nb(release / nb_name), course.read_nb(release / zh_name)
     source_nb = course.read_nb(ROOT / course.SOLUTIONS / a / nb_name)
+    twin_source = course.read_nb(twin_home / course.SOLUTIONS / a / nb_name)
     variants = {"solution": {}, "warns": case["WARNS"], "loop": case["LOOP"], "loop_and_solution": {}}
     variants.update({f"wrong_{w}": ans for w, ans in case["WRONG"].items()})
     tamper = dict(case["WRONG"][case["TAMPER_BASE"]])
@@ -171,7 +188,29 @@ def _submissions(a: str, release_nb: dict, subs: Path, loop_subs: Path) -> list[
         folder = loop_subs if student in LOOP_RUN else subs
         course.write_nb(course.fill_release(release_nb, source_nb, answers), folder / student / a / nb_name)
     course.write_nb(release_nb, subs / "blank" / a / nb_name)
-    return [*variants, "blank"]
+    wrong = case["ZH_WRONG"][0]
+    twins = {"zh_solution": {}, f"zh_wrong_{wrong}": case["WRONG"][wrong]}
+    if a == ZH_TAMPERED:
+        twins["zh_tampered"] = tamper
+    for student, answers in twins.items():
+        course.write_nb(course.fill_release(twin_nb, twin_source, answers), subs / student / a / zh_name)
+    course.write_nb(twin_nb, subs / "zh_blank" / a / zh_name)
+    if a == ZH_BOTH:
+        course.write_nb(course.fill_release(release_nb, source_nb), subs / "zh_both" / a / nb_name)
+        course.write_nb(course.fill_release(twin_nb, twin_source), subs / "zh_both" / a / zh_name)
+    return [*variants, "blank", *twins, "zh_blank", *(["zh_both"] if a == ZH_BOTH else [])]
+
+
+def _release(a: str, base: Path) -> tuple[Path, Path]:
+    """A fresh release of ``a`` as `lstm-course release` makes it, in ``base``: the English release folder
+    (with the twin written into it) and the twin's course."""
+    home = course.make_course(ROOT, base / a, [a])
+    rel = course.generate(home, a)
+    twin_home = twin_course(home, a, ZH)
+    twin = course.generate(twin_home, a)
+    nb_name = CASES[a]["NOTEBOOK"]
+    course.write_nb(course.read_nb(twin / nb_name), rel / course.twin_name(nb_name, ZH))
+    return rel, twin_home
 
 
 @pytest.fixture(scope="module")
@@ -191,11 +230,12 @@ def graded(request, tmp_path_factory) -> dict[str, Graded]:
     names = [a for a in NAMES if a in wanted]
     base = tmp_path_factory.mktemp("courses")
     subs, loop_subs, out, loop_out = base / "subs", base / "subs-loop", base / "out", base / "out-loop"
-    releases, students = {}, {}
-    for a in names:
-        home = course.make_course(ROOT, base / a, [a])
-        releases[a] = course.generate(home, a)
-        students[a] = _submissions(a, course.read_nb(releases[a] / CASES[a]["NOTEBOOK"]), subs, loop_subs)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:  # nbgrader runs as subprocesses: two at a time
+        made = dict(zip(names, pool.map(lambda a: _release(a, base), names), strict=True))
+    releases = {a: rel for a, (rel, _) in made.items()}
+    students = {a: _submissions(a, rel, twin_home, subs, loop_subs) for a, (rel, twin_home) in made.items()}
+    print(f"releases: {len(names)} assignments and their twins in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         main = pool.submit(course.grade, ROOT, subs, out, progress=False, workers=2)
@@ -215,7 +255,8 @@ def graded(request, tmp_path_factory) -> dict[str, Graded]:
             for o in run.outcomes:
                 if o.assignment == a:
                     outcomes[o.student], outs[o.student] = o, folder
-        results[a] = Graded(a, releases[a], students[a], outcomes, scores, outs)
+        twin_source = course.read_nb(made[a][1] / course.SOLUTIONS / a / CASES[a]["NOTEBOOK"])
+        results[a] = Graded(a, releases[a], students[a], outcomes, scores, outs, twin_source)
     return results
 
 
@@ -257,12 +298,17 @@ def _failure(nb: dict, grade_id: str) -> tuple[str, int, int]:
     return f"{errors[0]['ename']}: {errors[0]['evalue']}", int(frames[0]), visible
 
 
+def _page(g: Graded, student: str) -> str:
+    """The student's feedback page (one per notebook the gradebook knows: English names, twin or not)."""
+    page = g.outs[student] / "feedback" / student / g.assignment / CASES[g.assignment]["NOTEBOOK"]
+    return page.with_suffix(".html").read_text(encoding="utf-8")
+
+
 def _page_row(g: Graded, student: str, grade_id: str) -> str:
     """The text of ``grade_id``'s row in the student's feedback page (HTML unescaped)."""
-    page = g.outs[student] / "feedback" / student / g.assignment / CASES[g.assignment]["NOTEBOOK"]
-    text = page.with_suffix(".html").read_text(encoding="utf-8")
+    text = _page(g, student)
     rows = [r for r in re.findall(r"<tr>(.*?)</tr>", text, re.S) if r.startswith(f"<td>{grade_id}</td>")]
-    assert len(rows) == 1, f"no single row for {grade_id} in {page}"
+    assert len(rows) == 1, f"no single row for {grade_id} in the page of {g.assignment}/{student}"
     return html.unescape(rows[0])
 
 
@@ -273,11 +319,13 @@ def _cells(sc: course.Score) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("a", NAMES)
 def test_every_variant_is_graded_and_none_is_flagged(graded, a):
-    """Every honest notebook (solution, blank, each pinned wrong answer, warnings, the loop) is graded,
-    with no integrity finding: the guard and the static screen raise no flag on honest code."""
+    """Every honest notebook (solution, blank, each pinned wrong answer, warnings, the loop; the twins too)
+    is graded, with no integrity finding: the guard and the static screen raise no flag on honest code."""
     g = graded[a]
     assert sorted(g.outcomes) == sorted(g.students)
     for student, o in g.outcomes.items():
+        if student in NOT_GRADED:
+            continue
         assert o.graded, f"{a}/{student}: {o.reason}"
         assert o.integrity == [], f"{a}/{student} was flagged: {o.integrity}"
         assert not any("restored" in n or "put back" in n for n in o.notes), f"{a}/{student}: {o.notes}"
@@ -303,10 +351,11 @@ def test_release_matches_fresh_generate(graded, a):
 @pytest.mark.slow
 @pytest.mark.parametrize("a", NAMES)
 def test_release_hides_solutions_and_hidden_tests(graded, a):
-    text = (graded[a].release / CASES[a]["NOTEBOOK"]).read_text(encoding="utf-8")
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in text
-    assert "raise NotImplementedError()" in text
+    for name in (CASES[a]["NOTEBOOK"], course.twin_name(CASES[a]["NOTEBOOK"], ZH)):
+        text = (graded[a].release / name).read_text(encoding="utf-8")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in text, name
+        assert "raise NotImplementedError()" in text, name
 
 
 @pytest.mark.slow
@@ -407,3 +456,77 @@ def test_a_hidden_failure_is_labelled_hidden(graded, a, wrong):
         row = _page_row(g, f"wrong_{wrong}", grade_id)
         assert "a hidden test failed: AssertionError" in row, row
         assert "BEGIN HIDDEN" not in row and "for seq in (False, True)" not in row, row
+
+
+# --------------------------------------------------------------------------- the Chinese twins
+
+
+def _ledger(g: Graded, student: str) -> dict:
+    return json.loads((g.outs[student] / "results" / student / f"{g.assignment}.json").read_text("utf-8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", NAMES)
+def test_twin_grades_like_english(graded, a):
+    """The twin, handed in as <a>.zh_CN.ipynb, is graded by the same tests with the same points: its solution
+    scores full marks out of the English maximum, its blank release 0, and the pinned wrong answer exactly
+    what it scores in English, cell by cell. The gradebook and the ledger hold it as the assignment."""
+    g, case = graded[a], CASES[a]
+    wrong = case["ZH_WRONG"][0]
+    solution, blank = _score(g, "zh_solution"), _score(g, "zh_blank")
+    assert (solution.score, solution.max_score) == (case["MAX_SCORE"], case["MAX_SCORE"]), _cells(solution)
+    assert (blank.score, blank.max_score) == (0, case["MAX_SCORE"]), _cells(blank)
+    zh, en = _score(g, f"zh_wrong_{wrong}"), _score(g, f"wrong_{wrong}")
+    assert zh.cells == en.cells, f"{wrong}: twin {_cells(zh)}; English {_cells(en)}"
+    lo, hi = case["WRONG_SCORES"][wrong]
+    assert lo <= zh.score <= hi < zh.max_score == case["MAX_SCORE"]
+    assert g.outcomes["zh_solution"].notes == [], "the grader has nothing to say of a twin's solution"
+    assert _ledger(g, "zh_solution")["language"] == ZH and _ledger(g, "solution")["language"] == "en"
+    with open(g.outs["zh_solution"] / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(fh)}
+    assert float(rows[a, "zh_solution"]["max_score"]) == case["MAX_SCORE"], "one notebook's points, not two"
+    assert f"Total: <b>{zh.score:g} / {case['MAX_SCORE']:g}</b>" in _page(g, f"zh_wrong_{wrong}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", [a for a in NAMES if CASES[a]["ZH_WRONG"][1]])
+def test_twin_feedback_shows_the_messages_in_chinese(graded, a):
+    """The twin's set-up cell asks lstm_ref for Chinese: the visible test's message on the student's page
+    (and in the ledger) is Chinese, where the same test's message for the English notebook has none."""
+    g = graded[a]
+    wrong, cell = CASES[a]["ZH_WRONG"]
+    zh_row, en_row = _page_row(g, f"zh_wrong_{wrong}", cell), _page_row(g, f"wrong_{wrong}", cell)
+    assert "fail" in zh_row and re.search(r"[\u4e00-\u9fff]", zh_row), zh_row
+    assert "fail" in en_row and not re.search(r"[\u4e00-\u9fff]", en_row), en_row
+    said = {c["name"]: c["message"] for c in _ledger(g, f"zh_wrong_{wrong}")["cells"]}
+    assert re.search(r"[\u4e00-\u9fff]", said[cell]), said[cell]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", [ZH_TAMPERED])
+def test_twin_tampered_test_cells_are_restored_as_in_english(graded, a):
+    """Edited test cells of a twin are put back from the twin's own source (its checksums): the submission
+    scores what its answer earns, exactly as the English tampered one, and the integrity checks say of it
+    what they say of the English one."""
+    g, case = graded[a], CASES[a]
+    twin, en = _score(g, "zh_tampered"), _score(g, "tampered")
+    assert twin.cells == en.cells == _score(g, f"wrong_{case['TAMPER_BASE']}").cells, _cells(twin)
+    assert g.outcomes["zh_tampered"].integrity == g.outcomes["tampered"].integrity
+    nb = _autograded(g, "zh_tampered")
+    for grade_id in case["TAMPER_CELLS"]:
+        assert "".join(_test_cell(nb, grade_id)["source"]) == "".join(
+            _test_cell(g.twin_source, grade_id)["source"]
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("a", [ZH_BOTH])
+def test_both_notebooks_handed_in_is_not_graded_with_the_reason(graded, a):
+    """A folder holding both <a>.ipynb and <a>.zh_CN.ipynb is not graded (the grader never guesses which one
+    counts): the reason is in the outcome, the ledger and the student's page, and the gradebook has no row."""
+    g = graded[a]
+    o = g.outcomes["zh_both"]
+    reason = f"both {a}.ipynb and {a}.zh_CN.ipynb were handed in: hand in only the notebook you worked in"
+    assert not o.graded and o.reason == reason
+    assert _ledger(g, "zh_both")["reason"] == reason and "zh_both" not in g.scores
+    assert html.escape(f"NOT GRADED: {reason}") in _page(g, "zh_both")

@@ -18,6 +18,7 @@ another host.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import polib
 import pytest
 import yaml
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SHOTS = ROOT / "artifacts" / "screenshots" / "slides"
 LOCALE = BOOK / "locales" / "zh_CN" / "LC_MESSAGES"
+CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_SLIDES = 5  # the shortest deck, the introduction, had 8 (2026-11-29)
 
 pytestmark = pytest.mark.slow
@@ -156,6 +159,23 @@ def _sections(deck: Path) -> list[str]:
     return re.findall(r"</?section\b", deck.read_text("utf-8"))
 
 
+def test_an_untranslated_block_is_an_error():
+    """A Markdown block with English words and no catalogue entry is reported, never left in English
+    silently: a paragraph (looked up with its lines joined), a table cell; code and math are not prose,
+    and what the catalogue has is swapped in. ``--lang zh_CN`` exits naming the block."""
+    from scripts import slides
+
+    text = "## A heading\n\nA paragraph in\nplain English.\n\n- an item\n\n| a cell | `x` |\n|---|---|\n"
+    text += "\n```python\n# a comment in a code block\n```\n\n$$\\text{a} + b$$\n"
+    missing: list[str] = []
+    out = slides.translate_myst(text, {"A heading": "标题", "an item": "一项"}, missing)
+    assert missing == ["A paragraph in plain English.", "a cell"]
+    assert "## 标题" in out and "- 一项" in out and "# a comment in a code block" in out
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Nobody translated this sentence.")])
+    with pytest.raises(SystemExit, match="(?s)intro: 1 without a zh_CN translation.*Nobody translated this"):
+        slides.translated(nb, "intro", "zh_CN")
+
+
 def test_zh_decks_mirror_the_english(decks, zh_decks):
     """Every chapter has a zh deck with the English deck's slides (the same sections), ``lang="zh-CN"``,
     its # and ## headings the catalogue's translations of the chapter's, the h1's translation as its
@@ -180,9 +200,10 @@ def test_zh_decks_mirror_the_english(decks, zh_decks):
         assert f'href="zh_CN/{name}.slides.html"' in en.read_text("utf-8"), f"{name}: no link to the zh deck"
 
 
+@functools.cache
 def _executed_outputs(name: str) -> list:
-    """The outputs of a chapter as executed, from the execution cache (see tests/test_book_pdf.py)."""
-    import nbformat
+    """The outputs of a chapter as executed, from the execution cache (the notebook myst-nb leaves in
+    ``jupyter_execute/`` has none when the chapter came from the cache: see tests/test_book_pdf.py)."""
     from jupyter_cache import get_cache
 
     nb = nbformat.read(BOOK / "_build" / "jupyter_execute" / f"{name}.ipynb", as_version=4)
@@ -265,10 +286,8 @@ def test_zh_decks_comment_the_code_in_chinese(decks, zh_decks):
             assert en_code == zh_code, f"{name}: the code changed:\n{en_cell}\n---\n{zh_cell}"
             if any(_mostly_latin(c.lstrip("# "), set()) for c in en_comments):
                 translated += 1
-                assert re.search(r"[\u3400-\u9fff]", " ".join(zh_comments)), (
-                    f"{name}: English comments\n{zh_cell}"
-                )
-            latin = [c for c in zh_comments if _mostly_latin(c.lstrip("# "), terms)]
+                assert CJK.search(" ".join(zh_comments)), f"{name}: English comments\n{zh_cell}"
+            latin = [c for c in zh_comments if not CJK.search(c) and _mostly_latin(c.lstrip("# "), terms)]
             assert not latin, f"{name}: comments left in English: {latin}"
     assert translated >= 20, (
         f"only {translated} code cells with English comments: the check would check little"
@@ -399,7 +418,9 @@ def test_decks_in_browser(english_in_browser):
     assert not external, "requests left 127.0.0.1:\n" + "\n".join(sorted(set(external)))
     assert not problems, "\n".join(problems)
     figures = [n for n, s in seen.items() if s["figure"]]
-    drawn = [n for n in deck_chapters() if '"image/png"' in _executed(n)]
+    drawn = [
+        n for n in deck_chapters() if any("image/png" in o.get("data", {}) for o in _executed_outputs(n))
+    ]
     assert drawn and set(drawn) <= set(figures), (
         f"decks with figures {figures}, chapters with figures {drawn}"
     )
@@ -422,9 +443,3 @@ def test_zh_decks_in_browser(zh_decks, english_in_browser, server):
         assert not latin, f"{name}: prose in English:\n" + "\n".join(b[:100] for b in latin)
         fonts = {f["familyName"] for f in seen[name]["fonts"]}
         assert "WenQuanYi Micro Hei" in fonts, f"{name}: the title is drawn in {fonts}"
-
-
-def _executed(name: str) -> str:
-    """The text of a chapter's executed notebook ('' for a page myst-nb does not execute)."""
-    path = BOOK / "_build" / "jupyter_execute" / f"{name}.ipynb"
-    return path.read_text("utf-8") if path.is_file() else ""

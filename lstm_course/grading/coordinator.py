@@ -1,6 +1,9 @@
 """Grade a class in parallel on Dask: every kernel sandboxed, every submission recorded once, nothing lost.
 
-``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``.
+``grade(root, SUBMISSIONS, OUT)`` reads ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``, or the
+notebook's Chinese twin ``<notebook>.zh_CN.ipynb`` in its place: a twin is graded by the same tests for the
+same points, under the English notebook's name (:mod:`lstm_course.grading.worker`), and a folder holding
+both is NOT GRADED with that reason.
 One Dask task grades one (student, assignment) on a worker, in a scratch course with a private
 gradebook (:mod:`lstm_course.grading.worker`); this process, the *coordinator*, stores each result in the
 central gradebook in one transaction (:mod:`lstm_course.gradebook`) and then in the ledger. It

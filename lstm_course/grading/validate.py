@@ -10,6 +10,7 @@ points and its shape-aware message, then every note the grader would make, and e
 visible test passes.
 
     lstm-course validate exercises/shapes/shapes.ipynb
+    lstm-course validate exercises/shapes/shapes.zh_CN.ipynb   # the Chinese twin: its messages in Chinese
     !lstm-course validate shapes.ipynb          # from a notebook cell, in the notebook's folder
 """
 

@@ -5,10 +5,11 @@ course's ``nbgrader_config.py`` and source notebooks, and the grading settings) 
 :class:`Job` per submission (the submission's files as bytes: a worker needs no shared disk).
 :func:`grade_job` runs on the worker:
 
-1. once per worker process and assignment, it builds a *template* course: the bundle's files and
+1. once per worker process and assignment (and language: a Chinese twin has a template of its own, built
+   from the twin's source), it builds a *template* course: the bundle's files and
    ``nbgrader generate_assignment`` into a private SQLite gradebook;
 2. per job, it copies the template to a fresh scratch folder, writes the submission into
-   ``submitted/<student>/<assignment>/``, and runs nbgrader's ``autograde`` in-process (no new Python
+   ``submitted/<student>/<assignment>/`` (a twin under the English notebook's name), and runs nbgrader's ``autograde`` in-process (no new Python
    per submission) with :class:`~lstm_course.sandbox.kernel.SandboxExecute`, so every kernel is sandboxed;
 3. it reads back what nbgrader wrote to the private gradebook (every grade and comment), renders the
    student's page and nbgrader's instructor feedback, and returns it all as plain data.
