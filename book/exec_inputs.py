@@ -10,7 +10,10 @@ So this extension hashes those inputs (``exec_inputs``: paths and globs relative
 set in ``_config.yml``) before anything is read. When the hash differs from the one stored beside the
 execution cache by the last successful build, it removes the cache, logs which inputs changed, and makes
 Sphinx read every page again (``env-get-outdated``); the new hash is stored when the build succeeds. The
-stamp lives inside the cache folder, so a cache restored by CI carries the inputs it was made from.
+stamp lives inside the cache folder, so a cache restored by CI carries the inputs it was made from. A
+second copy lives in the build's doctrees: the book's editions share one cache, and an edition whose own
+pages were made from older inputs reads every page again (from the cache) even when the English build
+has already executed them.
 
 A page can also depend on other pages' sources (the instructor guide counts the chapters' words):
 ``exec_page_inputs`` maps its name to globs relative to the book, noted as Sphinx dependencies, so an
@@ -80,7 +83,11 @@ def check(app: Sphinx) -> None:
     cache = _cache_dir(app)
     stamp = cache / STAMP
     old = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
-    app._exec_inputs = {"new": new, "stale": old != new}
+    # Every page is read again when this build's own pages were made from other inputs, even if another
+    # build (another language, sharing the cache) already executed them: its stamp is in the doctrees.
+    mine = Path(app.doctreedir) / STAMP
+    pages = json.loads(mine.read_text(encoding="utf-8")) if mine.is_file() else None
+    app._exec_inputs = {"new": new, "stale": old != new or pages != new}
     if old == new:
         return
     if old is None:
@@ -119,7 +126,8 @@ def record(app: Sphinx, exception: Exception | None) -> None:
         return
     cache = _cache_dir(app)
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / STAMP).write_text(json.dumps(state["new"], indent=0, sort_keys=True), encoding="utf-8")
+    for folder in (cache, Path(app.doctreedir)):
+        (folder / STAMP).write_text(json.dumps(state["new"], indent=0, sort_keys=True), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict:

@@ -189,3 +189,56 @@ def test_a_changed_import_or_page_is_executed_again(tmp_path):
     value, counted, log = _build(book)
     assert (value, counted) == ("VALUE=2", words(edited)), log[-3000:]
     assert "cache cleared" not in log
+
+
+def test_an_edition_whose_pages_are_older_than_the_cache_reads_them_again(tmp_path):
+    """Two editions share one execution cache. After the English build executed new inputs (the cache's
+    stamp is current), the Chinese build's own doctrees still hold the old stamp: it must read every page
+    again (from the cache, not clearing it), and after it the stamps agree and nothing is stale."""
+    from types import SimpleNamespace
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.py").write_text("A = 1\n")
+    cache, en, zh = tmp_path / "cache", tmp_path / "en", tmp_path / "zh"
+    for folder in (en, zh):
+        folder.mkdir()
+
+    def app(doctrees):
+        config = {
+            "nb_execution_cache_path": str(cache),
+            "exec_inputs_root": str(tmp_path),
+            "exec_inputs": ["src"],
+        }
+        return SimpleNamespace(
+            config=_Config(config),
+            srcdir=str(tmp_path),
+            outdir=str(tmp_path / "out"),
+            doctreedir=str(doctrees),
+        )
+
+    for doctrees in (en, zh):  # both built from A = 1
+        a = app(doctrees)
+        ei.check(a)
+        ei.record(a, None)
+    (tmp_path / "src" / "m.py").write_text("A = 2\n")
+    english = app(en)
+    ei.check(english)
+    assert english._exec_inputs["stale"]
+    assert not cache.exists()  # cleared: its outputs were made from A = 1
+    cache.mkdir()
+    (cache / "marker").write_text("")  # what the English build executes into the cache
+    ei.record(english, None)
+    chinese = app(zh)
+    ei.check(chinese)
+    assert chinese._exec_inputs["stale"], "the Chinese pages were made from A = 1: read them again"
+    assert (cache / "marker").is_file(), "the cache (current) must not be cleared for it"
+    ei.record(chinese, None)
+    again = app(zh)
+    ei.check(again)
+    assert not again._exec_inputs["stale"]
+
+
+class _Config(dict):
+    """Sphinx's config as exec_inputs reads it: items and attributes."""
+
+    __getattr__ = dict.__getitem__

@@ -24,6 +24,13 @@ def test_course_key_changes_only_with_that_assignment(tmp_path):
     assert before.course_key("gates") != after.course_key("gates")
     assert before.course_key("shapes") == after.course_key("shapes")
     assert before.notebooks("gates") == ["gates.ipynb"]
+    # a twin's grade also rests on its catalogue: editing it regrades the twins of that assignment only
+    po = tmp_path / "solutions" / "locales" / "zh_CN" / "LC_MESSAGES" / "gates.po"
+    po.write_text(po.read_text(encoding="utf-8").replace("数值稳定", "数值上稳定"), encoding="utf-8")
+    edited = CourseBundle.from_root(tmp_path, Settings())
+    assert edited.course_key("gates", "zh_CN") != after.course_key("gates", "zh_CN")
+    assert edited.course_key("gates") == after.course_key("gates") != after.course_key("gates", "zh_CN")
+    assert edited.course_key("shapes", "zh_CN") == after.course_key("shapes", "zh_CN")
 
 
 def test_grading_config_names_the_sandbox_and_limits(tmp_path):
