@@ -10,6 +10,7 @@ Every edition is the same Sphinx project; Sphinx translates the prose from
   from ``comments.po`` (``lstm_figures.i18n.translate_comments``); the code and its outputs stay as
   they ran. A comment the catalogue lacks is a warning, so the build (warnings are errors) fails;
 - **downloads**: a translated page links ``X.<lang>.pdf`` for ``X.pdf`` (the cheat sheet);
+- **the table of contents' captions** (inserted after Sphinx translated the page);
 - **nested blocks**: a table inside a ``dropdown`` is extracted and translated like any other;
 - **the site's own words**: the title, author and footer from ``site.po``;
 - **search**: the glossary's 简体 terms join jieba's dictionary, so a search for 时间步 finds it.
@@ -79,6 +80,29 @@ def translate_site(app: Sphinx, config) -> None:
         config.html_search_options = {**(config.html_search_options or {}), "dict": str(words)}
 
 
+def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: the table of contents' part captions ("The course") in a translated edition.
+
+    sphinx-external-toc inserts the toctrees after Sphinx has translated the page, so their captions,
+    extracted into the root page's catalogue, are looked up here."""
+    from sphinx import addnodes
+
+    from lstm_figures.i18n import catalogue
+
+    lang = _lang(app)
+    if lang == "en":
+        return
+    table = catalogue(app.env.docname, lang)
+    for toc in doctree.findall(addnodes.toctree):
+        caption = toc.get("caption")
+        if caption in table:
+            toc["caption"] = table[caption]
+        elif caption:
+            logger.warning(
+                f"toctree caption missing from locales/{lang}/LC_MESSAGES/{app.env.docname}.po: {caption!r}"
+            )
+
+
 def translate_comments(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: in a translated edition, the comments of every code cell's shown source."""
     from lstm_figures.i18n import translate_comments as swap
@@ -145,6 +169,7 @@ def setup(app: Sphinx) -> dict:
     app.add_transform(SourceForNestedBlocks)
     app.connect("config-inited", translate_site)
     app.connect("doctree-read", translate_comments)
+    app.connect("doctree-read", translate_captions)
     app.connect("doctree-read", localized_downloads, priority=100)  # before Sphinx's download collector
     app.connect("html-page-context", page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

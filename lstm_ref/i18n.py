@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gettext
 import os
+import re
 from pathlib import Path
 
 LANGUAGES = ("en", "zh_CN")
@@ -75,3 +76,44 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(singular: str, plural: str) -> tuple[str, str]:
     """Mark a ``(singular, plural)`` pair for extraction, to be translated later with :func:`ngettext`."""
     return singular, plural
+
+
+def to_english(text: str, lang: str = "zh_CN") -> str:
+    """``text`` with every message of ``lang``'s catalogue found in it put back into English.
+
+    For a reader of messages that only knows English, such as the class report's misconception
+    matcher (``lstm_course.results.misconceptions``): each translation is matched as a pattern (its
+    ``{name}`` placeholders match the shapes and code it was filled with) and replaced by its
+    English msgid filled with the same values. Text that matches no message stays as it is.
+    """
+    for rx, msgid in _reverse(_known(lang, "to_english")):
+        text = rx.sub(lambda m, msgid=msgid: _fill(msgid, m), text)
+    return text
+
+
+def _fill(msgid: str, match) -> str:
+    values = {k.rsplit("__", 1)[0]: v for k, v in match.groupdict().items() if v is not None}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), msgid)
+
+
+@functools.cache
+def _reverse(lang: str) -> list[tuple[re.Pattern, str]]:
+    """``(pattern of a translation, its English msgid)``, the most literal text first."""
+    catalog = getattr(_catalogue(lang), "_catalog", {})
+    pairs = []
+    for key, msgstr in catalog.items():
+        msgid = key[0] if isinstance(key, tuple) else key  # a plural form: the singular's placeholders
+        if not msgid or not msgstr or msgid == msgstr:
+            continue
+        parts, seen = [], {}
+        for piece in re.split(r"(\{\w+\})", msgstr):
+            name = re.fullmatch(r"\{(\w+)\}", piece)
+            if name:
+                k = seen[name.group(1)] = seen.get(name.group(1), -1) + 1
+                parts.append(f"(?P<{name.group(1)}__{k}>.+?)" if k == 0 else f"(?P={name.group(1)}__0)")
+            else:
+                parts.append(re.escape(piece))
+        if parts and parts[-1].startswith("(?P<"):  # ends with a value: up to the end of its sentence
+            parts[-1] = parts[-1].replace(".+?)", "[^。；\\n]+)")
+        pairs.append((re.compile("".join(parts), re.S), msgid, len(re.sub(r"\{\w+\}", "", msgstr))))
+    return [(rx, msgid) for rx, msgid, _ in sorted(pairs, key=lambda p: -p[2])]

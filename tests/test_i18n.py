@@ -310,3 +310,34 @@ def test_update_merges_a_new_message_and_keeps_every_translation(tmp_path):
     assert done.returncode == 1 and done.stdout.splitlines() == [
         "lstm_ref/locales/zh_CN/LC_MESSAGES/lstm_ref.po: untranslated: 'a brand new message'"
     ]
+
+
+def test_to_english_reads_a_chinese_message_back_exactly():
+    """What lstm_ref says in Chinese, put back into English, is what it says in English (three real
+    wrong answers: flattened axes, time-first, wrong values)."""
+    import numpy as np
+
+    import lstm_ref
+    from lstm_ref import feedback
+    from lstm_ref.i18n import to_english
+
+    def message(lang, check):
+        lstm_ref.set_language(lang)
+        try:
+            check()
+        except AssertionError as exc:
+            return str(exc)
+        finally:
+            lstm_ref.set_language("en")
+        raise AssertionError("the check passed")
+
+    checks = [
+        lambda: feedback.assert_shape(np.zeros((26, 35)), (26, 5, 7), "btf"),
+        lambda: feedback.assert_shape(np.zeros((5, 26, 7)), (26, 5, 7), "btf"),
+        lambda: feedback.assert_close(np.ones((2, 3)), np.zeros((2, 3)), "h", layout=("batch", "x")),
+    ]
+    for check in checks:
+        zh, en = message("zh_CN", check), message("en", check)
+        assert zh != en and "轴" in zh + message("zh_CN", checks[0])
+        assert to_english(zh) == en
+    assert to_english("NameError: name 'x' is not defined") == "NameError: name 'x' is not defined"

@@ -281,6 +281,19 @@ def test_a_real_message_gets_its_own_id_only(mid, k):
     assert classify(text) == [mid], text
 
 
+@pytest.mark.parametrize(("mid", "k"), PAIRS, ids=[f"{m}-{k}" for m, k in PAIRS])
+def test_the_same_message_in_chinese_gets_the_same_id(mid, k):
+    """A Chinese twin's student gets lstm_ref's messages in Chinese: the class report still recognises them."""
+    import lstm_ref
+
+    lstm_ref.set_language("zh_CN")
+    try:
+        text = CASES[mid][k]()
+    finally:
+        lstm_ref.set_language("en")
+    assert classify(text) == [mid], text
+
+
 def test_a_specific_hint_wins_over_the_value_mismatch():
     """A hinted assert_close failure is also a value mismatch; the hint names the mistake."""
     text = from_notebook("test_step_gate_order", "hint", "third block")

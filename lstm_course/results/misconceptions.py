@@ -278,7 +278,9 @@ _COMPILED = [(m.id, [re.compile(p, re.I | re.S) for p in m.patterns]) for m in _
 def classify(message: str) -> list[str]:
     """Ids of the misconceptions ``message`` reveals, in catalogue order; ``[]`` when none is recognised.
 
-    ``message`` is a failed check's text, as the grader stores it (``"AssertionError: ..."``).
+    ``message`` is a failed check's text, as the grader stores it (``"AssertionError: ..."``); a message
+    that ``lstm_ref`` wrote in Chinese (a ``<a>.zh_CN.ipynb`` twin) is read in English
+    (``lstm_ref.i18n.to_english``).
     :data:`FALLBACK` (``"wrong-values"``) is the last resort: it is returned alone, for a value
     mismatch ("differs from the reference") that names nothing more specific.
 
@@ -293,6 +295,10 @@ def classify(message: str) -> list[str]:
     >>> classify("ZeroDivisionError: division by zero")
     []
     """
+    if re.search(r"[\u3400-\u9fff]", message):  # a Chinese twin's message: lstm_ref's words back in English
+        from lstm_ref.i18n import to_english
+
+        message = to_english(message)
     found = [mid for mid, patterns in _COMPILED if any(p.search(message) for p in patterns)]
     specific = [mid for mid in found if mid != FALLBACK]
     return specific or found
