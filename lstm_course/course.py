@@ -123,6 +123,13 @@ def catalogue_path(assignment: str, lang: str) -> str:
     return f"{SOLUTIONS}/locales/{lang}/LC_MESSAGES/{assignment}.po"
 
 
+def twin_languages(course: Path, assignment: str) -> list[str]:
+    """The languages of ``assignment``'s twins in the course folder ``course``: those with a catalogue.
+
+    A course without catalogues (another course, or a copy of one assignment) releases English only."""
+    return [lang for lang in TRANSLATIONS if (course / catalogue_path(assignment, lang)).is_file()]
+
+
 def make_course(root: Path, dest: Path, only: Iterable[str] | None = None) -> Path:
     """Copy ``nbgrader_config.py`` and ``solutions/`` (or just the assignments in ``only``) to ``dest``,
     with the assignments' catalogues (:func:`catalogue_path`)."""

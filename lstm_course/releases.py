@@ -32,6 +32,7 @@ from lstm_course.course import (
     make_course,
     notebooks,
     read_nb,
+    twin_languages,
     twin_name,
     write_nb,
 )
@@ -72,7 +73,7 @@ def release(root: Path, only: Sequence[str] | None = None, progress: bool = True
             rel = generate(course, a)
             for nb_path in rel.glob("*.ipynb"):  # normalise: exactly nbformat's own serialisation
                 write_nb(read_nb(nb_path), nb_path)
-            for lang in TRANSLATIONS:
+            for lang in twin_languages(course, a):
                 twin = generate(twin_course(course, a, lang), a)
                 for nb_name in notebooks(course, a):
                     write_nb(read_nb(twin / nb_name), rel / twin_name(nb_name, lang))
@@ -273,7 +274,7 @@ def check_assignment(root: Path, assignment: str, workdir: Path) -> CheckRow:
         times["blank"],
     )
     t0 = time.perf_counter()
-    for lang in TRANSLATIONS:  # each twin: released, its solution and its blank graded in one run
+    for lang in twin_languages(course, assignment):  # each twin: released, its solution and blank graded
         got = _round_trip(twin_course(course, assignment, lang), assignment)
         row.twins[lang] = (got["solution"], got["blank"]) if got["max"] == row.max_score else (-1.0, -1.0)
     row.twins_s = time.perf_counter() - t0
@@ -294,7 +295,10 @@ def check(root: Path, only: Sequence[str] | None = None, progress: bool = True) 
     head = f"{'assignment':<12} {'max':>5} {'solution':>8} {'blank':>6} {'generate':>9} {'grade sol.':>10} {'grade blank':>11}"
     print(head + "".join(f" {lang + ' sol./blank':>18}" for lang in TRANSLATIONS) + "  ok")
     for r in rows:
-        twins = "".join(f" {f'{r.twins[lang][0]:g} / {r.twins[lang][1]:g}':>18}" for lang in TRANSLATIONS)
+        twins = "".join(
+            f" {'/'.join(f'{x:g}' for x in r.twins[lang]) if lang in r.twins else '-':>18}"
+            for lang in TRANSLATIONS
+        )
         print(
             f"{r.assignment:<12} {r.max_score:>5g} {r.solution:>8g} {r.blank:>6g} {r.generate_s:>8.1f}s "
             f"{r.solution_s:>9.1f}s {r.blank_s:>10.1f}s{twins}  {'yes' if r.ok else 'NO'}"

@@ -56,10 +56,6 @@ def test_book_page_lists_every_release_and_is_current():
         if (ROOT / "exercises" / a).is_dir():
             assert f"<../exercises/{a}/{a}.ipynb>" in page
             assert f"blob/main/exercises/{a}/{a}.ipynb" in page
-            assert (
-                f"- In Chinese (中文): {{download}}`{a}.zh_CN.ipynb <../exercises/{a}/{a}.zh_CN.ipynb>`"
-                in page
-            )
     assert "BEGIN SOLUTION" not in page and "HIDDEN TESTS" not in page
 
 
