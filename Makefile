@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HASH := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.stamp-$(HASH)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 PYTEST_JOBS ?= 2
 
 .PHONY: setup lock test lint book translations bench release check clean browser sandbox postgres notebooks bench-sandbox bench-grading bench-trace cheatsheet slides pdf reveal site shellcheck
