@@ -224,10 +224,9 @@ class CheckRow:
         return self.max_score > 0 and full and all(t == (self.max_score, 0) for t in self.twins.values())
 
 
-def _round_trip(course: Path, assignment: str) -> dict[str, float]:
-    """Release ``assignment`` in ``course``, hand in its filled-in solution and its blank release, grade
-    both in one nbgrader run; return ``{"max", "solution", "blank"}``."""
-    rel = generate(course, assignment)
+def _hand_in(course: Path, assignment: str, rel: Path) -> None:
+    """Hand in, from the release ``rel``, the filled-in solution (student "solution") and the blank
+    release (student "blank") of each notebook of ``assignment``."""
     for nb_name in notebooks(course, assignment):
         release_nb = read_nb(rel / nb_name)
         source_nb = read_nb(course / SOLUTIONS / assignment / nb_name)
@@ -235,6 +234,12 @@ def _round_trip(course: Path, assignment: str) -> dict[str, float]:
             fill_release(release_nb, source_nb), course / "submitted" / "solution" / assignment / nb_name
         )
         write_nb(release_nb, course / "submitted" / "blank" / assignment / nb_name)
+
+
+def _round_trip(course: Path, assignment: str) -> dict[str, float]:
+    """Release ``assignment`` in ``course``, hand in its filled-in solution and its blank release, grade
+    both in one nbgrader run; return ``{"max", "solution", "blank"}``."""
+    _hand_in(course, assignment, generate(course, assignment))
     autograde(course, assignment)
     scores = read_scores(db_url_of(course), assignment)
     return {
@@ -251,13 +256,7 @@ def check_assignment(root: Path, assignment: str, workdir: Path) -> CheckRow:
     t0 = time.perf_counter()
     rel = generate(course, assignment)
     t_gen = time.perf_counter() - t0
-    for nb_name in notebooks(root, assignment):
-        release_nb = read_nb(rel / nb_name)
-        source_nb = read_nb(course / SOLUTIONS / assignment / nb_name)
-        write_nb(
-            fill_release(release_nb, source_nb), course / "submitted" / "solution" / assignment / nb_name
-        )
-        write_nb(release_nb, course / "submitted" / "blank" / assignment / nb_name)
+    _hand_in(course, assignment, rel)
     times = {}
     for student in ("solution", "blank"):
         t0 = time.perf_counter()
