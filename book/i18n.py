@@ -10,6 +10,8 @@ Every edition is the same Sphinx project; Sphinx translates the prose from
   from ``comments.po`` (``lstm_figures.i18n.translate_comments``); the code and its outputs stay as
   they ran. A comment the catalogue lacks is a warning, so the build (warnings are errors) fails;
 - **downloads**: a translated page links ``X.<lang>.pdf`` for ``X.pdf`` (the cheat sheet);
+- **launch buttons**: Colab, Binder and JupyterHub open the chapter's notebook in the edition's
+  language, ``<chapter>.<lang>.ipynb`` (``scripts/chapter_notebooks.py``), not ``<chapter>.ipynb``;
 - **the table of contents' captions** (inserted after Sphinx translated the page);
 - **nested blocks**: a table inside a ``dropdown`` is extracted and translated like any other;
 - **the site's own words**: the title, author and footer from ``site.po``;
@@ -20,6 +22,7 @@ With ``language = "zh_CN"`` Sphinx splits Chinese words with jieba (``html_searc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -148,6 +151,33 @@ def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
             )
 
 
+def localized_launch_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``html-page-context``, after sphinx-book-theme built the launch buttons (its handler runs at
+    priority 501): in a translated edition each button's URL opens ``<page>.<lang>.ipynb`` instead of
+    ``<page>.ipynb``. A missing notebook, or a URL that does not name the English one, is a warning."""
+    lang = _lang(app)
+    launch = [b for b in context.get("header_buttons", []) if b.get("label") == "launch-buttons"]
+    if lang == "en" or not launch:
+        return
+    english, local = f"{pagename}.ipynb", f"{pagename}.{lang}.ipynb"
+    if not (Path(app.srcdir) / local).is_file():
+        logger.warning(
+            f"no {local} (python -m scripts.chapter_notebooks): the launch buttons open the English notebook",
+            location=pagename,
+        )
+        return
+    # the notebook's path ends a URL's path (Colab), or a query value (Binder's and JupyterHub's urlpath)
+    named = re.compile(rf"(?:(?<=/)|(?<==)|(?<=%2F)){re.escape(english)}(?=$|[?&#])")
+    for button in launch[0]["buttons"]:
+        if "url" not in button:  # Thebe's button runs JavaScript on the page
+            continue
+        button["url"], found = named.subn(local, button["url"])
+        if found != 1:
+            logger.warning(
+                f"{button['text']} launch URL does not name {english}: {button['url']}", location=pagename
+            )
+
+
 def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """``html-page-context``: links to this page in every edition, for the switcher and the head."""
     lang = _lang(app)
@@ -172,4 +202,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", translate_captions)
     app.connect("doctree-read", localized_downloads, priority=100)  # before Sphinx's download collector
     app.connect("html-page-context", page_context)
+    app.connect("html-page-context", localized_launch_buttons, priority=502)  # after the theme's (501)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -218,6 +218,18 @@ def test_zh_pages_link_the_chinese_downloads(built):
     assert sheets and all(s.endswith(".zh_CN.pdf") for s in sheets), sheets
 
 
+def test_zh_launch_buttons_open_the_chinese_notebooks(built):
+    """The zh pages' Colab and Binder buttons open book/<chapter>.zh_CN.ipynb (book/i18n.py), the English
+    pages' book/<chapter>.ipynb."""
+    button = r'href="(https://(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/[^"]+/book/[^"]+)"'
+    chapters = [n for n in page_names() if (ROOT / "book" / f"{n}.zh_CN.ipynb").is_file()]
+    assert "03_shapes" in chapters, chapters
+    for name in chapters:
+        for folder, notebook in ((HTML, f"book/{name}.ipynb"), (ZH, f"book/{name}.zh_CN.ipynb")):
+            links = re.findall(button, (folder / f"{name}.html").read_text("utf-8"))
+            assert len(links) == 2 and all(link.endswith(notebook) for link in links), (folder.name, links)
+
+
 def test_zh_figures_are_drawn_in_chinese(built):
     """Every figure output of the executed book carries a zh_CN twin with no label missing, and a figure
     with labels is a different image in zh (read from the execution cache)."""
