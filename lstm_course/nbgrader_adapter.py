@@ -60,6 +60,8 @@ class Settings:
     # threads of the numeric libraries in a kernel (OpenMP, MKL, OpenBLAS, TensorFlow): one worker is one
     # core, and the exercises' arrays are tiny, so more threads only fight the other workers for the CPU
     kernel_threads: int = 1
+    # fork each kernel from a warm server that imported the frameworks once (lstm_course.sandbox.forkserver)
+    warm_kernels: bool = True
 
 
 def interpreter_path(path: str | None) -> str:
@@ -118,6 +120,7 @@ def grading_config(course: Path, report_dir: Path, settings: Settings):
     ]
     c.RestoreCells.release_dir = str(course / EXERCISES)
     c.SandboxExecute.sandbox = settings.sandbox
+    c.SandboxExecute.warm = settings.warm_kernels
     c.SandboxExecute.report_dir = str(report_dir)
     c.SandboxExecute.max_output_bytes = settings.max_output
     c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends

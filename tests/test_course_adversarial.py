@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import runpy
 import socket
 import sys
@@ -546,3 +547,49 @@ def test_big_output_is_capped(attacked):
     nb = _autograded(attacked, "print_200mb")
     assert len(json.dumps(nb)) < 3 * (1 << 20)
     assert "output truncated" in _outputs(nb)
+
+
+# Left in a kernel, then looked for by the next one: files, a detached process, a double-forked daemon,
+# a patched module the guard does not watch (the kernel's own json would break its messages), an
+# environment variable, a fake module. The static screen flags the sys.modules line: these are attackers.
+LOOK_THEN_LEAVE = f"""
+import os, statistics, subprocess, sys, types
+_traces = [p for p in ("/tmp/left.txt", "/home/student/left.txt", "/dev/shm/left") if os.path.exists(p)]
+_traces += [c for c in (open(f"/proc/{{p}}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()) if "sleep" in c]
+_traces += ["statistics.mean"] if statistics.mean.__module__ != "statistics" else []
+_traces += [n for n in ("LEFT_BEHIND",) if n in os.environ] + [m for m in ("left_behind",) if m in sys.modules]
+print("UID", os.getuid(), "SAW", _traces)
+for _p in ("/tmp/left.txt", "/home/student/left.txt", "/dev/shm/left"):
+    open(_p, "w").write("left behind")
+subprocess.Popen(["sleep", "600", "{TAG}-left"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    subprocess.Popen(["sleep", "601", "{TAG}-left"])
+    os._exit(0)
+statistics.mean = lambda data: 0
+os.environ["LEFT_BEHIND"] = "1"
+sys.modules["left_behind"] = types.ModuleType("left_behind")
+"""
+
+
+def test_the_next_student_on_a_worker_finds_nothing_left(tmp_path, survivors):
+    """Two students graded one after the other on one worker, each kernel forked by the same warm server:
+    each leaves files, processes and a patched module behind, and each finds none of the other's (and
+    keeps every point: their answers are right; the screen flags their sys.modules line)."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("leaves_first", "leaves_second"):
+        _write(subs, student, {"lstm_step": STEP + "\n" + LOOK_THEN_LEAVE})
+    result = course.grade(ROOT, subs, out, workers=1, progress=False)
+    seen = {}
+    for o in result.outcomes:
+        assert o.graded and o.score == 10.0, o
+        printed = re.findall(r"UID (\d+) SAW (\[.*?\])", _outputs(_autograded({"out": out}, o.student)))
+        assert len(printed) == 1, printed
+        seen[o.student] = (int(printed[0][0]), printed[0][1])
+    (uid1, saw1), (uid2, saw2) = seen.values()
+    assert saw1 == saw2 == "[]", seen
+    assert uid1 == uid2, "both kernels came from the worker's one fork server"
+    if os.geteuid() == 0:  # a cold kernel's uid is 1_000_000 + the grader's pid; a server's has its slot
+        assert uid1 >= 1_000_000 + sandbox.PID_SPAN, uid1
+    time.sleep(0.5)
+    assert survivors(f"{TAG}-left") == [], "every process a kernel started died with it"

@@ -1,7 +1,9 @@
 """The grading sandbox, tried from inside: each test runs Python in it and checks what it could do.
 
 Everything goes through the real supervisor (``python -m lstm_course.sandbox.bwrap``) and bubblewrap, as a
-kernel would; the checks are made from the outside (the host's files, processes, a TCP server).
+kernel would; the checks are made from the outside (the host's files, processes, a TCP server). Every test
+runs twice: with a *cold* sandbox (a new bwrap per run) and with a *forked* one (a warm fork server,
+:mod:`lstm_course.sandbox.forkserver`, forks the run into namespaces of its own): both must hold the same.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lstm_course.sandbox import bwrap as sandbox
+from lstm_course.sandbox import forkserver
 from lstm_course.sandbox.bwrap import GiB, Limits, MiB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,19 +30,39 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+MODE = "cold"  # set by the `mode` fixture: every test runs in both kinds of sandbox
+
+
+@pytest.fixture(params=["cold", "forked"], autouse=True)
+def mode(request):
+    global MODE
+    MODE = request.param
+    yield MODE
+    MODE = "cold"
+
+
 def run(tmp_path: Path, code: str, limits: Limits | None = None, timeout: float = 600) -> tuple[dict, str]:
-    """Run ``code`` with the venv's Python in a sandbox; return (status.json, stdout + stderr)."""
+    """Run ``code`` with the venv's Python in a sandbox (cold, or forked by a fork server that has
+    imported numpy); return (status.json, stdout + stderr). ``status["state"]``: the kernel's folder."""
     sub = tmp_path / "submission"
-    sub.mkdir(exist_ok=True)
+    sub.mkdir(parents=True, exist_ok=True)
     (sub / "data.csv").write_text("x\n1\n")
     (sub / "gates.ipynb").write_text('{"cells": ["### BEGIN HIDDEN TESTS"]}')
-    state = tmp_path / "state"
-    state.mkdir()
-    sandbox.prepare(state, sub, limits or Limits())
-    cmd = [sys.executable, "-m", "lstm_course.sandbox.bwrap", "--state", str(state), "--"]
+    limits = limits or Limits()
+    cmd = [sys.executable, "-m", "lstm_course.sandbox.bwrap"]
+    if MODE == "forked":
+        server = forkserver.fork_server(("numpy",), limits)
+        state = server.new_state()
+        sandbox.prepare(state, sub, limits, uid=server.uid)
+        cmd += ["--state", str(state), "--fork-server", str(server.socket), "--"]
+    else:
+        state = tmp_path / "state"
+        state.mkdir()
+        sandbox.prepare(state, sub, limits)
+        cmd += ["--state", str(state), "--"]
     cmd += [sys.executable, "-c", textwrap.dedent(code)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    return json.loads((state / "status.json").read_text()), proc.stdout + proc.stderr
+    return json.loads((state / "status.json").read_text()) | {"state": state}, proc.stdout + proc.stderr
 
 
 def lines(out: str) -> dict[str, str]:
@@ -90,7 +113,9 @@ def test_identity_unprivileged_own_pid_namespace(tmp_path):
     assert int(got["PID"]) <= 3 and int(got["PPID"]) <= 2, "the kernel must be in a pid namespace of its own"
     assert max(json.loads(got["PROCS"])) <= 4, f"host processes visible: {got['PROCS']}"
     assert got["CAPS"] == "0000000000000000" and got["NNP"] == "1"
-    assert got["KILLPARENT"] == "PermissionError", "pid 1 of the sandbox must not be killable"
+    # pid 1 of the sandbox must not be killable: bwrap's runs as another uid (EPERM); a forked kernel's
+    # init runs as the kernel's uid, and Linux drops signals from inside its namespace (the run goes on)
+    assert got["KILLPARENT"] == ("PermissionError" if MODE == "cold" else "done"), out
 
 
 def test_no_network(tmp_path):
@@ -156,6 +181,12 @@ def test_course_gradebook_and_home_are_not_mounted(tmp_path):
     db.write_text("SQLite format 3")
     probes = [ROOT / "solutions", ROOT / "nbgrader_config.py", ROOT / "tests", other / "answer.txt", db]
     probes += [Path.home() / ".bashrc", Path("/etc/shadow"), tmp_path / "state" / "spec.json"]
+    if MODE == "forked":  # the server's socket and log, another kernel's folder
+        server = forkserver.fork_server(("numpy",), Limits())
+        other_kernel = server.new_state() / "work"
+        other_kernel.mkdir()
+        (other_kernel / "answer.txt").write_text("carol's work")
+        probes += [server.socket, server.log, server.root / "ctl", other_kernel / "answer.txt"]
     software = tuple(str(p) for p in sandbox.readable_paths())
     status, out = run(
         tmp_path,
@@ -205,7 +236,7 @@ def test_read_only_system_and_one_writable_scratch(tmp_path):
     for t in targets:
         assert got[f"WRITE {t}"] != "ok" and not t.exists(), f"{t} was writable"
     assert got["MINE"] == "mine", "its HOME is writable"
-    assert not (tmp_path / "state" / "work" / "result.txt").exists(), "nothing it writes reaches the host"
+    assert not (status["state"] / "work" / "result.txt").exists(), "nothing it writes reaches the host"
     assert not Path(marker).exists(), "the sandbox's /tmp must be its own"
 
 
@@ -333,3 +364,79 @@ def test_kernel_imports_the_frameworks(tmp_path):
     got = lines(out)
     assert got.get("IMPORTS") == "ok", out[-3000:]
     assert got["SHAPES"] == "(2, 3, 5)|(2, 3, 5)|(2, 5)"
+
+
+@pytest.mark.parametrize("mode", ["forked"], indirect=True)  # a cold sandbox is a new bwrap each time
+def test_a_forked_kernel_sees_nothing_of_the_one_before(tmp_path, survivors, mode):
+    """Two kernels forked by one warm server, one after the other: the second finds no file, process,
+    module change, environment variable or random state the first left behind, and the server's modules
+    as it imported them."""
+    tag = f"lstm-leftover-{os.getpid()}"
+    first, out1 = run(
+        tmp_path / "a",
+        f"""
+        import os, subprocess, sys, types, numpy
+        for path in ("/tmp/left.txt", "/home/student/left.txt", "/dev/shm/left"):
+            open(path, "w").write("left behind")
+        subprocess.Popen(["sleep", "300", "{tag}"], start_new_session=True)
+        if os.fork() == 0:  # a double-forked daemon
+            os.setsid()
+            subprocess.Popen(["sleep", "301", "{tag}"])
+            os._exit(0)
+        numpy.allclose = lambda *a, **k: True
+        numpy.left_behind = 1
+        sys.modules["left_behind"] = types.ModuleType("left_behind")
+        os.environ["LEFT_BEHIND"] = "1"
+        print(f"UID={{os.getuid()}}")
+        print(f"RANDOM={{numpy.random.rand()}}")
+        """,
+    )
+    second, out2 = run(
+        tmp_path / "b",
+        """
+        import os, sys, numpy
+        files = [p for p in ("/tmp/left.txt", "/home/student/left.txt", "/dev/shm/left") if os.path.exists(p)]
+        print(f"FILES={files}")
+        procs = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()]
+        print(f"SLEEPERS={sum('sleep' in c for c in procs)}")
+        print(f"ALLCLOSE={numpy.allclose.__module__}")
+        print(f"PATCHES={[hasattr(numpy, 'left_behind'), 'left_behind' in sys.modules, 'LEFT_BEHIND' in os.environ]}")
+        print(f"PRELOADED={'numpy' in sys.modules}")
+        print(f"UID={os.getuid()}")
+        print(f"RANDOM={numpy.random.rand()}")
+        """,
+    )
+    a, b = lines(out1), lines(out2)
+    assert first["exit_code"] == 0 and second["exit_code"] == 0, out1 + out2
+    assert a["UID"] == b["UID"], "both kernels came from the same server"
+    assert b["FILES"] == "[]" and b["SLEEPERS"] == "0", out2
+    assert b["ALLCLOSE"] == "numpy" and b["PATCHES"] == "[False, False, False]", out2
+    assert b["PRELOADED"] == "True" and a["RANDOM"] != b["RANDOM"], "numpy comes imported, and reseeded"
+    time.sleep(0.5)
+    assert survivors(tag) == [], "the first kernel's processes died with it"
+
+
+@pytest.mark.parametrize("mode", ["forked"], indirect=True)
+def test_a_server_that_cannot_start_says_why(mode):
+    with pytest.raises(
+        forkserver.ForkServerUnavailable,
+        match="(?s)did not start: it exited.*No module named .no_such_module_here.",
+    ):
+        forkserver.ForkServer(("no_such_module_here",), Limits())
+
+
+@pytest.mark.parametrize("mode", ["forked"], indirect=True)
+def test_without_a_fork_server_kernels_start_cold(tmp_path, monkeypatch, mode):
+    """Where forked kernels cannot be isolated (no user namespaces), the kernel manager starts cold ones."""
+    from lstm_course.sandbox.kernel import SandboxKernelManager
+
+    monkeypatch.setattr(forkserver, "_UNAVAILABLE", ["a child cannot create user namespaces here"])
+    km = SandboxKernelManager(warm=True, preload=["numpy"])
+    km.kernel_spec  # noqa: B018 - loads the spec the pre-start hook changes
+    run_sync = __import__("jupyter_core.utils", fromlist=["run_sync"]).run_sync
+    run_sync(km._async_pre_start_kernel)(cwd=str(tmp_path))
+    try:
+        assert km.server is None and "--fork-server" not in km.format_kernel_cmd()
+        assert json.loads((km.state / "spec.json").read_text())["uid"] == sandbox.sandbox_uid()
+    finally:
+        km.remove_state()

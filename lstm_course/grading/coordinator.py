@@ -49,6 +49,7 @@ from pathlib import Path
 
 from lstm_course import gradebook
 from lstm_course.course import EXERCISES, assignments, make_course, notebooks, read_nb, twin_name
+from lstm_course.grading.eta import Eta, measured
 from lstm_course.grading.submissions import (
     Job,
     SubmissionTooLarge,
@@ -260,8 +261,21 @@ def _course(bundle: CourseBundle) -> CourseBundle:
     return bundle
 
 
-def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, progress: bool) -> None:
-    """Grade ``jobs`` on Dask and call ``on_result(result)`` in this process as each one ends."""
+def _workers(client) -> int:
+    """How many jobs the cluster grades at once (its workers' threads)."""
+    try:
+        return sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    except Exception:  # a scheduler that does not answer yet: the ETA waits
+        return 0
+
+
+def _run(
+    jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, progress: bool, prior=None
+) -> None:
+    """Grade ``jobs`` on Dask and call ``on_result(result)`` in this process as each one ends.
+
+    ``prior``: seconds per notebook by assignment measured before (:func:`lstm_course.grading.eta.measured`):
+    the progress bar's ETA starts from them, and the longest jobs go first."""
     from concurrent.futures import CancelledError
 
     from distributed import as_completed
@@ -282,16 +296,28 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
             )
             for a, lang in sorted({(job.assignment, job.lang) for job in jobs})
         }
+        eta = Eta([job.assignment for job in jobs], _workers(client), prior)
         by_key = {}
         for job in jobs:
             key = f"grade-{job.student}-{job.assignment}-{job.digest[:12]}"
             fut = client.submit(
-                grade_job, shared, job, templates[job.assignment, job.lang], key=key, pure=False, retries=0
+                grade_job,
+                shared,
+                job,
+                templates[job.assignment, job.lang],
+                key=key,
+                pure=False,
+                retries=0,
+                priority=eta.priority(job.assignment),  # the slowest assignments first: no long tail
             )
             by_key[fut.key] = job
             futures.append(fut)
         failed = 0
-        with tqdm(total=len(jobs), desc="grading", unit="submission", disable=not progress) as bar:
+        # tqdm's own ETA is a rate over all jobs; ours sums each assignment's measured time per notebook
+        bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+        with tqdm(
+            total=len(jobs), desc="grading", unit="submission", disable=not progress, bar_format=bar_format
+        ) as bar:
             for fut in as_completed(futures):
                 job = by_key[fut.key]
                 try:
@@ -309,8 +335,10 @@ def _run(jobs: list[Job], bundle: CourseBundle, workers, scheduler, on_result, p
                 fut.release()
                 failed += result["status"] != "graded"
                 on_result(result)
+                eta.workers = _workers(client) or eta.workers
+                eta.done(job.assignment, result.get("seconds") if result["status"] == "graded" else None)
+                bar.set_postfix_str(f"{eta.describe()}, not graded: {failed}", refresh=False)
                 bar.update(1)
-                bar.set_postfix(not_graded=failed, refresh=False)
     finally:
         if futures:
             client.cancel(futures)
@@ -378,7 +406,7 @@ def grade(
 
         if todo:
             try:
-                _run(todo, bundle, workers, scheduler, on_result, progress)
+                _run(todo, bundle, workers, scheduler, on_result, progress, measured(out / RESULTS))
             except KeyboardInterrupt:
                 done = sum(1 for j in todo if (j.student, j.assignment) in entries)
                 print(

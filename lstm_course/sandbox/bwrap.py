@@ -117,13 +117,20 @@ def find_bwrap() -> str:
     return path
 
 
-def sandbox_uid(pid: int | None = None) -> int:
-    """The uid a kernel runs as when the grader is root: unique among live kernels (one per supervisor pid).
+PID_SPAN = 1 << 22  # Linux's largest pid_max
+
+
+def sandbox_uid(pid: int | None = None, slot: int = 0) -> int:
+    """The uid a kernel runs as when the grader is root: unique among live sandboxes. A cold kernel's is
+    ``1_000_000 +`` the grader's pid (one cold kernel at a time per grader); a fork server's
+    (:mod:`lstm_course.sandbox.forkserver`) adds ``slot`` (1, 2, ...: one per server of that grader).
 
     >>> sandbox_uid(4321)
     1004321
+    >>> sandbox_uid(4321, slot=2)
+    9392929
     """
-    return 1_000_000 + (os.getpid() if pid is None else pid)
+    return 1_000_000 + slot * PID_SPAN + (os.getpid() if pid is None else pid)
 
 
 def _outermost(paths) -> list[Path]:
@@ -162,6 +169,20 @@ def _parents(path: Path, made: set[Path]) -> list[str]:
     return args
 
 
+def kernel_env(env: dict[str, str]) -> dict[str, str]:
+    """A kernel's whole environment: ``env`` filtered by :data:`ENV_ALLOW`, and the sandbox's own paths."""
+    clean = {k: v for k, v in env.items() if k in ENV_ALLOW}
+    clean.update(
+        HOME=HOME,
+        TMPDIR="/tmp",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        IPYTHONDIR="/tmp/ipython",
+        MPLCONFIGDIR="/tmp/matplotlib",
+        USER="student",
+    )
+    return clean
+
+
 def bwrap_argv(
     kernel_cmd: list[str],
     *,
@@ -171,12 +192,15 @@ def bwrap_argv(
     limits: Limits,
     env: dict[str, str],
     bwrap: str = "bwrap",
+    host_proc: bool = False,
 ) -> list[str]:
     """The full ``bwrap ... -- KERNEL`` command line (see the module docstring for what it isolates).
 
     ``work`` (the scratch copy of the submission) is mounted read-only and copied into ``/home/student``
     (a tmpfs, the kernel's cwd and HOME) before the kernel starts; ``ipc`` is mounted read-write at its own
     path (the kernel's sockets and connection file). ``env`` is filtered by :data:`ENV_ALLOW`.
+    ``host_proc``: a fork server's sandbox (:mod:`lstm_course.sandbox.forkserver`) mounts the host's
+    ``/proc``, which Linux requires before the kernels it forks may each mount a ``/proc`` of their own.
     """
     made: set[Path] = set()
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -191,7 +215,8 @@ def bwrap_argv(
     args += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--bind", "/proc", "/proc"] if host_proc else ["--proc", "/proc"]
+    args += ["--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
     for path in readable_paths():
         args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
@@ -199,16 +224,7 @@ def bwrap_argv(
     args += ["--perms", "0777", "--size", str(limits.scratch_size), "--tmpfs", HOME]
     args += _parents(ipc, made) + ["--bind", str(ipc), str(ipc)]
     args += ["--chdir", HOME, "--clearenv"]
-    clean = {k: v for k, v in env.items() if k in ENV_ALLOW}
-    clean.update(
-        HOME=HOME,
-        TMPDIR="/tmp",
-        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        IPYTHONDIR="/tmp/ipython",
-        MPLCONFIGDIR="/tmp/matplotlib",
-        USER="student",
-    )
-    for key, value in sorted(clean.items()):
+    for key, value in sorted(kernel_env(env).items()):
         args += ["--setenv", key, value]
     if os.geteuid() == 0:
         # root builds the namespaces, then the kernel drops to a uid of its own, with no capabilities
@@ -221,15 +237,16 @@ def bwrap_argv(
     return args + ["/bin/sh", "-c", f'cp -R {SUBMISSION}/. {HOME}/ && exec "$@"', "sh", *kernel_cmd]
 
 
-def _set_limits(limits: Limits, uid: int) -> None:
-    """Resource limits of the process about to exec bwrap (inherited by the kernel)."""
+def set_limits(limits: Limits, uid: int, cpu: bool = True) -> None:
+    """Resource limits of the process about to exec bwrap (inherited by the kernel). A fork server's
+    (``cpu=False``) has no CPU-time limit: each kernel it forks sets its own."""
     nproc = limits.processes
     if os.geteuid() != 0:  # the cap counts every process of this uid: leave room for the grader's own
         nproc += sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == os.getuid())
     for res, soft, hard in (
         (resource.RLIMIT_DATA, limits.memory, limits.memory),
         (resource.RLIMIT_NPROC, nproc, nproc),
-        (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5),
+        *([(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)] if cpu else []),
         (resource.RLIMIT_FSIZE, limits.file_size, limits.file_size),
         (resource.RLIMIT_CORE, 0, 0),
     ):
@@ -282,12 +299,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def prepare(state: Path, cwd: Path, limits: Limits) -> dict:
+def prepare(state: Path, cwd: Path, limits: Limits, uid: int | None = None) -> dict:
     """Fill a kernel's private folder ``state``: ``work/`` (the scratch copy of ``cwd``), ``ipc/``, ``spec.json``.
 
-    The scratch copy leaves out notebooks: the one being graded holds the hidden tests.
+    The scratch copy leaves out notebooks: the one being graded holds the hidden tests. ``uid``: the
+    kernel's (a fork server's, for a forked kernel); by default a cold kernel's, :func:`sandbox_uid`.
     """
-    uid = sandbox_uid()  # the grader's pid: unique while its (one) kernel lives
+    uid = sandbox_uid() if uid is None else uid
     ipc, work = state / "ipc", state / "work"
     ipc.mkdir(mode=0o700)
     ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__")
@@ -317,36 +335,40 @@ def _connection_file(cmd: list[str], ipc: Path, uid: int) -> list[str]:
     return cmd
 
 
-def supervise(state: Path, kernel_cmd: list[str]) -> int:
+def supervise(state: Path, kernel_cmd: list[str], fork_server: Path | None = None) -> int:
     """Start the sandboxed kernel described by ``state/spec.json``; wait for it within the wall limit.
 
-    Writes ``state/status.json``: ``{"exit_code", "reason", "killed", "seconds"}``.
+    With ``fork_server`` (a :mod:`lstm_course.sandbox.forkserver` socket) the kernel is forked by that
+    server instead of started by a new bwrap; everything else is the same. Writes ``state/status.json``:
+    ``{"exit_code", "reason", "killed", "stopped", "seconds"}``.
     """
     _die_with_parent()
     spec = json.loads((state / "spec.json").read_text())
     limits = Limits(**spec["limits"])
     uid, ipc, work = spec["uid"], Path(spec["ipc"]), Path(spec["work"])
     kernel_cmd = _connection_file(kernel_cmd, ipc, uid)
-    argv = bwrap_argv(
-        kernel_cmd, work=work, ipc=ipc, uid=uid, limits=limits, env=dict(os.environ), bwrap=find_bwrap()
-    )
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, preexec_fn=lambda: _set_limits(limits, uid), stdin=subprocess.DEVNULL)
     stopped: list[str] = []
+    run = _Forked(fork_server, state, kernel_cmd, limits) if fork_server else None
+    if run is None:
+        argv = bwrap_argv(
+            kernel_cmd, work=work, ipc=ipc, uid=uid, limits=limits, env=dict(os.environ), bwrap=find_bwrap()
+        )
+        proc = subprocess.Popen(argv, preexec_fn=lambda: set_limits(limits, uid), stdin=subprocess.DEVNULL)
 
     def stop(signum, frame):  # the grader shuts the kernel down: take the sandbox with it
-        if proc.poll() is None:
+        if (run.poll() if run else proc.poll()) is None:
             stopped.append(signal.Signals(signum).name)
-            proc.kill()
+            run.kill() if run else proc.kill()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages
     killed = ""
     try:
-        code = proc.wait(timeout=limits.wall_seconds)
+        code = run.wait(limits.wall_seconds) if run else proc.wait(timeout=limits.wall_seconds)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        code = proc.wait()
+        run.kill() if run else proc.kill()
+        code = run.wait(None) if run else proc.wait()
         killed = f"killed: wall-clock limit ({limits.wall_seconds} s)"
     if stopped and not killed:
         reason = "stopped by the grader"
@@ -358,14 +380,52 @@ def supervise(state: Path, kernel_cmd: list[str]) -> int:
     return 0 if code == 0 else 1
 
 
+class _Forked:
+    """A kernel forked by a fork server, seen as a process: ``poll``, ``wait``, ``kill``."""
+
+    def __init__(self, server: Path, state: Path, kernel_cmd: list[str], limits: Limits):
+        from lstm_course.sandbox import forkserver
+
+        self._read = forkserver.read_message
+        argv = kernel_cmd[1:] if kernel_cmd and Path(kernel_cmd[0]).name.startswith("python") else kernel_cmd
+        env = kernel_env(dict(os.environ)) | {"PWD": HOME}  # as bwrap sets it
+        self.conn = forkserver.request_kernel(server, state, argv, asdict(limits) | {"home": HOME}, env)
+        self.buffer = bytearray()
+        self.code: int | None = None
+
+    def poll(self) -> int | None:
+        return self.code
+
+    def wait(self, timeout: float | None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.code is None:
+            try:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                msg = self._read(self.conn, self.buffer, left)
+            except TimeoutError:
+                raise subprocess.TimeoutExpired("forked kernel", timeout) from None
+            except (OSError, ValueError):  # kill() closed the lifeline meanwhile
+                msg = None
+            if self.code is None and (msg is None or "exit" in msg):  # at EOF the server itself died
+                self.code = msg["exit"] if msg else 128 + signal.SIGKILL
+        return self.code
+
+    def kill(self) -> None:
+        """Closing the lifeline makes the server kill the kernel's whole namespace."""
+        if self.code is None:
+            self.code = 128 + signal.SIGKILL
+            self.conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m lstm_course.sandbox.bwrap --state DIR -- KERNEL ARGV...`` (started by the kernel manager)."""
     parser = argparse.ArgumentParser(prog="python -m lstm_course.sandbox.bwrap", description=__doc__)
     parser.add_argument("--state", required=True, help="the kernel's private folder (spec.json)")
+    parser.add_argument("--fork-server", type=Path, help="fork the kernel from this server's socket")
     parser.add_argument("kernel", nargs=argparse.REMAINDER, help="-- the kernel's command line")
     args = parser.parse_args(argv)
     cmd = args.kernel[1:] if args.kernel[:1] == ["--"] else args.kernel
-    return supervise(Path(args.state), cmd)
+    return supervise(Path(args.state), cmd, args.fork_server)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,6 +46,8 @@ import sys
 import threading
 import types
 import warnings
+from itertools import chain, repeat
+from operator import is_, itemgetter
 
 WHOLE = ("numpy", "lstm_ref", "torch.testing")  # every attribute of these modules is restored
 # attributes holding functions and classes are restored; the rest is the library's own state
@@ -243,20 +245,27 @@ def _snapshot(user_ns: dict, shell, user_names) -> dict:
 
 
 def fingerprint(snap: dict) -> str:
-    """A digest of what the snapshot holds (ids of every saved object): it changes when it is edited."""
+    """A digest of what the snapshot holds (ids of every saved object): it changes when it is edited.
+
+    Keys and ``id``s are gathered with ``map`` (C loops): this runs twice around every test cell."""
     parts = []
     for group in ("modules", "apis"):
         for name, (module, saved) in sorted(snap[group].items()):
-            parts.append((name, id(module), tuple((k, id(v)) for k, v in saved.items())))
+            parts.append((name, id(module), tuple(saved), tuple(map(id, saved.values()))))
     for cls, saved in snap["classes"].items():
-        parts.append((id(cls), tuple((k, id(v)) for k, v in saved.items())))
-    parts.append(tuple((k, id(f), id(c), id(d), id(kd)) for k, (f, c, d, kd) in snap["functions"].items()))
-    parts.append(tuple((k, id(v)) for k, v in snap["user_ns"].items()))
-    parts.append(
-        tuple((k, id(lst), tuple(id(x) for x in saved)) for k, (lst, saved) in snap["lists"].items())
-    )
-    parts.append(tuple((k, id(v)) for k, v in snap["objects"].items()))
+        parts.append((id(cls), tuple(saved), tuple(map(id, saved.values()))))
+    functions = snap["functions"]
+    parts.append((tuple(functions), tuple(map(id, chain.from_iterable(functions.values())))))
+    parts.append((tuple(snap["user_ns"]), tuple(map(id, snap["user_ns"].values()))))
+    parts.append(tuple((k, id(lst), tuple(map(id, saved))) for k, (lst, saved) in snap["lists"].items()))
+    parts.append((tuple(snap["objects"]), tuple(map(id, snap["objects"].values()))))
     return format(hash(tuple(parts)) & 0xFFFFFFFFFFFF, "012x")
+
+
+def _unchanged(current, saved: dict) -> bool:
+    """Whether ``current`` (a dict or mapping proxy) holds every key of ``saved`` bound to the very same
+    object: the common case, checked in C loops (``map``), so that only a changed namespace is walked."""
+    return all(map(is_, map(current.get, saved, repeat(_MISSING)), saved.values()))
 
 
 def _restore_modules(snap: dict, fixed: list[str]) -> None:
@@ -267,6 +276,8 @@ def _restore_modules(snap: dict, fixed: list[str]) -> None:
                 sys.modules[name] = module
                 fixed.append(f"sys.modules[{name!r}]")
             current = vars(module)
+            if _unchanged(current, saved):
+                continue
             for key, value in saved.items():
                 now = current.get(key, _MISSING)
                 if now is value or (module is builtins and key in VOLATILE):
@@ -288,8 +299,9 @@ def _adopt(snap: dict, value) -> None:
 def _restore_classes(snap: dict, fixed: list[str]) -> None:
     for cls, saved in snap["classes"].items():
         strict = id(cls) in snap["strict"]
-        for key, value in saved.items():
-            now = cls.__dict__.get(key, _MISSING)
+        current = cls.__dict__
+        for key, value in [] if _unchanged(current, saved) else list(saved.items()):
+            now = current.get(key, _MISSING)
             if now is not value:
                 if not strict and now is not _MISSING and _made_by(now, _package(cls)):
                     saved[key] = now  # the library rebound its own method: adopted
@@ -300,7 +312,7 @@ def _restore_classes(snap: dict, fixed: list[str]) -> None:
                 except (TypeError, AttributeError):
                     continue
                 fixed.append(f"{cls.__name__}.{key}")
-        for key, value in list(vars(cls).items()):
+        for key, value in list(current.items()):  # what was not saved: added since?
             if key in saved or not (callable(value) if strict else isinstance(value, _DESCRIPTORS)):
                 continue
             # a library may add its own methods later; on the shell's classes, nothing may be added
@@ -347,6 +359,17 @@ def _restore_shell(snap: dict, shell, fixed: list[str]) -> None:
                 fixed.append(f"{type(obj).__name__}().{key}")
 
 
+def _restore_functions(functions: list, fixed: list[str]) -> None:
+    for func, code, defaults, kwdefaults in functions:
+        if (
+            func.__code__ is not code
+            or func.__defaults__ is not defaults
+            or func.__kwdefaults__ is not kwdefaults
+        ):
+            func.__code__, func.__defaults__, func.__kwdefaults__ = code, defaults, kwdefaults
+            fixed.append(f"{func.__module__}.{func.__qualname__} (code)")
+
+
 def restore(snap: dict, user_ns: dict) -> list[str]:
     """Put back everything :func:`snapshot` saw; return what had been changed, in words."""
     with warnings.catch_warnings():
@@ -367,14 +390,13 @@ def _restore(snap: dict, user_ns: dict) -> list[str]:
             setattr(sys, attr, value)
             fixed.append(f"sys.{attr}")
     _restore_modules(snap, fixed)
-    for func, code, defaults, kwdefaults in snap["functions"].values():
-        if (
-            func.__code__ is not code
-            or func.__defaults__ is not defaults
-            or func.__kwdefaults__ is not kwdefaults
-        ):
-            func.__code__, func.__defaults__, func.__kwdefaults__ = code, defaults, kwdefaults
-            fixed.append(f"{func.__module__}.{func.__qualname__} (code)")
+    functions = list(snap["functions"].values())
+    funcs = list(map(itemgetter(0), functions))
+    if not all(
+        all(map(is_, map(getattr, funcs, repeat(attr)), map(itemgetter(i), functions)))
+        for i, attr in ((1, "__code__"), (2, "__defaults__"), (3, "__kwdefaults__"))
+    ):
+        _restore_functions(functions, fixed)
     for key, value in snap["user_ns"].items():
         current = user_ns.get(key, _MISSING)
         if current is not value:

@@ -31,12 +31,12 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from lstm_course.course import is_test_cell, nbmeta
 from lstm_course.results.feedback import STDERR_HEADER
 from lstm_course.sandbox import bwrap as sandbox
-from lstm_course.sandbox import guard
+from lstm_course.sandbox import forkserver, guard
 
 # every guard request runs the guard's source afresh (the kernel never imports it), then one of its functions
 _GUARD_PRELUDE = "__lstm_g = {{}}\nexec(compile({src!r}, '<lstm-course guard>', 'exec'), __lstm_g)\n".format(
@@ -78,11 +78,16 @@ class SandboxKernelManager(AsyncKernelManager):
     processes = Integer(sandbox.Limits.processes, help="processes and threads").tag(config=True)
     cpu_seconds = Integer(sandbox.Limits.cpu_seconds, help="CPU-time cap, s").tag(config=True)
     wall_seconds = Integer(sandbox.Limits.wall_seconds, help="wall-clock cap, s").tag(config=True)
+    warm = Bool(False, help="fork the kernel from a warm fork server (lstm_course.sandbox.forkserver)").tag(
+        config=True
+    )
+    preload = List(Unicode(), help="modules the fork server imports once (with warm)").tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.transport = "ipc"
         self.state: Path | None = None
+        self.server: forkserver.ForkServer | None = None
 
     @property
     def limits(self) -> sandbox.Limits:
@@ -95,8 +100,17 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         sandbox.find_bwrap()
-        self.state = Path(tempfile.mkdtemp(prefix="lstm-sandbox-"))
-        spec = sandbox.prepare(self.state, Path(kw.get("cwd") or os.getcwd()), self.limits)
+        if self.warm:  # this worker thread's server for these modules, started on first use
+            try:
+                self.server = forkserver.fork_server(tuple(self.preload), self.limits)
+            except forkserver.ForkServerUnavailable as exc:  # a cold kernel: slower, the same sandbox
+                self.log.warning("warm kernels unavailable, starting a cold one: %s", exc)
+                self.server = None
+        if self.server is not None:
+            self.state, uid = self.server.new_state(), self.server.uid
+        else:
+            self.state, uid = Path(tempfile.mkdtemp(prefix="lstm-sandbox-")), None
+        spec = sandbox.prepare(self.state, Path(kw.get("cwd") or os.getcwd()), self.limits, uid)
         self.ip = str(Path(spec["ipc"]) / "kernel")
         self.kernel_spec.interrupt_mode = "message"
         # what the kernel writes to the OS-level stdout/stderr (start-up banners, a student's os.write(2, ...))
@@ -107,7 +121,17 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return [sys.executable, "-m", "lstm_course.sandbox.bwrap", "--state", str(self.state), "--", *cmd]
+        server = ["--fork-server", str(self.server.socket)] if self.server else []
+        return [
+            sys.executable,
+            "-m",
+            "lstm_course.sandbox.bwrap",
+            "--state",
+            str(self.state),
+            *server,
+            "--",
+            *cmd,
+        ]
 
     def status(self) -> dict | None:
         """How the sandboxed kernel ended (``status.json`` of the supervisor), once it has."""
@@ -124,6 +148,9 @@ class SandboxExecute(Execute):
 
     sandbox = Bool(True, help="run kernels in the bubblewrap sandbox").tag(config=True)
     guard = Bool(True, help="restore patched helpers before every test cell").tag(config=True)
+    warm = Bool(
+        True, help="fork each sandboxed kernel from a warm server that has imported the notebook's frameworks"
+    ).tag(config=True)
     max_output_bytes = Integer(1 << 20, help="output one notebook may keep, bytes").tag(config=True)
     setup_timeout = Integer(
         600, help="seconds for the course set-up code run before the first cell (imports TF/torch: slow days)"
@@ -149,7 +176,9 @@ class SandboxExecute(Execute):
         self._output_bytes = 0
         self._truncated: set[int] = set()
         self._guarded = False
+        self._checked_after: int | None = None  # the test cell whose after-check was the kernel's last code
         self._untrusted_ran = False
+        self._preload: tuple[str, ...] = ()
         self._setup_cells = self._trusted_setup(nb, resources or {})
         # what lstm_course.grading.cells.RestoreCells did to the cell layout (deleted, moved, duplicated cells)
         self._notes += list(nb.get("metadata", {}).get("lstm_course", {}).get("layout_notes", []))
@@ -177,6 +206,8 @@ class SandboxExecute(Execute):
 
     def create_kernel_manager(self):
         self._km = super().create_kernel_manager()
+        if isinstance(self._km, SandboxKernelManager) and self.warm:
+            self._km.warm, self._km.preload = True, list(self._preload)
         return self._km
 
     def _why_dead(self, exc: Exception) -> str:
@@ -202,6 +233,8 @@ class SandboxExecute(Execute):
 
         parts = []
         sources = source_cells(info["db_url"], info["assignment"], info["notebook"])
+        # what the course's own code imports: a warm kernel has it imported already
+        self._preload = forkserver.preload_for(list(sources.values()))
         for cell in nb.cells:
             meta = nbmeta(cell)
             if meta.get("solution") or meta.get("grade"):
@@ -293,7 +326,7 @@ class SandboxExecute(Execute):
             if status != "ok" or not (value or {}).get("ok"):
                 self._notes.append("the course set-up code failed before the first cell")
             self._fingerprint = (value or {}).get("fingerprint")
-        if self.guard and test:
+        if self.guard and test and self._checked_after is None:
             trusted, fixed = await self._check("before", name)
             if fixed:
                 self._flag(f"{name}: restored before the test: {', '.join(sorted(set(fixed))[:20])}")
@@ -313,13 +346,20 @@ class SandboxExecute(Execute):
             self._untrusted_ran = True
         if test:
             self._verdict_from_errors(cell, cell_index, name)
+        if code_cell:
+            self._checked_after = None
         if self.guard and test:
-            # what the student's functions changed WHILE the test ran: the verdict cannot be trusted
+            # what the student's functions changed WHILE the test ran: the verdict cannot be trusted.
+            # Until another code cell runs, this check also stands for the next test's "before" check:
+            # nothing ran in between (a thread the student left running is caught by that test's own
+            # after-check: the test then scores 0 and the notebook is flagged)
             trusted, fixed = await self._check("after", name)
             if fixed or not trusted:
                 changed = ", ".join(sorted(set(fixed))[:20]) or "the guard"
                 self._flag(f"{name}: changed while the test ran, so it scores 0: {changed}")
                 self._void(cell, f"the test's own checks were changed while it ran ({changed})")
+            elif trusted:
+                self._checked_after = cell_index
         if cell_index in self._truncated:
             text = (
                 f"\n[lstm-course: output truncated; a notebook keeps at most {self.max_output_bytes} bytes]\n"
