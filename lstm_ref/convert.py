@@ -32,6 +32,7 @@ import numpy as np
 
 from lstm_ref import _checks
 from lstm_ref._checks import to_numpy
+from lstm_ref.i18n import _
 from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 __all__ = ["KERAS_TO_TORCH", "keras_state_dict", "load_keras", "load_torch", "torch_state_dict"]
@@ -49,10 +50,11 @@ def _check_bias(state_dict: Mapping[str, Any], expected: Mapping[str, Any], what
     has = any(k.startswith("bias_") for k in state_dict)
     wants = any(k.startswith("bias_") for k in expected)
     if wants and not has and any(k.startswith("weight_") for k in state_dict):
-        raise ValueError(
-            f"state dict does not fit this {what}: it has no biases (saved with bias=False / "
+        msg = _(
+            "state dict does not fit this {what}: it has no biases (saved with bias=False / "
             "use_bias=False) but the layer has biases; build it with bias=False (torch) or use_bias=False (Keras)"
         )
+        raise ValueError(msg.format(what=what))
 
 
 # ---------------------------------------------------------------- Keras
@@ -67,20 +69,21 @@ def _keras():
 def _check_keras_lstm(lstm, where: str, backward_ok: bool) -> None:
     cfg = lstm.get_config()
     if cfg["activation"] != "tanh" or cfg["recurrent_activation"] != "sigmoid":
-        raise ValueError(
-            f"{where}: activation={cfg['activation']!r}, recurrent_activation="
-            f"{cfg['recurrent_activation']!r}; torch.nn.LSTM always uses tanh and sigmoid, "
-            "so these weights would compute something else there"
+        msg = _(
+            "{where}: activation={activation}, recurrent_activation={recurrent}; torch.nn.LSTM always "
+            "uses tanh and sigmoid, so these weights would compute something else there"
         )
+        act, rec = repr(cfg["activation"]), repr(cfg["recurrent_activation"])
+        raise ValueError(msg.format(where=where, activation=act, recurrent=rec))
     if cfg["go_backwards"] and not backward_ok:
-        raise ValueError(
-            f"{where}: go_backwards=True reads the sequence from the end; torch.nn.LSTM has no such "
+        msg = _(
+            "{where}: go_backwards=True reads the sequence from the end; torch.nn.LSTM has no such "
             "option (flip the time axis yourself, or use Bidirectional / bidirectional=True)"
         )
+        raise ValueError(msg.format(where=where))
     if not lstm.built:
-        raise ValueError(
-            f"{where}: the layer is not built yet; call it on an input or put it after keras.Input"
-        )
+        msg = _("{where}: the layer is not built yet; call it on an input or put it after keras.Input")
+        raise ValueError(msg.format(where=where))
 
 
 def _keras_layers(layer) -> list[tuple[Any, Any | None]]:
@@ -91,28 +94,30 @@ def _keras_layers(layer) -> list[tuple[Any, Any | None]]:
             lay for lay in layer.layers if isinstance(lay, keras.layers.LSTM | keras.layers.Bidirectional)
         ]
         if not found:
-            raise ValueError(f"model {layer.name!r} has no LSTM or Bidirectional(LSTM) layer")
+            msg = _("model {name} has no LSTM or Bidirectional(LSTM) layer")
+            raise ValueError(msg.format(name=repr(layer.name)))
         layer = found
     items = list(layer) if isinstance(layer, list | tuple) else [layer]
     if not items:
-        raise ValueError("expected a keras LSTM, a Bidirectional(LSTM), or a non-empty list of them")
+        raise ValueError(_("expected a keras LSTM, a Bidirectional(LSTM), or a non-empty list of them"))
     pairs = []
     for k, item in enumerate(items):
-        where = f"layer {k} ({getattr(item, 'name', type(item).__name__)})"
+        v = {"k": k, "name": getattr(item, "name", type(item).__name__)}
+        where = _("layer {k} ({name})").format_map(v)
         if isinstance(item, keras.layers.Bidirectional):
             fwd, bwd = item.forward_layer, item.backward_layer
             if not (isinstance(fwd, keras.layers.LSTM) and isinstance(bwd, keras.layers.LSTM)):
-                raise ValueError(f"{where}: Bidirectional wraps {type(fwd).__name__}, expected an LSTM")
-            _check_keras_lstm(fwd, where + " forward", backward_ok=False)
-            _check_keras_lstm(bwd, where + " backward", backward_ok=True)
+                msg = _("{where}: Bidirectional wraps {kind}, expected an LSTM")
+                raise ValueError(msg.format(where=where, kind=type(fwd).__name__))
+            _check_keras_lstm(fwd, _("layer {k} ({name}) forward").format_map(v), backward_ok=False)
+            _check_keras_lstm(bwd, _("layer {k} ({name}) backward").format_map(v), backward_ok=True)
             pairs.append((fwd, bwd))
         elif isinstance(item, keras.layers.LSTM):
             _check_keras_lstm(item, where, backward_ok=False)
             pairs.append((item, None))
         else:
-            raise ValueError(
-                f"{where}: expected a keras LSTM or Bidirectional(LSTM), got {type(item).__name__}"
-            )
+            msg = _("{where}: expected a keras LSTM or Bidirectional(LSTM), got {kind}")
+            raise ValueError(msg.format(where=where, kind=type(item).__name__))
     return pairs
 
 
@@ -126,11 +131,13 @@ def _keras_expected_shapes(pairs) -> dict[str, tuple[int, ...]]:
         if bwd is not None and (bwd.units != units or bwd.use_bias != use_bias):
             differs = True
         if differs:
-            raise ValueError(
-                f"layer {k} ({fwd.name}): units={fwd.units}, use_bias={fwd.use_bias}, "
-                f"bidirectional={bwd is not None}, but layer 0 has units={units}, use_bias={use_bias}, "
-                f"bidirectional={bidirectional}; one torch.nn.LSTM has the same settings in every layer"
+            msg = _(
+                "layer {k} ({name}): units={units}, use_bias={bias}, bidirectional={bi}, but layer 0 has "
+                "units={units0}, use_bias={bias0}, bidirectional={bi0}; one torch.nn.LSTM has the same "
+                "settings in every layer"
             )
+            this = {"k": k, "name": fwd.name, "units": fwd.units, "bias": fwd.use_bias, "bi": bwd is not None}
+            raise ValueError(msg.format(**this, units0=units, bias0=use_bias, bi0=bidirectional))
     input_size = int(fwd0.cell.kernel.shape[0])
     return torch_param_shapes(
         input_size, units, num_layers=len(pairs), bidirectional=bidirectional, bias=use_bias
@@ -199,7 +206,8 @@ def load_keras(layer, state_dict: Mapping[str, Any]) -> None:
         if not item.built:
             key = f"weight_ih_l{k}"
             if key not in state_dict:
-                raise ValueError(f"state dict does not fit: missing {key!r}, needed to build layer {k}")
+                msg = _("state dict does not fit: missing {key}, needed to build layer {k}")
+                raise ValueError(msg.format(key=repr(key), k=k))
             item.build((None, None, int(np.shape(state_dict[key])[1])))
     pairs = _keras_layers(layer)
     expected = _keras_expected_shapes(pairs)
@@ -215,7 +223,10 @@ def load_keras(layer, state_dict: Mapping[str, Any]) -> None:
                 value = value + to_numpy(state_dict["bias_hh" + suffix])
             value = value.T if transposed else value
             if tuple(value.shape) != tuple(var.shape):  # checked above; assert before every copy
-                raise ValueError(f"{tname + suffix}: {value.shape} does not fit {kname} {tuple(var.shape)}")
+                msg = _("{name}: {got} does not fit {weight} {want}")
+                raise ValueError(
+                    msg.format(name=tname + suffix, got=value.shape, weight=kname, want=tuple(var.shape))
+                )
             var.assign(value.astype(var.dtype))
 
 
@@ -234,15 +245,17 @@ def _check_torch_lstm(module) -> None:
     from lstm_ref.torch import ScratchLSTM
 
     if not isinstance(module, torch.nn.LSTM | ScratchLSTM):
-        raise ValueError(
-            f"expected torch.nn.LSTM or lstm_ref.torch.ScratchLSTM, got {type(module).__name__}; "
+        msg = _(
+            "expected torch.nn.LSTM or lstm_ref.torch.ScratchLSTM, got {kind}; "
             "for a model, pass its LSTM (e.g. model.lstm)"
         )
+        raise ValueError(msg.format(kind=type(module).__name__))
     if getattr(module, "proj_size", 0) > 0:
-        raise ValueError(
-            f"proj_size={module.proj_size}: an LSTM with projections has extra weight_hr_l{{k}} "
-            "matrices and h of size proj_size; Keras and lstm_ref.numpy have no such layer"
+        msg = _(
+            "proj_size={p}: an LSTM with projections has extra {weights} matrices and h of size "
+            "proj_size; Keras and lstm_ref.numpy have no such layer"
         )
+        raise ValueError(msg.format(p=module.proj_size, weights="weight_hr_l{k}"))
 
 
 def _torch_expected_shapes(module) -> dict[str, tuple[int, ...]]:
@@ -298,5 +311,6 @@ def load_torch(module, state_dict: Mapping[str, Any]) -> None:
             p = params[name]
             value = torch.as_tensor(to_numpy(value), dtype=p.dtype, device=p.device)
             if value.shape != p.shape:  # checked above; assert before every copy
-                raise ValueError(f"{name}: shape {tuple(value.shape)} does not fit {tuple(p.shape)}")
+                msg = _("{name}: shape {got} does not fit {want}")
+                raise ValueError(msg.format(name=name, got=tuple(value.shape), want=tuple(p.shape)))
             p.copy_(value)

@@ -139,7 +139,9 @@ def assert_param_count(
         return
     diff, h4 = expected - got, 4 * hidden_size
     if framework not in (None, "torch", "keras"):
-        raise ValueError(f"framework must be 'torch', 'keras' or None, got {framework!r}")
+        raise ValueError(
+            _("framework must be 'torch', 'keras' or None, got {value}").format(value=repr(framework))
+        )
     frameworks = [framework] if framework else [f for f in ("torch", "keras") if f in what.lower()]
     reasons = [r for fw in frameworks or ["torch", "keras"] for r in _slips(diff, expected, hidden_size, fw)]
     amount = _amount(diff)

@@ -32,12 +32,12 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from lstm_ref import _checks  # noqa: E402
+from lstm_ref.i18n import _  # noqa: E402
 
 __all__ = ["many_to_many", "many_to_one", "reset_states", "run_chunks", "stateful_model", "train_stateful"]
 
 # a stateful model's batch rows are parallel streams: row b of every chunk continues row b of the last
 STREAMS = ("streams", "time_steps", "features")
-STREAMS_HINT = "a stateful model takes exactly its batch_size streams in every chunk"
 
 
 def _stack(inputs, units: int, num_layers: int, bidirectional: bool, last_sequences: bool):
@@ -159,10 +159,11 @@ def reset_states(model: keras.Model) -> list[str]:
 def _batch_size(model: keras.Model) -> int:
     b = model.inputs[0].shape[0]
     if b is None or not any(getattr(la, "stateful", False) for la in _all_layers(model)):
-        raise ValueError(
+        msg = _(
             "the model is not stateful: build it with keras.Input(batch_shape=(B, T, F)) and "
             "LSTM(..., stateful=True), e.g. lstm_ref.keras.stateful_model(...)"
         )
+        raise ValueError(msg)
     return int(b)
 
 
@@ -192,20 +193,23 @@ def train_stateful(
     """
     B = _batch_size(model)
     if not getattr(model, "compiled", False):
-        raise ValueError('the model is not compiled: call model.compile(optimizer="adam", loss="mse") first')
+        raise ValueError(
+            _('the model is not compiled: call model.compile(optimizer="adam", loss="mse") first')
+        )
     x = _checks.as_float_array(x, "x").astype(np.float32)
     y = _checks.as_float_array(y, "y").astype(np.float32)
     _checks.check_sequence(x.shape, int(model.inputs[0].shape[-1]), batch_first=True)
     if len(x) % B or len(x) == 0:
-        raise ValueError(
-            f"x has {len(x)} rows but the stateful model has batch size {B}: every batch must be full, "
-            f"so use a multiple of {B} rows (drop {len(x) % B} or pad)"
+        msg = _(
+            "x has {n} rows but the stateful model has batch size {b}: every batch must be full, "
+            "so use a multiple of {b} rows (drop {drop} or pad)"
         )
+        raise ValueError(msg.format(n=len(x), b=B, drop=len(x) % B))
     if len(y) != len(x):
-        raise ValueError(f"y has {len(y)} rows but x has {len(x)}; they must match")
+        raise ValueError(_("y has {n} rows but x has {m}; they must match").format(n=len(y), m=len(x)))
     reset_states(model)
     history = []
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress, file=sys.stdout)
+    bar = tqdm(range(epochs), desc=_("epochs"), disable=not progress, file=sys.stdout)
     for epoch in bar:
         fit = model.fit(x, y, batch_size=B, epochs=1, shuffle=False, verbose=0)  # state carried
         reset_states(model)  # each epoch starts from zeros
@@ -236,6 +240,7 @@ def run_chunks(model: keras.Model, chunks: Iterable, *, reset: bool = True) -> l
     outputs = []
     for chunk in chunks:
         chunk = _checks.as_float_array(chunk, "chunk").astype(np.float32)
-        _checks.check_shape(chunk.shape, STREAMS, {"streams": B, "features": F}, "chunk", STREAMS_HINT)
+        hint = _("a stateful model takes exactly its batch_size streams in every chunk")
+        _checks.check_shape(chunk.shape, STREAMS, {"streams": B, "features": F}, "chunk", hint)
         outputs.append(np.asarray(model(chunk, training=False)))
     return outputs

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from lstm_ref import _checks
 from lstm_ref.diagnose import STATE, hx_not_a_pair
+from lstm_ref.i18n import _
 from lstm_ref.shapes import param_suffixes, torch_param_shapes
 
 State = tuple[torch.Tensor, torch.Tensor]
@@ -89,12 +90,12 @@ def _check_inputs(
 ) -> int:
     """Validate x and (h0, c0) as ``nn.LSTM`` expects them; return the batch size."""
     if not isinstance(x, torch.Tensor):
-        raise ValueError(
-            f"x must be a torch.Tensor, got {type(x).__name__}; use torch.as_tensor(x, dtype=torch.float32)"
-        )
+        msg = _("x must be a torch.Tensor, got {kind}; use torch.as_tensor(x, dtype=torch.float32)")
+        raise ValueError(msg.format(kind=type(x).__name__))
     batch, steps = _checks.check_sequence(x.shape, input_size, batch_first)
     if steps == 0:
-        raise ValueError(f"x: got shape {tuple(x.shape)}: the time axis is empty (0 time steps)")
+        msg = _("x: got shape {shape}: the time axis is empty (0 time steps)")
+        raise ValueError(msg.format(shape=tuple(x.shape)))
     if hx is not None:
         if not (isinstance(hx, tuple | list) and len(hx) == 2):
             raise ValueError(
@@ -184,9 +185,8 @@ class ScratchLSTM(nn.Module):
         batch = _check_inputs(x, hx, self.input_size, H, L, self.batch_first)
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
-            raise ValueError(
-                f"x has dtype {x.dtype} but the weights are {w.dtype}; convert with x.to({w.dtype})"
-            )
+            msg = _("x has dtype {got} but the weights are {want}; convert with x.to({want})")
+            raise ValueError(msg.format(got=x.dtype, want=w.dtype))
         if hx is None:
             h0 = c0 = x.new_zeros(L, batch, H)
         else:
@@ -331,28 +331,30 @@ def train_stateful(
     """
     batches = list(batches)
     if not batches:
-        raise ValueError("batches is empty: expected a list of (x, y) pairs, x (B, T, F)")
+        raise ValueError(_("batches is empty: expected a list of (x, y) pairs, x (B, T, F)"))
     optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
     model.train()
     history = []
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress, file=sys.stdout)
+    bar = tqdm(range(epochs), desc=_("epochs"), disable=not progress, file=sys.stdout)
     for epoch in bar:
         state: State | None = None  # reset: zeros at every epoch start
         total = 0.0
         for b, (x, y) in enumerate(batches):  # stream order, never shuffled
             x, y = _as_tensor(x, "x"), _as_tensor(y, "y")
             if state is not None and state[0].shape[1] != x.shape[0]:
-                raise ValueError(
-                    f"batch {b}: x has batch size {x.shape[0]} but the carried state has "
-                    f"{state[0].shape[1]}; stateful training needs the same batch size in every batch"
+                msg = _(
+                    "batch {b}: x has batch size {n} but the carried state has {m}; "
+                    "stateful training needs the same batch size in every batch"
                 )
+                raise ValueError(msg.format(b=b, n=x.shape[0], m=state[0].shape[1]))
             pred, state_out = model(x, state)
             if tuple(pred.shape) != tuple(y.shape):
-                raise ValueError(
-                    f"batch {b}: the model returned shape {tuple(pred.shape)} but y has shape "
-                    f"{tuple(y.shape)}; they must match (no broadcasting)"
+                msg = _(
+                    "batch {b}: the model returned shape {got} but y has shape {want}; "
+                    "they must match (no broadcasting)"
                 )
+                raise ValueError(msg.format(b=b, got=tuple(pred.shape), want=tuple(y.shape)))
             loss = loss_fn(pred, y)
             optimizer.zero_grad()
             loss.backward()
@@ -391,5 +393,5 @@ def run_chunks(
             out, hx = model(_as_tensor(chunk, "chunk"), hx)
             outputs.append(out)
     if hx is None:
-        raise ValueError("chunks is empty: expected at least one chunk")
+        raise ValueError(_("chunks is empty: expected at least one chunk"))
     return outputs, hx

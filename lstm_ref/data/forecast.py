@@ -17,8 +17,9 @@ from importlib import resources
 import numpy as np
 
 from lstm_ref._checks import as_float_array, check_int, check_shape
-from lstm_ref.data.windows import SERIES, _as_series, _target_index, make_windows  # noqa: F401 (doctests)
+from lstm_ref.data.windows import _as_series, _series, _target_index, make_windows  # noqa: F401 (doctests)
 from lstm_ref.diagnose import BTF
+from lstm_ref.i18n import _
 
 __all__ = [
     "MinMaxScaler",
@@ -82,7 +83,8 @@ class MinMaxScaler:
     def __init__(self, feature_range: tuple[float, float] = (0.0, 1.0)) -> None:
         lo, hi = (float(v) for v in feature_range)
         if not lo < hi:
-            raise ValueError(f"feature_range must be (low, high) with low < high, got {feature_range}")
+            msg = _("feature_range must be (low, high) with low < high, got {value}")
+            raise ValueError(msg.format(value=feature_range))
         self.feature_range = (lo, hi)
         self.data_min_: np.ndarray | None = None
         self.data_max_: np.ndarray | None = None
@@ -95,14 +97,14 @@ class MinMaxScaler:
         """
         data = _as_series(series)
         if len(data) == 0:
-            raise ValueError("series: expected (time_steps,) or (time_steps, features), got 0 rows")
+            raise ValueError(_("series: expected {series}, got 0 rows").format(series=_series()))
         self.data_min_ = data.min(axis=0).astype(np.float64)
         self.data_max_ = data.max(axis=0).astype(np.float64)
         return self
 
     def _params(self, x: np.ndarray, column: int | None) -> tuple[np.ndarray, np.ndarray]:
         if self.data_min_ is None:
-            raise ValueError("this MinMaxScaler is not fitted yet; call fit(train) first")
+            raise ValueError(_("this MinMaxScaler is not fitted yet; call fit(train) first"))
         n_features = len(self.data_min_)
         rng = self.data_max_ - self.data_min_
         rng = np.where(rng == 0, 1.0, rng)
@@ -110,10 +112,11 @@ class MinMaxScaler:
             c = _target_index(column, n_features)[0]
             return self.data_min_[c], rng[c]
         if n_features > 1 and (x.ndim == 0 or x.shape[-1] != n_features):
-            raise ValueError(
-                f"x: expected (..., features) = (..., {n_features}) as in fit, got shape {x.shape}; "
-                f"to scale one column use column=<index>"
+            msg = _(
+                "x: expected (..., features) = (..., {n}) as in fit, got shape {shape}; "
+                "to scale one column use column=<index>"
             )
+            raise ValueError(msg.format(n=n_features, shape=x.shape))
         return self.data_min_, rng
 
     def transform(self, x, column: int | None = None) -> np.ndarray:
@@ -174,20 +177,24 @@ def train_test_split_series(
     """
     data = as_float_array(series, "series")
     if data.ndim == 0:
-        raise ValueError(f"series: expected {SERIES}, got a scalar")
+        raise ValueError(_("series: expected {series}, got a scalar").format(series=_series()))
     n = len(data)
     if isinstance(test_size, float | np.floating):
         if not 0.0 < test_size < 1.0:
-            raise ValueError(f"test_size: a fraction must be in (0, 1), got {test_size}")
+            raise ValueError(
+                _("test_size: a fraction must be in (0, 1), got {value}").format(value=test_size)
+            )
         n_test = math.ceil(test_size * n)
     else:
         n_test = check_int(test_size, "test_size", minimum=1)
     context = check_int(context, "context", minimum=0)
     cut = n - n_test
     if cut < 1:
-        raise ValueError(f"series has {n} rows: a test part of {n_test} rows leaves no training rows")
+        msg = _("series has {n} rows: a test part of {n_test} rows leaves no training rows")
+        raise ValueError(msg.format(n=n, n_test=n_test))
     if context > cut:
-        raise ValueError(f"context={context} is more than the {cut} training rows; use context <= {cut}")
+        msg = _("context={context} is more than the {cut} training rows; use context <= {cut}")
+        raise ValueError(msg.format(context=context, cut=cut))
     return data[:cut].copy(), data[cut - context :].copy()
 
 
@@ -237,10 +244,11 @@ def seasonal_naive_forecast(X, season: int, horizon: int = 1, target_col: int = 
     horizon = check_int(horizon, "horizon", minimum=1)
     look_back = X.shape[1]
     if look_back < season:
-        raise ValueError(
-            f"X: expected (batch, time_steps, features) with time_steps >= season = {season}, "
-            f"got shape {X.shape}: use make_windows(series, look_back={season}) or more"
+        msg = _(
+            "X: expected (batch, time_steps, features) with time_steps >= season = {season}, "
+            "got shape {shape}: use make_windows(series, look_back={season}) or more"
         )
+        raise ValueError(msg.format(season=season, shape=X.shape))
     col = _target_index(target_col, X.shape[2])[0]
     steps = look_back - season + np.arange(horizon) % season
     return X[:, steps, col]
@@ -278,10 +286,11 @@ def seasonal_trend_forecast(
     X = _as_windows(X)
     season = check_int(season, "season", minimum=1)
     if X.shape[1] < season + 1:
-        raise ValueError(
-            f"X: expected (batch, time_steps, features) with time_steps >= season + 1 = {season + 1} "
-            f"(the change over the last season needs one more step), got shape {X.shape}"
+        msg = _(
+            "X: expected (batch, time_steps, features) with time_steps >= season + 1 = {n} "
+            "(the change over the last season needs one more step), got shape {shape}"
         )
+        raise ValueError(msg.format(n=season + 1, shape=X.shape))
     base = seasonal_naive_forecast(X, season, horizon, target_col)  # (n, horizon)
     col = _target_index(target_col, X.shape[2])[0]
     last, year_before = X[:, -1:, col], X[:, -1 - season : -season, col]  # (n, 1) each
@@ -301,13 +310,14 @@ def _check_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     a = as_float_array(y_true, "y_true")
     b = as_float_array(y_pred, "y_pred")
     if a.shape != b.shape:
-        raise ValueError(
-            f"y_pred: expected the shape of y_true {a.shape}, got shape {b.shape}; "
+        msg = _(
+            "y_pred: expected the shape of y_true {want}, got shape {got}; "
             "shapes must match exactly (nothing is broadcast: (n, 1) against (n,) would compare "
             "every prediction with every target)"
         )
+        raise ValueError(msg.format(want=a.shape, got=b.shape))
     if a.size == 0:
-        raise ValueError("y_true is empty")
+        raise ValueError(_("y_true is empty"))
     return a, b
 
 

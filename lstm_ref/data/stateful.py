@@ -17,6 +17,7 @@ import numpy as np
 
 from lstm_ref._checks import check_int
 from lstm_ref.data.windows import _as_series, _target_index
+from lstm_ref.i18n import _
 
 __all__ = ["StatefulLayout", "stateful_arrays", "stateful_batches", "stateful_layout"]
 
@@ -85,12 +86,11 @@ def stateful_layout(n_rows: int, batch_size: int, seq_len: int, *, targets: bool
     shift = int(bool(targets))
     n_batches = (n_rows - shift) // (batch_size * seq_len) if n_rows > shift else 0
     if n_batches == 0:
-        need = batch_size * seq_len + shift
-        plus = " + 1 (the last target)" if targets else ""
-        raise ValueError(
-            f"series: {n_rows} rows are too few for stateful batches of (batch_size, seq_len) = "
-            f"({batch_size}, {seq_len}): need at least batch_size * seq_len{plus} = {need} rows"
-        )
+        if targets:
+            msg = _("series: {n} rows are too few for stateful batches of (batch_size, seq_len) = ({b}, {t}): need at least batch_size * seq_len + 1 (the last target) = {need} rows")  # fmt: skip
+        else:
+            msg = _("series: {n} rows are too few for stateful batches of (batch_size, seq_len) = ({b}, {t}): need at least batch_size * seq_len = {need} rows")  # fmt: skip
+        raise ValueError(msg.format(n=n_rows, b=batch_size, t=seq_len, need=batch_size * seq_len + shift))
     stream_len = n_batches * seq_len
     return StatefulLayout(
         n_rows=n_rows,

@@ -20,10 +20,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from lstm_ref._checks import as_float_array, check_int
+from lstm_ref.i18n import _
 
-SERIES = "(time_steps,) or (time_steps, features)"
+SERIES = "(time_steps,) or (time_steps, features)"  # a series' layout; in messages, _series()
 
 __all__ = ["classic_create_dataset", "make_windows", "sliding_windows"]
+
+
+def _series() -> str:
+    """:data:`SERIES` in the current language, for messages."""
+    return _("(time_steps,) or (time_steps, features)")
 
 
 def _as_series(series, name: str = "series") -> np.ndarray:
@@ -31,21 +37,18 @@ def _as_series(series, name: str = "series") -> np.ndarray:
     arr = as_float_array(series, name)
     if arr.ndim == 1:
         return arr[:, None]
+    v = {"name": name, "series": _series(), "shape": arr.shape}
     if arr.ndim == 2:
         if arr.shape[1] == 0:
-            raise ValueError(
-                f"{name}: expected {SERIES}, got shape {arr.shape}: there are no feature columns"
-            )
+            raise ValueError(_("{name}: expected {series}, got shape {shape}: there are no feature columns").format_map(v))  # fmt: skip
         return arr
     if arr.ndim == 0:
-        raise ValueError(f"{name}: expected {SERIES}, got a scalar ({arr!r}); a series needs a time axis")
-    hint = ""
+        msg = _("{name}: expected {series}, got a scalar ({value}); a series needs a time axis")
+        raise ValueError(msg.format(**v, value=repr(arr)))
+    msg = _("{name}: expected {series}, got shape {shape}: a {n}-D array").format(**v, n=arr.ndim)
     if arr.ndim == 3:
-        hint = (
-            "; this already looks like (batch, time_steps, features) windows; "
-            "pass the raw series (rows in time order) instead"
-        )
-    raise ValueError(f"{name}: expected {SERIES}, got shape {arr.shape}: a {arr.ndim}-D array{hint}")
+        msg = _("{msg}; this already looks like (batch, time_steps, features) windows; pass the raw series (rows in time order) instead").format(msg=msg)  # fmt: skip
+    raise ValueError(msg)
 
 
 def _target_index(target_cols, n_features: int) -> list[int]:
@@ -54,18 +57,21 @@ def _target_index(target_cols, n_features: int) -> list[int]:
         return list(range(n_features))
     cols = [target_cols] if np.ndim(target_cols) == 0 else list(target_cols)
     if not cols:
-        raise ValueError("target_cols is empty; give at least one column index, or None for all columns")
+        raise ValueError(_("target_cols is empty; give at least one column index, or None for all columns"))
     for c in cols:
         if isinstance(c, bool) or not isinstance(c, int | np.integer):
-            raise ValueError(f"target_cols must hold column indices (ints), got {c!r}")
-        if not -n_features <= c < n_features:
             raise ValueError(
-                f"target_cols: column {c} does not exist; the series has {n_features} feature column(s) "
-                f"(valid indices 0..{n_features - 1})"
+                _("target_cols must hold column indices (ints), got {value}").format(value=repr(c))
             )
+        if not -n_features <= c < n_features:
+            msg = _(
+                "target_cols: column {c} does not exist; the series has {n} feature column(s) "
+                "(valid indices 0..{last})"
+            )
+            raise ValueError(msg.format(c=c, n=n_features, last=n_features - 1))
     cols = [int(c) % n_features for c in cols]
     if len(set(cols)) != len(cols):
-        raise ValueError(f"target_cols repeats a column: {list(target_cols)}")
+        raise ValueError(_("target_cols repeats a column: {cols}").format(cols=list(target_cols)))
     return cols
 
 
@@ -94,9 +100,12 @@ def sliding_windows(series, look_back: int, *, stride: int = 1) -> np.ndarray:
     stride = check_int(stride, "stride", minimum=1)
     data = _as_series(series)
     if len(data) < look_back:
+        msg = _(
+            "series: expected {series} with at least look_back = {look_back} rows, "
+            "got shape {shape} ({n} rows); use a smaller look_back or a longer series"
+        )
         raise ValueError(
-            f"series: expected {SERIES} with at least look_back = {look_back} rows, "
-            f"got shape {np.shape(series)} ({len(data)} rows); use a smaller look_back or a longer series"
+            msg.format(series=_series(), look_back=look_back, shape=np.shape(series), n=len(data))
         )
     starts = np.arange((len(data) - look_back) // stride + 1)[:, None] * stride  # (n, 1)
     return data[starts + np.arange(look_back)]  # (n, look_back, F)
@@ -155,11 +164,12 @@ def make_windows(
     cols = _target_index(target_cols, n_features)
     need = look_back + horizon
     if n_rows < need:
-        raise ValueError(
-            f"series: expected {SERIES} with at least look_back + horizon = {look_back} + {horizon} = "
-            f"{need} rows, got shape {np.shape(series)} ({n_rows} rows); "
-            f"use a smaller look_back or a longer series"
+        msg = _(
+            "series: expected {series} with at least look_back + horizon = {look_back} + {horizon} = "
+            "{need} rows, got shape {shape} ({n} rows); use a smaller look_back or a longer series"
         )
+        v = {"look_back": look_back, "horizon": horizon, "need": need, "shape": np.shape(series), "n": n_rows}
+        raise ValueError(msg.format(series=_series(), **v))
     X = sliding_windows(data[: n_rows - horizon], look_back, stride=stride)  # (n, look_back, F)
     starts = np.arange(len(X))[:, None] * stride  # (n, 1)
     y = data[starts + look_back + np.arange(horizon)][:, :, cols]  # (n, horizon, n_targets)

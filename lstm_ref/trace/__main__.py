@@ -44,9 +44,9 @@ def _keras_demo():
 
 
 def main(argv: list[str] | None = None) -> int:
-    about = "Trace a small LSTM model's shapes, then a broken variant's diagnosis."
+    about = _("Trace a small LSTM model's shapes, then a broken variant's diagnosis.")
     parser = argparse.ArgumentParser(prog="python -m lstm_ref.trace", description=about)
-    parser.add_argument("--keras", action="store_true", help="a Keras model instead of a PyTorch one")
+    parser.add_argument("--keras", action="store_true", help=_("a Keras model instead of a PyTorch one"))
     model, x = _keras_demo() if parser.parse_args(argv).keras else _torch_demo()
     print(_("A model fed windows of shape {shape}:").format(shape=tuple(x.shape)), end="\n\n")
     print(trace(model, x))
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except ShapeError as err:
         print(err.trace)
         return 0
-    print("(no error: the demo's broken variant ran, which it should not)", file=sys.stderr)
+    print(_("(no error: the demo's broken variant ran, which it should not)"), file=sys.stderr)
     return 1
 
 

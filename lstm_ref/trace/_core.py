@@ -11,11 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lstm_ref.diagnose import BTF, KERAS_STATE, STATE, TBF, Dim, Sizes, diagnose
-from lstm_ref.i18n import _
+from lstm_ref.i18n import _, width
 
 LD = "layers*directions"  # the table's name for the first axis of a PyTorch state (STATE's, shorter)
 Names = Sequence[str]  # one name per axis
-COLUMNS = ("layer", "type", "input", "output", "params", "note")
+
+
+def columns() -> tuple[str, ...]:
+    """The table's column headers in the current language: layer, type, input, output, params, note."""
+    return _("layer"), _("type"), _("input"), _("output"), _("params"), _("note")
 
 
 @dataclass(frozen=True)
@@ -91,22 +95,22 @@ class ShapeTrace:
         return next((r for r in self.rows if r.failed), None)
 
     def table(self) -> list[tuple[str, ...]]:
-        """The rows as text cells, one tuple per :data:`COLUMNS`; a multi-output cell has one line each."""
+        """The rows as text cells, one per :func:`columns`; a multi-output cell has one line each."""
         cells = []
         for r in self.rows:
-            out = "FAILED" if r.failed else "\n".join(map(str, r.outputs))
+            out = _("FAILED") if r.failed else "\n".join(map(str, r.outputs))
             cells.append((r.name, r.kind, "\n".join(map(str, r.inputs)), out, f"{r.params:,}", r.note))
         return cells
 
     def __str__(self) -> str:
-        body = [[c.split("\n") for c in row] for row in self.table()]
-        widths = [max([len(c)] + [len(s) for row in body for s in row[i]]) for i, c in enumerate(COLUMNS)]
+        body, names = [[c.split("\n") for c in row] for row in self.table()], columns()
+        widths = [max([width(c)] + [width(s) for row in body for s in row[i]]) for i, c in enumerate(names)]
 
         def line(cells) -> str:
-            return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+            return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
         head = _("{framework} model {model}: {n} layer(s) traced")
-        lines = [head.format(framework=self.framework, model=self.model, n=len(self.rows)), line(COLUMNS)]
+        lines = [head.format(framework=self.framework, model=self.model, n=len(self.rows)), line(names)]
         lines.append("  ".join("-" * w for w in widths))
         for cells in body:
             lines += [line([c[k] if k < len(c) else "" for c in cells]) for k in range(max(map(len, cells)))]
@@ -117,7 +121,7 @@ class ShapeTrace:
 
     def _repr_html_(self) -> str:
         esc, left, red = html.escape, " style='text-align:left'", " style='background:#fde0dc'"
-        head = "".join(f"<th{left}>{esc(c)}</th>" for c in COLUMNS)
+        head = "".join(f"<th{left}>{esc(c)}</th>" for c in columns())
         body = "".join(
             f"<tr{red if r.failed else ''}>"
             + "".join(f"<td{left}>{esc(c).replace(chr(10), '<br>')}</td>" for c in cells)

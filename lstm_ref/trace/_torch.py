@@ -98,7 +98,8 @@ class _Recorder:
     def enter(self, name: str):
         def hook(m, args, kwargs):
             n = self.count[name] = self.count.get(name, 0) + 1
-            call = Call(m, name if n == 1 else f"{name} (call {n})", [], args, kwargs)
+            label = name if n == 1 else _("{name} (call {n})").format(name=name, n=n)  # "fc (call 2)"
+            call = Call(m, label, [], args, kwargs)
             rnn = recurrent(m) is not None or isinstance(m, nn.RNNCellBase)
             hx = args[1] if len(args) > 1 else None  # a model called as model(x, (h0, c0)) or model(x, h0)
             hx = hx if isinstance(hx, tuple | list) and len(hx) == 2 else (hx,)
