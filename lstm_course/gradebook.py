@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lstm_course.course import COURSE_ID
-from lstm_course.nbgrader_adapter import NBGRADER, api, interpreter_first_on_path
+from lstm_course.nbgrader_adapter import NBGRADER, api, nbgrader_ready
 
 __all__ = [
     "GradeRow",
@@ -137,7 +137,7 @@ def open_gradebook(db_url: str, read_only: bool = False):
 
     if read_only and db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).exists():
         raise FileNotFoundError(f"no gradebook at {db_url}: run lstm-course grade first")
-    interpreter_first_on_path()  # nbgrader stamps a new database with the alembic on PATH
+    nbgrader_ready()  # nbgrader stamps a new database with alembic's head revision
     # course_id "": nbgrader then adds no course row (the id only tags new rows)
     return Gradebook(db_url, course_id="" if read_only else COURSE_ID)
 

@@ -35,6 +35,8 @@ __all__ = [
     "Settings",
     "interpreter_path",
     "interpreter_first_on_path",
+    "alembic_head",
+    "nbgrader_ready",
     "settle",
     "grading_config",
     "api",
@@ -78,6 +80,31 @@ def interpreter_path(path: str | None) -> str:
 def interpreter_first_on_path() -> None:
     """Put this interpreter's folder first on this process's ``PATH`` (for in-process runs)."""
     os.environ["PATH"] = interpreter_path(os.environ.get("PATH"))
+
+
+def alembic_head() -> str:
+    """The revision nbgrader stamps a new gradebook with, read in this process from nbgrader's own
+    migrations (``nbgrader:alembic``): what ``alembic heads`` prints, without a new Python."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "nbgrader:alembic")
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def nbgrader_ready() -> None:
+    """Before an in-process nbgrader run: this interpreter first on ``PATH`` (the ``python3`` kernels), and
+    nbgrader's ``get_alembic_version``, which starts the ``alembic`` command for every new gradebook
+    (a template per assignment, the central one: 1.5 s each, measured in BENCHMARKS.md), answered once
+    per process from :func:`alembic_head` instead."""
+    import functools
+
+    import nbgrader.api
+
+    interpreter_first_on_path()
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(alembic_head)
 
 
 def settle(folder: str | None = None) -> None:
@@ -139,7 +166,7 @@ def api(course: Path, db_url: str, report_dir: Path | None = None, settings: Set
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import PyFileConfigLoader
 
-    interpreter_first_on_path()
+    nbgrader_ready()
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     if settings is not None:
         cfg.merge(grading_config(course, report_dir or course / "reports", settings))

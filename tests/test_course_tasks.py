@@ -85,3 +85,32 @@ def test_kernels_get_the_thread_limits(tmp_path):
     passed = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setenv"}
     assert all(passed.get(name) == "1" for name in THREAD_VARIABLES), passed
     assert "SECRET_TOKEN" not in passed
+
+
+def test_the_alembic_head_read_in_process_is_what_the_alembic_command_prints():
+    """nbgrader stamps every new gradebook with `alembic heads` (a new Python each time); the adapter
+    answers it once per process from nbgrader's migrations: the same revision."""
+    import functools
+
+    import nbgrader.api
+
+    from lstm_course.nbgrader_adapter import alembic_head, nbgrader_ready
+
+    nbgrader_ready()
+    assert isinstance(nbgrader.api.get_alembic_version, functools._lru_cache_wrapper)
+    assert nbgrader.api.get_alembic_version() == alembic_head()
+    assert len(alembic_head()) == 12 and alembic_head() == _alembic_heads_command()
+
+
+def _alembic_heads_command() -> str:
+    """What nbgrader's get_alembic_version computes: `alembic -c INI heads`, first word."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nbgrader.api import _temp_alembic_ini
+
+    alembic = Path(sys.executable).with_name("alembic")
+    with _temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:
+        out = subprocess.check_output([str(alembic), "-c", ini, "heads"], text=True)
+    return out.split("\n")[0].split(" ")[0]

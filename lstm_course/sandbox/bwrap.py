@@ -35,8 +35,10 @@ import argparse
 import json
 import os
 import resource
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -381,15 +383,14 @@ def supervise(state: Path, kernel_cmd: list[str], fork_server: Path | None = Non
 
 
 class _Forked:
-    """A kernel forked by a fork server, seen as a process: ``poll``, ``wait``, ``kill``."""
+    """A kernel forked by a fork server (:mod:`lstm_course.sandbox.forkserver`), seen as a process:
+    ``poll``, ``wait``, ``kill``."""
 
     def __init__(self, server: Path, state: Path, kernel_cmd: list[str], limits: Limits):
-        from lstm_course.sandbox import forkserver
-
-        self._read = forkserver.read_message
+        self._read = read_message
         argv = kernel_cmd[1:] if kernel_cmd and Path(kernel_cmd[0]).name.startswith("python") else kernel_cmd
         env = kernel_env(dict(os.environ)) | {"PWD": HOME}  # as bwrap sets it
-        self.conn = forkserver.request_kernel(server, state, argv, asdict(limits) | {"home": HOME}, env)
+        self.conn = request_kernel(server, state, argv, asdict(limits) | {"home": HOME}, env)
         self.buffer = bytearray()
         self.code: int | None = None
 
@@ -415,6 +416,37 @@ class _Forked:
         if self.code is None:
             self.code = 128 + signal.SIGKILL
             self.conn.close()
+
+
+def request_kernel(sock_path: Path, state: Path, argv: list[str], limits: dict, env: dict) -> socket.socket:
+    """The supervisor's side: ask the server for a kernel (``env``: its whole environment); return the open
+    connection (the kernel's lifeline).
+
+    Read ``{"exit": code}`` from it when the kernel ends; closing it kills the kernel.
+    """
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(str(sock_path))
+    # the kernel writes to the supervisor's stdout and stderr, as a cold kernel does
+    message = json.dumps({"state": str(state), "argv": argv, "limits": limits, "env": env}).encode() + b"\n"
+    socket.send_fds(conn, [message], [1, 2])
+    return conn
+
+
+def read_message(conn: socket.socket, buffer: bytearray, timeout: float | None) -> dict | None:
+    """The next JSON line from the server, or ``None`` at EOF; ``TimeoutError`` after ``timeout`` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while b"\n" not in buffer:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([conn], [], [], left)
+        if not ready:
+            raise TimeoutError(f"no word from the fork server in {timeout:g} s")
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        buffer += chunk
+    line, _, rest = bytes(buffer).partition(b"\n")
+    buffer[:] = rest
+    return json.loads(line)
 
 
 def main(argv: list[str] | None = None) -> int:

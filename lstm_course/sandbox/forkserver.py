@@ -26,7 +26,7 @@ The server's sandbox is a cold kernel's (:func:`~lstm_course.sandbox.bwrap.bwrap
 differences: its folder (the control socket and each kernel's state) is mounted read-write, and ``/proc`` is
 the host's, which Linux requires before a nested sandbox may mount a ``/proc`` of its own; the kernels
 never see it. The kernel manager starts the same supervisor as for a cold kernel, with ``--fork-server``:
-the supervisor asks the server for the kernel over the control socket and keeps the connection open while
+the supervisor (``bwrap._Forked``) asks the server for the kernel over the control socket and keeps the connection open while
 the kernel lives; when the supervisor ends (the grader shut the kernel down, the wall clock ran out, the
 grader died), the server kills the kernel's namespace.
 
@@ -55,7 +55,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -66,13 +65,15 @@ __all__ = [
     "ForkServerUnavailable",
     "fork_server",
     "shutdown_all",
-    "request_kernel",
 ]
 
 #: Modules worth importing once per worker (seconds each); a source's other imports are left to the kernel.
 PRELOADABLE = ("numpy", "torch", "tensorflow", "keras", "lstm_ref", "lstm_ref.feedback", "matplotlib.pyplot")
 #: Always imported: what every kernel loads before the first cell.
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
+#: Imported together: Keras 3 imports TensorFlow (its backend) anyway, so an assignment that names one
+#: shares the other's server (one server per worker for both TensorFlow assignments, not two).
+TOGETHER = {"keras": ("tensorflow",), "tensorflow": ("keras",)}
 #: What a preloaded module imports later, at first use, measured: torch's optimizers import
 #: ``torch._dynamo`` (about 800 modules, 0.9 s) at their first ``step()``. Importing starts no thread.
 LATER = {"torch": ("torch._dynamo",)}
@@ -140,7 +141,7 @@ def preload_for(sources: list[str]) -> tuple[str, ...]:
     """The :data:`PRELOADABLE` modules that trusted ``sources`` (code cells) import, in that order.
 
     >>> preload_for(["import numpy as np\\nfrom lstm_ref.feedback import check", "import keras"])
-    ('numpy', 'keras', 'lstm_ref', 'lstm_ref.feedback')
+    ('numpy', 'tensorflow', 'keras', 'lstm_ref', 'lstm_ref.feedback')
     """
     wanted: set[str] = set()
     for src in sources:
@@ -159,6 +160,7 @@ def preload_for(sources: list[str]) -> tuple[str, ...]:
             for name in names:
                 parts = name.split(".")
                 wanted.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    wanted.update(m for name in list(wanted) for m in TOGETHER.get(name, ()))
     return tuple(m for m in PRELOADABLE if m in wanted)
 
 
@@ -550,37 +552,6 @@ def shutdown_all() -> None:
 
 
 atexit.register(shutdown_all)
-
-
-def request_kernel(sock_path: Path, state: Path, argv: list[str], limits: dict, env: dict) -> socket.socket:
-    """The supervisor's side: ask the server for a kernel (``env``: its whole environment); return the open
-    connection (the kernel's lifeline).
-
-    Read ``{"exit": code}`` from it when the kernel ends; closing it kills the kernel.
-    """
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.connect(str(sock_path))
-    # the kernel writes to the supervisor's stdout and stderr, as a cold kernel does
-    message = json.dumps({"state": str(state), "argv": argv, "limits": limits, "env": env}).encode() + b"\n"
-    socket.send_fds(conn, [message], [1, 2])
-    return conn
-
-
-def read_message(conn: socket.socket, buffer: bytearray, timeout: float | None) -> dict | None:
-    """The next JSON line from the server, or ``None`` at EOF; ``TimeoutError`` after ``timeout`` seconds."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while b"\n" not in buffer:
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([conn], [], [], left)
-        if not ready:
-            raise TimeoutError(f"no word from the fork server in {timeout:g} s")
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        buffer += chunk
-    line, _, rest = bytes(buffer).partition(b"\n")
-    buffer[:] = rest
-    return json.loads(line)
 
 
 if __name__ == "__main__":  # pragma: no cover
