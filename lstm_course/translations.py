@@ -8,14 +8,18 @@ catalogue_path`), whose msgids are
   cell, with its lines joined by single spaces (as Sphinx's gettext writes the book's), and
 - each comment of a code cell, found by :func:`lstm_figures.i18n.comments` (consecutive full-line
   comments are one msgid, their lines joined by newlines); nbgrader's ``### BEGIN/END`` markers are not
-  comments to translate,
+  comments to translate, and
+- each message the test code writes (the test cells, hidden tests included, and the read-only cells of
+  their helpers): an ``assert``'s message, a ``raise``'s, a ``what=`` or ``hint=`` of ``lstm_ref.feedback``
+  (:mod:`lstm_course.cell_messages`; an f-string's msgid keeps its ``{fields}``),
 
 when it has an English word outside code and math (:func:`lstm_figures.i18n.needs`). :func:`twin_source`
-puts the translations back: the twin is the source with only its Markdown and comments in ``lang``, and
-its set-up cell (the first code cell) choosing ``lang`` for ``lstm_ref``'s messages
-(``lstm_ref.set_language``), so the visible tests explain themselves in that language. Code, test cells,
-grade_ids, cell ids and points are the source's. nbgrader then releases the twin and grades it like
-the English (``lstm-course release``, :mod:`lstm_course.grading.worker`).
+puts the translations back: the twin is the source with its Markdown, comments and test messages in
+``lang``, and its set-up cell (the first code cell) choosing ``lang`` for ``lstm_ref``'s messages
+(``lstm_ref.set_language``), so that a failing test explains itself in that language. Code, grade_ids,
+cell ids and points are the source's. nbgrader then releases the twin and grades it like the English
+(``lstm-course release``, :mod:`lstm_course.grading.worker`): from the twin's source, so the hidden tests
+it puts back at grading are the twin's, messages in ``lang``.
 
     python -m lstm_course.translations update   # after editing solutions/: re-extract, merge into the .po
     python -m lstm_course.translations check    # what the tests check: exit 1 and a line per problem
@@ -26,9 +30,12 @@ New or untranslated text that the book's exercises page already translates (``bo
 exercises.po``: the page lists each student notebook) takes that translation, so that the twin and the
 book's listing of the notebook say the same.
 ``check`` fails on untranslated, fuzzy or obsolete entries, on a catalogue out of step with the English
-(stale), and on what ``scripts.book_i18n.catalogue_problems`` finds in an entry (inline code, math or a
-link lost, a glossary term rendered otherwise than the book's glossary says); it needs a checkout of the
-course repository (``scripts/``, ``book/``). Everything else here needs only ``polib``.
+(stale), on what ``scripts.book_i18n.catalogue_problems`` finds in an entry (inline code, math or a
+link lost, a glossary term rendered otherwise than the book's glossary says), on a message whose
+translation loses, adds or changes a field or a name of code, or would not read back from the literal
+the twin gets (:func:`lstm_course.cell_messages.problems`), and on a twin cell that does not compile; it
+needs a checkout of the course repository (``scripts/``, ``book/``). Everything else here needs only
+``polib``.
 """
 
 from __future__ import annotations
@@ -42,12 +49,24 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from lstm_course.course import SOLUTIONS, TRANSLATIONS, assignments, catalogue_path, find_root, read_nb
+from lstm_course import cell_messages
+from lstm_course.course import (
+    SOLUTIONS,
+    TRANSLATIONS,
+    assignments,
+    catalogue_path,
+    find_root,
+    is_test_cell,
+    nbmeta,
+    read_nb,
+)
 
 __all__ = [
     "blocks",
     "msgids",
     "load_catalogue",
+    "load_messages",
+    "language_of",
     "twin_source",
     "twin_files",
     "MissingTranslations",
@@ -61,7 +80,8 @@ SET_LANGUAGE = {
     "zh_CN": '\n\nimport lstm_ref\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（测试的失败说明）用中文\n',
 }
 
-COMMENT = "comment in cell"  # what a catalogue entry's note says of a code comment (a Markdown block: "markdown cell")
+# what a catalogue entry's note says of a code comment and of a test's message (a Markdown block: "markdown cell")
+COMMENT, MESSAGE = "comment in cell", "message in"
 _CODE = re.compile(r"``.+?``|`[^`]+`")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
@@ -138,22 +158,29 @@ def _source(cell: Mapping) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
+def _messages(cell: Mapping) -> list[cell_messages.Message]:
+    """The test messages of a code cell; none in an answer cell (the student's code)."""
+    return [] if nbmeta(cell).get("solution") else cell_messages.messages(_source(cell))
+
+
 def msgids(nb: Mapping) -> dict[str, str]:
     """Every msgid of a source notebook, in order: ``{msgid: where}``, ``where`` naming the cell (its
-    grade_id, else its id): ``"markdown cell ID"`` or ``"comment in cell ID, line N"``."""
+    grade_id, else its id): ``"markdown cell ID"``, ``"comment in cell ID, line N"``, or ``"message in
+    test cell ID, line N"`` (``"message in cell ID, ..."`` in a read-only cell of the tests' helpers)."""
     out: dict[str, str] = {}
     for index, cell in enumerate(nb["cells"]):
-        name = (
-            cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id") or f"cell {index}"
-        )
+        name = nbmeta(cell).get("grade_id") or cell.get("id") or f"cell {index}"
         if cell["cell_type"] == "markdown":
             for _, texts, _ in blocks(_source(cell)):
                 for text in texts:
                     if _translatable(text):
                         out.setdefault(text, f"markdown cell {name}")
         elif cell["cell_type"] == "code":
-            for first, _, _, text in _code_comments(_source(cell)):
-                out.setdefault(text, f"{COMMENT} {name}, line {first}")
+            found = [(first, text, COMMENT) for first, _, _, text in _code_comments(_source(cell))]
+            where = f"{MESSAGE} {'test ' if is_test_cell(cell) else ''}cell"
+            found += [(m.line, m.msgid, where) for m in _messages(cell)]
+            for line, text, what in sorted(found, key=lambda x: x[0]):
+                out.setdefault(text, f"{what} {name}, line {line}")
     return out
 
 
@@ -166,6 +193,30 @@ def load_catalogue(text: str) -> dict[str, str]:
         for e in polib.pofile(text)
         if e.msgstr.strip() and "fuzzy" not in e.flags and not e.obsolete
     }
+
+
+def load_messages(text: str) -> dict[str, str]:
+    """The test messages of a catalogue's text, ``{msgid: msgstr}`` as :func:`load_catalogue` reads them:
+    what :func:`lstm_course.cell_messages.to_english` reads a twin's failures back with."""
+    import polib
+
+    table = load_catalogue(text)
+    return {
+        e.msgid: table[e.msgid]
+        for e in polib.pofile(text)
+        if MESSAGE in (e.comment or "") and e.msgid in table
+    }
+
+
+def language_of(nb: Mapping) -> str:
+    """The language of a student notebook: that of the twin whose set-up cell (its first code cell) it
+    has (:data:`SET_LANGUAGE`), else ``"en"``.
+
+    >>> language_of({"cells": [{"cell_type": "code", "source": "import numpy" + SET_LANGUAGE["zh_CN"]}]})
+    'zh_CN'
+    """
+    first = next((_source(c) for c in nb.get("cells", []) if c.get("cell_type") == "code"), "")
+    return next((lang for lang, tail in SET_LANGUAGE.items() if first.rstrip().endswith(tail.rstrip())), "en")
 
 
 class MissingTranslations(ValueError):
@@ -199,10 +250,10 @@ def _code(source: str, tr: Callable[[str], str]) -> str:
 
 
 def twin_source(nb: Mapping, table: Mapping[str, str], lang: str) -> dict:
-    """The ``lang`` twin of source notebook ``nb``: its Markdown blocks and code comments replaced by
-    ``table[msgid]``, and :data:`SET_LANGUAGE` after its first code cell's code. Everything else (code,
-    metadata, cell ids, outputs) is ``nb``'s. Raises :class:`MissingTranslations` naming what ``table``
-    lacks."""
+    """The ``lang`` twin of source notebook ``nb``: its Markdown blocks, code comments and test messages
+    replaced by ``table[msgid]``, and :data:`SET_LANGUAGE` after its first code cell's code. Everything else
+    (code, metadata, cell ids, outputs) is ``nb``'s. Raises :class:`MissingTranslations` naming what
+    ``table`` lacks."""
     missing: list[str] = []
 
     def tr(text: str) -> str:
@@ -216,7 +267,10 @@ def twin_source(nb: Mapping, table: Mapping[str, str], lang: str) -> dict:
         if cell["cell_type"] == "markdown":
             cell["source"] = _markdown(_source(cell), tr)
         elif cell["cell_type"] == "code":
-            cell["source"] = _code(_source(cell), tr)
+            source = (
+                _source(cell) if nbmeta(cell).get("solution") else cell_messages.translate(_source(cell), tr)
+            )
+            cell["source"] = _code(source, tr)
             if first_code:
                 cell["source"] = cell["source"].rstrip("\n") + SET_LANGUAGE[lang].rstrip("\n")
                 first_code = False
@@ -332,13 +386,42 @@ def problems(root: Path, lang: str = "zh_CN") -> list[str]:
         ]
         out += [f"{a}.po: the English no longer has: {m[:80]!r}" for m in sorted(have - set(wanted))]
         out += _entry_problems(book_i18n, path, terms)
+        out += _message_problems(root, a, path, lang)
     return out
+
+
+def _message_problems(root: Path, assignment: str, path: Path, lang: str) -> list[str]:
+    """Each test message's translation as the twin's literal (:func:`lstm_course.cell_messages.problems`),
+    and each code cell of the twin, which must compile."""
+    import ast
+
+    from lstm_course.course import notebooks
+
+    table, out = load_catalogue(path.read_text(encoding="utf-8")), []
+    for nb_name in notebooks(root, assignment):
+        nb = read_nb(root / SOLUTIONS / assignment / nb_name)
+        for m in [m for cell in nb["cells"] if cell["cell_type"] == "code" for m in _messages(cell)]:
+            if m.msgid in table:
+                out += [
+                    f"{path.name}: {m.msgid[:70]!r}: {p}" for p in cell_messages.problems(m, table[m.msgid])
+                ]
+        try:
+            twin = twin_source(nb, table, lang)
+        except (MissingTranslations, ValueError):  # reported above: untranslated, or a field broken
+            continue
+        for cell in (c for c in twin["cells"] if c["cell_type"] == "code"):
+            try:
+                ast.parse(_source(cell))
+            except SyntaxError as exc:
+                name = nbmeta(cell).get("grade_id") or cell.get("id")
+                out.append(f"{path.name}: the twin's cell {name} does not compile: {exc}")
+    return list(dict.fromkeys(out))
 
 
 def _entry_problems(book_i18n, path: Path, terms) -> list[str]:
     """``scripts.book_i18n.catalogue_problems`` of a catalogue: its Markdown entries as a page's, its code
-    comments as the book's ``comments.po`` (code in a comment is not quoted: shapes and identifiers are
-    code there). Each part is checked as a file of its own, named back to ``path``."""
+    comments and test messages as the book's ``comments.po`` (code there is not quoted: shapes and
+    identifiers are code). Each part is checked as a file of its own, named back to ``path``."""
     import tempfile
 
     import polib
@@ -346,10 +429,16 @@ def _entry_problems(book_i18n, path: Path, terms) -> list[str]:
     po = polib.pofile(str(path))
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for comments, stem in ((False, path.stem), (True, "comments")):
+        for codeish, stem in ((False, path.stem), (True, "comments")):
             part = polib.POFile()
             part.metadata = po.metadata
-            part.extend(e for e in po if (COMMENT in (e.comment or "")) == comments)
+            for e in po:
+                if any(w in (e.comment or "") for w in (COMMENT, MESSAGE)) != codeish:
+                    continue
+                if MESSAGE in (e.comment or ""):  # read as prose: fields and class names are code
+                    e = copy.copy(e)
+                    e.msgid, e.msgstr = cell_messages.prose(e.msgid), cell_messages.prose(e.msgstr)
+                part.append(e)
             part.save(str(Path(tmp) / f"{stem}.po"))
             found = book_i18n.catalogue_problems(Path(tmp) / f"{stem}.po", terms)
             out += [p.replace(f"{stem}.po: ", f"{path.name}: ", 1) for p in found]

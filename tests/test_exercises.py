@@ -12,8 +12,10 @@ may be flagged.
 
 The Chinese twins (``exercises/<a>/<a>.zh_CN.ipynb``) are graded in the same run, handed in as
 ``<a>.zh_CN.ipynb``: per assignment the twin's solution, its blank release and one wrong answer
-(``ZH_WRONG``), which must score what the English ones score; for one assignment a twin with edited test
-cells (``ZH_TAMPERED``), and for one a folder holding both notebooks (``ZH_BOTH``), which is not graded.
+(``ZH_WRONG``), which must score what the English ones score, fail with the catalogue's translation of the
+test's own message and count under the English answer's misconception; for one assignment a twin with
+edited test cells (``ZH_TAMPERED``), and for one a folder holding both notebooks (``ZH_BOTH``), which is not
+graded.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from pathlib import Path
 import pytest
 
 import lstm_course as course
+from lstm_course import cell_messages
 from lstm_course.releases import twin_course
+from lstm_course.translations import load_messages
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE_DIR = ROOT / "tests" / "exercise_cases"
@@ -49,6 +53,8 @@ ZH = "zh_CN"
 ZH_TAMPERED = "gates"  # the twin whose test cells a variant edits (the fastest notebook: no TensorFlow)
 ZH_BOTH = "shapes"  # the assignment a student hands in twice, as both notebooks
 NOT_GRADED = {"zh_both"}  # variants that must end NOT GRADED, with the reason
+# twins whose pinned failure is lstm_ref's diagnosis alone (what="h_n"): no message of the test's own to show
+ZH_LSTM_REF_ONLY = {"shapes"}
 
 
 def _source(a: str) -> dict:
@@ -465,6 +471,33 @@ def _ledger(g: Graded, student: str) -> dict:
     return json.loads((g.outs[student] / "results" / student / f"{g.assignment}.json").read_text("utf-8"))
 
 
+def _zh_messages(a: str) -> dict[str, str]:
+    """The test messages of ``a``'s catalogue: English msgid -> Chinese."""
+    return load_messages((ROOT / course.catalogue_path(a, ZH)).read_text(encoding="utf-8"))
+
+
+def _words(text: str) -> list[str]:
+    """The literal parts of a message (its f-string fields left out), as a failure shows them."""
+    parts = (
+        t.replace("{{", "{").replace("}}", "}") for kind, t in cell_messages.fields(text) if kind == "text"
+    )
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _hidden_parts(nb: dict) -> str:
+    """The hidden tests of every test cell of ``nb``, in order."""
+    found = re.findall(
+        r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
+        "\n".join(
+            "".join(c["source"])
+            for c in nb["cells"]
+            if _nbmeta(c).get("grade") and not _nbmeta(c).get("solution")
+        ),
+        re.S,
+    )
+    return "".join(found)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("a", NAMES)
 def test_twin_grades_like_english(graded, a):
@@ -485,21 +518,44 @@ def test_twin_grades_like_english(graded, a):
     with open(g.outs["zh_solution"] / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(fh)}
     assert float(rows[a, "zh_solution"]["max_score"]) == case["MAX_SCORE"], "one notebook's points, not two"
-    assert f"Total: <b>{zh.score:g} / {case['MAX_SCORE']:g}</b>" in _page(g, f"zh_wrong_{wrong}")
+    assert f"总分：<b>{zh.score:g} / {case['MAX_SCORE']:g}</b> 分" in _page(g, f"zh_wrong_{wrong}")
+    assert f"Total: <b>{en.score:g} / {case['MAX_SCORE']:g}</b> points" in _page(g, f"wrong_{wrong}")
+    # the hidden tests nbgrader put back are the twin's, with their messages in Chinese
+    hidden = _hidden_parts(_autograded(g, f"zh_wrong_{wrong}"))
+    assert hidden == _hidden_parts(g.twin_source) != _hidden_parts(_source(a))
+    assert any(_words(zh)[0] in hidden for zh in _zh_messages(a).values()), hidden[:500]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("a", [a for a in NAMES if CASES[a]["ZH_WRONG"][1]])
+@pytest.mark.parametrize("a", NAMES)
 def test_twin_feedback_shows_the_messages_in_chinese(graded, a):
-    """The twin's set-up cell asks lstm_ref for Chinese: the visible test's message on the student's page
-    (and in the ledger) is Chinese, where the same test's message for the English notebook has none."""
-    g = graded[a]
-    wrong, cell = CASES[a]["ZH_WRONG"]
-    zh_row, en_row = _page_row(g, f"zh_wrong_{wrong}", cell), _page_row(g, f"wrong_{wrong}", cell)
-    assert "fail" in zh_row and re.search(r"[\u4e00-\u9fff]", zh_row), zh_row
-    assert "fail" in en_row and not re.search(r"[\u4e00-\u9fff]", en_row), en_row
-    said = {c["name"]: c["message"] for c in _ledger(g, f"zh_wrong_{wrong}")["cells"]}
-    assert re.search(r"[\u4e00-\u9fff]", said[cell]), said[cell]
+    """The pinned wrong answer's failing cell, in the twin: the page (headings and verdict too) and the ledger
+    say it in Chinese, where the English notebook's say it in English; every message of the test's own that
+    the English page shows is on the twin's page as the catalogue translates it; and the failure counts
+    under the same misconceptions as the English one (what the class report counts)."""
+    g, case = graded[a], CASES[a]
+    wrong, pinned = case["ZH_WRONG"]
+    table = _zh_messages(a)
+    for cell in [pinned] if pinned else list(case["WRONG_MESSAGES"][wrong]):
+        zh_row, en_row = _page_row(g, f"zh_wrong_{wrong}", cell), _page_row(g, f"wrong_{wrong}", cell)
+        assert "未通过" in zh_row and re.search(r"[\u4e00-\u9fff]", zh_row), zh_row
+        assert "fail" in en_row and not re.search(r"[\u4e00-\u9fff]", en_row), en_row
+        assert "<h2>测试</h2>" in _page(g, f"zh_wrong_{wrong}") and "<h2>Tests</h2>" in _page(
+            g, f"wrong_{wrong}"
+        )
+        shown = [en for en in table if all(w in en_row for w in _words(en)) and len("".join(_words(en))) > 12]
+        assert bool(shown) == (a not in ZH_LSTM_REF_ONLY), (shown, en_row)
+        for en in shown:
+            assert all(w in zh_row for w in _words(table[en])), (table[en], zh_row)
+        zh, en = (
+            {c["name"]: c for c in _ledger(g, s)["cells"]}[cell]
+            for s in (f"zh_wrong_{wrong}", f"wrong_{wrong}")
+        )
+        assert re.search(r"[\u4e00-\u9fff]", zh["message"]), zh["message"]
+        assert zh["misconceptions"] == en["misconceptions"] and en["misconceptions"] not in (
+            [],
+            ["wrong-values"],
+        )
 
 
 @pytest.mark.slow

@@ -206,8 +206,11 @@ def _worker_name() -> str:
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _cells(graded: dict, release: dict, scores: dict[str, float], nb_name: str) -> list[dict]:
-    """The ledger's test-cell rows: points, passed, the redacted message and the misconceptions it shows."""
+def _cells(
+    graded: dict, release: dict, scores: dict[str, float], nb_name: str, messages: dict[str, str]
+) -> list[dict]:
+    """The ledger's test-cell rows: points, passed, the redacted message and the misconceptions it shows
+    (a twin's test messages read back in English through ``messages``, its catalogue of them)."""
     from lstm_course.results.feedback import test_results
     from lstm_course.results.misconceptions import classify
 
@@ -221,7 +224,7 @@ def _cells(graded: dict, release: dict, scores: dict[str, float], nb_name: str) 
                 "max_points": r.max_points,
                 "passed": r.passed,
                 "message": r.message,
-                "misconceptions": classify(r.message) if not r.passed else [],
+                "misconceptions": classify(r.message, messages) if not r.passed else [],
             }
         )
     return rows
@@ -285,6 +288,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                 with NBGRADER:
                     settle(_scratch_root())
                     nbg.generate_feedback(a, student, force=True)
+                messages = _test_messages(bundle, a, job.lang)
                 for nb_name in nb_names:
                     stem = nb_name[: -len(".ipynb")]
                     mine = [r for r in found if r.get("notebook") == stem]
@@ -293,12 +297,20 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                         "flags": [i for r in mine for i in r.get("integrity", [])]
                         + [i for i in result["integrity"] if i.startswith(f"{stem}/")],
                     }
-                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said)
+                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said, messages)
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
     result["seconds"] = round(time.monotonic() - t0, 3)
     return result
+
+
+def _test_messages(bundle: CourseBundle, assignment: str, lang: str) -> dict[str, str]:
+    """The test messages of ``assignment``'s ``lang`` twin, msgid -> translation (none for English)."""
+    from lstm_course.translations import load_messages
+
+    po = bundle.files.get(catalogue_path(assignment, lang)) if lang != "en" else None
+    return load_messages(po.decode("utf-8")) if po else {}
 
 
 def _screen(bundle: CourseBundle, job: Job, nb_names: list[str]) -> list[str]:
@@ -345,7 +357,13 @@ def _unpack(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None, c
 
 
 def _collect_notebook(
-    result: dict, course: Path, job: Job, nb_name: str, nb_rows: NotebookRows, said: dict
+    result: dict,
+    course: Path,
+    job: Job,
+    nb_name: str,
+    nb_rows: NotebookRows,
+    said: dict,
+    messages: dict[str, str],
 ) -> None:
     """Add one graded notebook to ``result``: its ledger test rows (``cells``), the student's feedback
     page (with the grader's ``said["notes"]`` and integrity ``said["flags"]``), and nbgrader's
@@ -357,7 +375,7 @@ def _collect_notebook(
     graded_path = course / "autograded" / student / a / nb_name
     graded, release = read_nb(graded_path), read_nb(course / EXERCISES / a / nb_name)
     grades = {k: g.score for k, g in nb_rows.grades.items()}
-    result["cells"] += _cells(graded, release, grades, nb_name)
+    result["cells"] += _cells(graded, release, grades, nb_name, messages)
     page = render_student_feedback(
         graded,
         release,

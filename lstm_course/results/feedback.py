@@ -21,6 +21,11 @@ cut to a few hundred characters. Redaction catches verbatim copies (whitespace, 
 zero-width characters do not matter); it cannot catch an encoded copy (base64, reversed), which only
 the length limit bounds.
 
+The page speaks the notebook's language: a Chinese twin's (:func:`lstm_course.translations.language_of`
+reads it from the release the student was given) gets its headings, labels and notes in Chinese
+(:data:`PAGE_WORDS`); the messages are the tests' own, already in that language. An English page is
+the English words, unchanged.
+
 Notebooks are plain dicts in nbformat 4 layout (``json.load`` of the ``.ipynb``); nbgrader is not
 imported.
 """
@@ -29,12 +34,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lstm_course.course import is_test_cell, nbmeta
+from lstm_course.translations import language_of
 
 __all__ = [
     "HIDDEN_FAILED",
+    "PAGE_WORDS",
     "TestResult",
     "failed_in_hidden",
     "hidden_lines",
@@ -46,6 +54,40 @@ __all__ = [
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 HIDDEN = "[hidden test code]"
 HIDDEN_FAILED = "a hidden test failed: "  # the start of the message of a test that failed in its hidden part
+HIDDEN_NOTE = (
+    '"a hidden test failed": the visible tests of that cell passed, but a hidden one (other sizes, other '
+    "options, the real Keras or PyTorch layer) did not. Your code fits the examples you were shown, not every "
+    "case the task asks for: read the task again, and test your code on other sizes."
+)
+FLAGGED = (
+    "<b>Your notebook is flagged for your instructor's review</b>: it changed what the tests rely on. Your "
+    "score is what the tests gave with those changes undone; your instructor decides. What was found:"
+)
+#: The page's own words in a twin's language, by their English (which an English page shows as it is).
+PAGE_WORDS: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "Feedback {title}": "反馈 {title}",
+        "Feedback for {student}": "{student} 的反馈",
+        "Assignment <b>{assignment}</b>, notebook <b>{notebook}</b>": "作业 <b>{assignment}</b>，笔记本 <b>{notebook}</b>",
+        "Notes from the grader": "评分程序的说明",
+        FLAGGED: "<b>你的笔记本已被标记，交由老师复核</b>：它改动了测试所依赖的内容。你的分数是撤销这些改动之后"
+        "测试给出的分数；最终由老师决定。发现的问题：",
+        "Total: <b>{earned} / {total}</b> points": "总分：<b>{earned} / {total}</b> 分",
+        "Tests": "测试",
+        "Test": "测试",
+        "Points": "得分",
+        "Result": "结果",
+        "Message": "信息",
+        "pass": "通过",
+        "fail": "未通过",
+        "printed to stderr (costs no points):": "输出到 stderr 的内容（不扣分）：",
+        HIDDEN_FAILED: "隐藏测试未通过：",
+        HIDDEN_NOTE: "“隐藏测试未通过”：该单元格中可见的测试都通过了，但有一个隐藏测试（换了大小、换了选项，或用的是真正的"
+        " Keras 或 PyTorch 层）没有通过。你的代码只符合给你看的那些例子，还没有覆盖题目要求的每一种情况：请重读题目，"
+        "并用其他大小测试你的代码。",
+        "Your answers": "你的答案",
+    }
+}
 _FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")  # IPython's name for a line of the running cell
 MIN_LINE = 6  # shorter lines ("pass", "x = 1") are not secrets worth redacting
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -194,17 +236,24 @@ def _release_sources(release_nb: dict) -> dict[str, str]:
     }
 
 
+def _words(lang: str) -> Callable[[str], str]:
+    """``lang``'s words for the page's English ones (:data:`PAGE_WORDS`); English: the words themselves."""
+    table = PAGE_WORDS.get(lang, {})
+    return lambda text: table.get(text, text)
+
+
 def test_results(
-    graded_nb: dict, release_nb: dict, scores: dict[str, float] | None = None
+    graded_nb: dict, release_nb: dict, scores: dict[str, float] | None = None, lang: str | None = None
 ) -> list[TestResult]:
     """One :class:`TestResult` per test cell of ``graded_nb``, in notebook order.
 
     Earned points are ``scores[grade_id]`` when given, else the grader's rule: 0 after an error output,
     else full points (stderr costs nothing: :mod:`lstm_course.sandbox.kernel` turns it into a shortened note).
-    A failed cell's message is its errors' ``ename: evalue`` lines, after :data:`HIDDEN_FAILED` when a
-    hidden test raised (:func:`failed_in_hidden`); messages and stderr are redacted against the cell's
-    hidden lines.
+    A failed cell's message is its errors' ``ename: evalue`` lines, after :data:`HIDDEN_FAILED` (in the
+    notebook's language ``lang``, by default the release's) when a hidden test raised
+    (:func:`failed_in_hidden`); messages and stderr are redacted against the cell's hidden lines.
     """
+    hidden_failed = _words(lang or language_of(release_nb))(HIDDEN_FAILED)
     released = _release_sources(release_nb)
     results = []
     for cell in graded_nb.get("cells", []):
@@ -223,7 +272,7 @@ def test_results(
         hidden = not passed and failed_in_hidden(cell)
         message = redact("\n".join(errors) or "failed", secrets) if not passed else ""
         if hidden:
-            message = HIDDEN_FAILED + message
+            message = hidden_failed + message
         stderr = redact(stderr, secrets) if stderr else ""
         results.append(TestResult(name, earned, max_points, passed, message, stderr, hidden))
     return results
@@ -259,16 +308,19 @@ def render_student_feedback(
     outcome: str | None = None,
     notes: list[str] = (),
     flags: list[str] = (),
+    lang: str | None = None,
 ) -> str:
     """A self-contained HTML page (inline CSS, no JavaScript, no URLs): total, outcome, the grader's notes
-    (test cells put back, stderr shown, ...), tests, answers.
+    (test cells put back, stderr shown, ...), tests, answers; in ``lang``, by default the language of
+    ``release_nb`` (a twin's is its own).
 
     Test cell sources and stdout are never shown; a test's stderr is shown shortened; answer cells'
     error lines, the notes and ``flags`` (integrity findings: the page says the notebook goes to the
     instructor for review) are redacted against the hidden lines of every test cell.
     """
-    e = html.escape
-    results = test_results(graded_nb, release_nb, scores)
+    e, lang = html.escape, lang or language_of(release_nb)
+    t = _words(lang)
+    results = test_results(graded_nb, release_nb, scores, lang)
     released = _release_sources(release_nb)
     secrets: set[str] = set()
     for cell in graded_nb.get("cells", []):
@@ -278,35 +330,40 @@ def render_student_feedback(
     title = f"{student}: {assignment} / {notebook}"
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Feedback {e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Feedback for {e(student)}</h1>",
-        f"<p>Assignment <b>{e(assignment)}</b>, notebook <b>{e(notebook)}</b></p>",
+        f'<html lang="{lang.replace("_", "-")}"><head><meta charset="utf-8">',
+        f"<title>{t('Feedback {title}').format(title=e(title))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{t('Feedback for {student}').format(student=e(student))}</h1>",
+        "<p>{}</p>".format(
+            t("Assignment <b>{assignment}</b>, notebook <b>{notebook}</b>").format(
+                assignment=e(assignment), notebook=e(notebook)
+            )
+        ),
     ]
     if outcome:
         out.append(f'<p class="outcome">{e(outcome)}</p>')
     if notes or flags:
-        out.append("<h2>Notes from the grader</h2><ul>")
+        out.append(f"<h2>{t('Notes from the grader')}</h2><ul>")
         out += [f"<li>{e(redact(n, secrets, 300))}</li>" for n in notes]
         if flags:
-            out.append(
-                "<li><b>Your notebook is flagged for your instructor's review</b>: it changed what the tests "
-                "rely on. Your score is what the tests gave with those changes undone; your instructor decides. "
-                "What was found:<ul>"
-            )
+            out.append(f"<li>{t(FLAGGED)}<ul>")
             out += [f"<li>{e(redact(f, secrets, 300))}</li>" for f in flags[:20]]
             out.append("</ul></li>")
         out.append("</ul>")
+    total_line = t("Total: <b>{earned} / {total}</b> points").format(earned=_pts(earned), total=_pts(total))
     out += [
-        f'<p class="total">Total: <b>{_pts(earned)} / {_pts(total)}</b> points</p>',
-        "<h2>Tests</h2>",
-        "<table><tr><th>Test</th><th>Points</th><th>Result</th><th>Message</th></tr>",
+        f'<p class="total">{total_line}</p>',
+        f"<h2>{t('Tests')}</h2>",
+        "<table><tr>"
+        + "".join(f"<th>{t(h)}</th>" for h in ("Test", "Points", "Result", "Message"))
+        + "</tr>",
     ]
     for r in results:
-        verdict = '<span class="pass">pass</span>' if r.passed else '<span class="fail">fail</span>'
+        verdict = (
+            f'<span class="pass">{t("pass")}</span>' if r.passed else f'<span class="fail">{t("fail")}</span>'
+        )
         msg = e(r.message)
         if r.stderr:
-            msg += f'{"<br>" if msg else ""}<span class="note">printed to stderr (costs no points):</span>\n'
+            msg += f'{"<br>" if msg else ""}<span class="note">{t("printed to stderr (costs no points):")}</span>\n'
             msg += e(r.stderr)
         out.append(
             f"<tr><td>{e(r.name)}</td><td>{_pts(r.points)} / {_pts(r.max_points)}</td>"
@@ -314,13 +371,8 @@ def render_student_feedback(
         )
     out.append("</table>")
     if any(r.hidden for r in results):
-        out.append(
-            '<p class="note">"a hidden test failed": the visible tests of that cell passed, but a hidden '
-            "one (other sizes, other options, the real Keras or PyTorch layer) did not. Your code fits the "
-            "examples you were shown, not every case the task asks for: read the task again, and test your "
-            "code on other sizes.</p>"
-        )
-    out.append("<h2>Your answers</h2>")
+        out.append(f'<p class="note">{t(HIDDEN_NOTE)}</p>')
+    out.append(f"<h2>{t('Your answers')}</h2>")
     for cell in graded_nb.get("cells", []):
         if not nbmeta(cell).get("solution"):
             continue

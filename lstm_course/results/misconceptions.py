@@ -27,6 +27,7 @@ Standard library only (``re``): the grader classifies every failed cell without 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["Misconception", "CATALOGUE", "FALLBACK", "classify", "describe"]
@@ -275,12 +276,14 @@ CATALOGUE: dict[str, Misconception] = {m.id: m for m in _ENTRIES}
 _COMPILED = [(m.id, [re.compile(p, re.I | re.S) for p in m.patterns]) for m in _ENTRIES]
 
 
-def classify(message: str) -> list[str]:
+def classify(message: str, messages: Mapping[str, str] | None = None) -> list[str]:
     """Ids of the misconceptions ``message`` reveals, in catalogue order; ``[]`` when none is recognised.
 
-    ``message`` is a failed check's text, as the grader stores it (``"AssertionError: ..."``); a message
-    that ``lstm_ref`` wrote in Chinese (a ``<a>.zh_CN.ipynb`` twin) is read in English
-    (``lstm_ref.i18n.to_english``).
+    ``message`` is a failed check's text, as the grader stores it (``"AssertionError: ..."``). A Chinese
+    twin's (``<a>.zh_CN.ipynb``) is read in English first: the test cells' own messages through
+    ``messages``, the assignment's catalogue of them (msgid -> translation,
+    :func:`lstm_course.translations.load_messages`; fields match any text), then ``lstm_ref``'s
+    (``lstm_ref.i18n.to_english``), so that it counts as the English student's failure does.
     :data:`FALLBACK` (``"wrong-values"``) is the last resort: it is returned alone, for a value
     mismatch ("differs from the reference") that names nothing more specific.
 
@@ -295,10 +298,11 @@ def classify(message: str) -> list[str]:
     >>> classify("ZeroDivisionError: division by zero")
     []
     """
-    if re.search(r"[\u3400-\u9fff]", message):  # a Chinese twin's message: lstm_ref's words back in English
+    if re.search(r"[\u3400-\u9fff]", message):  # a Chinese twin's message: its words back in English
+        from lstm_course.cell_messages import to_english as tests_to_english
         from lstm_ref.i18n import to_english
 
-        message = to_english(message)
+        message = to_english(tests_to_english(message, messages or {}))
     found = [mid for mid, patterns in _COMPILED if any(p.search(message) for p in patterns)]
     specific = [mid for mid in found if mid != FALLBACK]
     return specific or found
