@@ -129,9 +129,14 @@ def translate_comments(app: Sphinx, doctree: nodes.document) -> None:
             block.rawsource = shown
 
 
+# a notebook path of the repository in a Colab (.../blob/main/PATH) or Binder (...?labpath=PATH) link
+_NOTEBOOK_LINK = re.compile(r"(?:/blob/[^/]+/|labpath=)(?P<path>[\w./-]+?(?<!\.zh_CN)\.ipynb)")
+
+
 def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``, before Sphinx collects the downloads: a translated edition links the translated
-    file where one exists (``X.zh_CN.pdf`` for ``X.pdf``: the cheat sheet), and warns where it does not."""
+    file where one exists (``X.zh_CN.pdf`` for ``X.pdf``: the cheat sheet; an exercise's ``.zh_CN.ipynb``
+    twin, also in its Colab and Binder links), and warns where it does not."""
     from sphinx import addnodes
 
     lang = _lang(app)
@@ -148,6 +153,21 @@ def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
             logger.warning(
                 f"no {lang} version of {target} ({local}): the {lang} page links the English one",
                 location=ref,
+            )
+    # "Open in Colab / Binder" links to a notebook of this repository: its twin, where the repository has one
+    repo = (app.config.html_theme_options.get("repository_url") or "").rstrip("/")
+    root = Path(app.srcdir).parent
+    for ref in doctree.findall(nodes.reference):
+        uri = ref.get("refuri", "")
+        match = _NOTEBOOK_LINK.search(uri)
+        if not repo or not match or repo.split("github.com/")[-1] not in uri:
+            continue
+        twin = Path(match.group("path")).with_suffix(f".{lang}.ipynb")
+        if (root / twin).is_file():
+            ref["refuri"] = uri[: match.start("path")] + twin.as_posix() + uri[match.end("path") :]
+        else:
+            logger.warning(
+                f"no {lang} twin of {match.group('path')}: the link opens the English one", location=ref
             )
 
 

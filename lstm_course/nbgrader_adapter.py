@@ -37,6 +37,7 @@ __all__ = [
     "interpreter_first_on_path",
     "alembic_head",
     "nbgrader_ready",
+    "instructor_feedback",
     "settle",
     "grading_config",
     "api",
@@ -151,6 +152,9 @@ def grading_config(course: Path, report_dir: Path, settings: Settings):
     c.SandboxExecute.report_dir = str(report_dir)
     c.SandboxExecute.max_output_bytes = settings.max_output
     c.SandboxExecute.startup_timeout = 300  # a kernel start on a slow day; a hang still ends
+    # the notebook has run: kill the sandbox (its supervisor takes it along) instead of asking the
+    # kernel to shut down and waiting for it (0.1 s warm, 0.5 s cold, every notebook: BENCHMARKS.md)
+    c.SandboxExecute.shutdown_kernel = "immediate"
     for name in ("memory", "processes", "cpu_seconds", "wall_seconds"):
         setattr(c.SandboxKernelManager, name, getattr(lim, name))
     if settings.cell_timeout is not None:
@@ -175,6 +179,37 @@ def api(course: Path, db_url: str, report_dir: Path | None = None, settings: Set
     if not cfg.CourseDirectory.get("course_id"):
         cfg.CourseDirectory.course_id = COURSE_ID
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+_FEEDBACK: list = []  # this process's HTML exporter for nbgrader's feedback, made once (template compiled)
+
+
+def instructor_feedback(graded: Path, db_url: str, assignment: str, student: str) -> str:
+    """nbgrader's feedback HTML of the autograded notebook ``graded`` (scores and comments from the
+    gradebook ``db_url``), as ``generate_feedback`` writes it, from one exporter per process.
+
+    ``generate_feedback`` builds a new exporter, compiles its templates and scans the course folder on
+    every call (0.5 s a notebook, BENCHMARKS.md); this does what it does for one notebook: the same
+    exporter class, template, preprocessors (``GetGrades``, ``CSSHTMLHeaderPreprocessor``) and resources.
+    Call it holding :data:`NBGRADER`.
+    """
+    if not _FEEDBACK:
+        from nbgrader.converters import GenerateFeedback
+        from traitlets.config import Config
+
+        converter = GenerateFeedback(config=Config())  # its own defaults: template, paths, preprocessors
+        exporter = converter.exporter_class(parent=converter, config=converter.config)
+        for pp in converter.preprocessors:
+            exporter.register_preprocessor(pp)
+        _FEEDBACK.append(exporter)
+    notebook = graded.stem
+    resources = {
+        "unique_key": notebook,
+        "output_files_dir": f"{notebook}_files",
+        "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
+    }
+    html, _ = _FEEDBACK[0].from_filename(str(graded), resources=resources)
+    return html
 
 
 def run(

@@ -209,10 +209,17 @@ def test_zh_pages_link_the_chinese_downloads(built):
     import lstm_course as course
 
     page = (ZH / "exercises.html").read_text("utf-8")
+    english = (HTML / "exercises.html").read_text("utf-8")
+    launch = r'href="(https://(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/[^"]+/exercises/{a}/[^"]+)"'
     for a in course.assignments(ROOT):
         links = re.findall(rf'href="(_downloads/[^"]+/{a}(?:\.zh_CN)?\.ipynb)"', page)
         assert links and all(link.endswith(f"{a}.zh_CN.ipynb") for link in links), (a, links)
         assert all((ZH / link).is_file() for link in links)
+        # "在 Colab 或 Binder 中打开" opens the twin; the English page the English notebook
+        zh_open, en_open = re.findall(launch.format(a=a), page), re.findall(launch.format(a=a), english)
+        assert len(zh_open) == len(en_open) == 2, (a, zh_open, en_open)
+        assert all(u.endswith(f"{a}/{a}.zh_CN.ipynb") for u in zh_open), zh_open
+        assert all(u.endswith(f"{a}/{a}.ipynb") for u in en_open), en_open
     intro = (ZH / "intro.html").read_text("utf-8")
     sheets = re.findall(r'href="(_downloads/[^"]+\.pdf)"', intro)
     assert sheets and all(s.endswith(".zh_CN.pdf") for s in sheets), sheets

@@ -114,3 +114,36 @@ def _alembic_heads_command() -> str:
     with _temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:
         out = subprocess.check_output([str(alembic), "-c", ini, "heads"], text=True)
     return out.split("\n")[0].split(" ")[0]
+
+
+def test_instructor_feedback_is_what_nbgrader_generate_feedback_writes(tmp_path):
+    """The worker renders nbgrader's instructor feedback from one exporter per process; the page is the
+    one nbgrader's own `generate_feedback` writes for the same autograded notebook, byte for byte (a
+    wrong answer, so that scores and a failed test's traceback are on it)."""
+    import nbformat
+
+    from lstm_course.course import fill_release, read_nb
+    from lstm_course.grading.worker import CourseBundle, Job, _unpack
+    from lstm_course.nbgrader_adapter import NBGRADER, api, instructor_feedback, settle
+
+    wrong = "def lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, bias):\n    return h_prev, c_prev\n"
+    nb = fill_release(
+        read_nb(ROOT / "exercises/gates/gates.ipynb"),
+        read_nb(ROOT / "solutions/gates/gates.ipynb"),
+        {"lstm_step": wrong},
+    )
+    job = Job("ana", "gates", "d", {"gates.ipynb": nbformat.writes(nbformat.from_dict(nb)).encode()})
+    settings = Settings()
+    bundle = CourseBundle.from_root(ROOT, settings)
+    course = _unpack(bundle, job, None, tmp_path / "course")
+    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    nbg = api(course, db_url, tmp_path / "reports", settings)
+    with NBGRADER:
+        settle(str(tmp_path))
+        assert nbg.autograde("gates", "ana", force=True, create=True)["success"]
+        assert nbg.generate_feedback("gates", "ana", force=True)["success"]
+        ours = instructor_feedback(course / "autograded/ana/gates/gates.ipynb", db_url, "gates", "ana")
+        again = instructor_feedback(course / "autograded/ana/gates/gates.ipynb", db_url, "gates", "ana")
+    theirs = (course / "feedback/ana/gates/gates.html").read_text("utf-8")
+    assert "Score:" in theirs or "score" in theirs.lower()
+    assert ours == theirs and again == theirs

@@ -45,7 +45,7 @@ from lstm_course.grading.submissions import (
     safe_relpath,
     source_named,
 )
-from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, settle
+from lstm_course.nbgrader_adapter import NBGRADER, Settings, api, instructor_feedback, settle
 
 __all__ = [
     "Settings",
@@ -147,11 +147,13 @@ def build_template(bundle: CourseBundle, assignment: str, lang: str = "en") -> d
     read-only and test cells checked) exactly as the English notebook is.
 
     A Dask task of its own: the cluster builds each template once (``generate_assignment``, a few
-    seconds) and hands the bytes to every worker that grades the assignment.
+    seconds) and hands the bytes to every worker that grades the assignment. The worker that builds it
+    also starts, in the background, the fork server its kernels will need (:func:`_prestart`).
     """
     from lstm_course.translations import twin_files
 
     _prepare_process(bundle.settings)
+    _prestart(bundle, assignment)
     files = bundle.files if lang == "en" else twin_files(bundle.files, assignment, lang)
     with tempfile.TemporaryDirectory(
         prefix=f"lstm-course-template-{assignment}-", dir=_scratch_root()
@@ -172,6 +174,29 @@ def build_template(bundle: CourseBundle, assignment: str, lang: str = "en") -> d
         return {
             p.relative_to(course).as_posix(): p.read_bytes() for p in sorted(course.rglob("*")) if p.is_file()
         }
+
+
+def _prestart(bundle: CourseBundle, assignment: str) -> None:
+    """Start this worker's fork server for ``assignment`` (the frameworks its source imports, the run's
+    limits, as :class:`~lstm_course.sandbox.kernel.SandboxKernelManager` will ask for it) in the
+    background, so that its imports overlap the template's build instead of the first notebook."""
+    settings = bundle.settings
+    if not (settings.sandbox and settings.warm_kernels):
+        return
+    from lstm_course.course import nbmeta
+    from lstm_course.sandbox import bwrap, forkserver
+
+    sources = [
+        "".join(cell.get("source", ""))
+        for nb_name in bundle.notebooks(assignment)
+        for cell in json.loads(bundle.files[f"{SOLUTIONS}/{assignment}/{nb_name}"]).get("cells", [])
+        if nbmeta(cell).get("grade_id")  # what the gradebook records: SandboxExecute's preload reads it
+    ]
+    lim = settings.limits  # the four the kernel manager is configured with (grading_config)
+    limits = bwrap.Limits(
+        memory=lim.memory, processes=lim.processes, cpu_seconds=lim.cpu_seconds, wall_seconds=lim.wall_seconds
+    )
+    forkserver.prestart(forkserver.preload_for(sources), limits)
 
 
 def _template(
@@ -285,9 +310,6 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
             else:
                 rows = read_rows(db_url, a, student)
                 result.update(status="graded", gradebook=rows, score=rows.score, max_score=rows.max_score)
-                with NBGRADER:
-                    settle(_scratch_root())
-                    nbg.generate_feedback(a, student, force=True)
                 messages = _test_messages(bundle, a, job.lang)
                 for nb_name in nb_names:
                     stem = nb_name[: -len(".ipynb")]
@@ -297,7 +319,7 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                         "flags": [i for r in mine for i in r.get("integrity", [])]
                         + [i for i in result["integrity"] if i.startswith(f"{stem}/")],
                     }
-                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said, messages)
+                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said, messages, db_url)
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
@@ -364,10 +386,11 @@ def _collect_notebook(
     nb_rows: NotebookRows,
     said: dict,
     messages: dict[str, str],
+    db_url: str,
 ) -> None:
     """Add one graded notebook to ``result``: its ledger test rows (``cells``), the student's feedback
     page (with the grader's ``said["notes"]`` and integrity ``said["flags"]``), and nbgrader's
-    autograded notebook and instructor feedback (``files``)."""
+    autograded notebook and instructor feedback (``files``; from the private gradebook ``db_url``)."""
     from lstm_course.course import read_nb
     from lstm_course.results.feedback import render_student_feedback
 
@@ -388,6 +411,6 @@ def _collect_notebook(
     )
     result["files"][f"feedback/{student}/{a}/{stem}.html"] = page.encode()
     result["files"][f"instructor/{student}/{a}/{nb_name}"] = graded_path.read_bytes()
-    html = course / "feedback" / student / a / f"{stem}.html"
-    if html.is_file():
-        result["files"][f"instructor/{student}/{a}/{stem}.html"] = html.read_bytes()
+    with NBGRADER:  # nbgrader's generate_feedback, one notebook, from this process's one exporter
+        html = instructor_feedback(graded_path, db_url, a, student)
+    result["files"][f"instructor/{student}/{a}/{stem}.html"] = html.encode("utf-8")

@@ -55,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,6 +65,7 @@ __all__ = [
     "ForkServer",
     "ForkServerUnavailable",
     "fork_server",
+    "prestart",
     "shutdown_all",
 ]
 
@@ -504,10 +506,14 @@ class ForkServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-_SERVERS: dict[tuple, ForkServer] = {}
+_SERVERS: dict[tuple, Future] = {}  # (preload, limits, thread) -> the server, started or starting
 _UNAVAILABLE: list[str] = []  # why this process's first server could not start: then no more tries
 _SERVERS_LOCK = threading.Lock()
 _SLOTS = iter(range(1, 1 << 20))
+# Every server is started from this one long-lived thread: bubblewrap's --die-with-parent fires when the
+# *thread* that started it ends (PR_SET_PDEATHSIG), and a server must outlive the short-lived threads
+# that ask for it (an event loop's runner, prestart's caller); it still dies with the process.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-forkserver-spawner")
 
 
 def _next_slot() -> int:
@@ -515,8 +521,44 @@ def _next_slot() -> int:
         return next(_SLOTS)
 
 
+def _start(preload: tuple[str, ...], limits, future: Future) -> None:
+    try:
+        future.set_result(ForkServer(preload, limits))
+    except ForkServerUnavailable as exc:
+        if "user namespaces" in str(exc):  # the machine's setting: the same for every later server
+            _UNAVAILABLE.append(str(exc))
+        future.set_exception(exc)
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for this server
+        future.set_exception(exc)
+
+
+def _claim(key: tuple) -> tuple[Future, bool]:
+    """The registry's future for ``key``, and whether this caller must start the server (a new one, or
+    one that replaces a server that died or failed)."""
+    with _SERVERS_LOCK:
+        old = _SERVERS.get(key)
+        if old is not None and (not old.done() or (old.exception() is None and old.result().alive())):
+            return old, False
+        _SERVERS[key] = new = Future()
+    if old is not None and old.exception() is None:
+        old.result().close()
+    return new, True
+
+
+def prestart(preload: tuple[str, ...], limits, thread: int | None = None) -> None:
+    """Start the server that ``fork_server(preload, limits)`` will return in ``thread`` (default: this
+    one), in the background: its imports then overlap other work (a worker building the assignment's
+    template). Does nothing where a server is running or starting, or where servers are unavailable."""
+    if _UNAVAILABLE:
+        return
+    future, mine = _claim((preload, limits, thread or threading.get_ident()))
+    if mine:
+        _SPAWNER.submit(_start, preload, limits, future)
+
+
 def fork_server(preload: tuple[str, ...], limits) -> ForkServer:
-    """This thread's running server for ``preload`` and ``limits``, started (or restarted) when needed.
+    """This thread's running server for ``preload`` and ``limits``, started (or restarted) when needed,
+    or the one :func:`prestart` is starting (then this waits for it).
 
     One per thread: a server forks one kernel at a time, so two threads grading at once never share one.
     Raises :class:`ForkServerUnavailable` (and again at every later call, without trying) when the
@@ -524,30 +566,22 @@ def fork_server(preload: tuple[str, ...], limits) -> ForkServer:
     """
     if _UNAVAILABLE:
         raise ForkServerUnavailable(_UNAVAILABLE[0])
-    key = (preload, limits, threading.get_ident())
-    with _SERVERS_LOCK:
-        server = _SERVERS.get(key)
-    if server is not None and server.alive():
-        return server
-    if server is not None:
-        server.close()
-    try:
-        server = ForkServer(preload, limits)
-    except ForkServerUnavailable as exc:
-        if "user namespaces" in str(exc):  # the machine's setting: the same for every later server
-            _UNAVAILABLE.append(str(exc))
-        raise
-    with _SERVERS_LOCK:
-        _SERVERS[key] = server
-    return server
+    future, mine = _claim((preload, limits, threading.get_ident()))
+    if mine:
+        _SPAWNER.submit(_start, preload, limits, future)
+    return future.result()
 
 
 def shutdown_all() -> None:
     """Stop every server of this process (also done at exit)."""
     with _SERVERS_LOCK:
-        servers = list(_SERVERS.values())
+        futures = list(_SERVERS.values())
         _SERVERS.clear()
-    for server in servers:
+    for future in futures:
+        try:
+            server = future.result(timeout=600)
+        except BaseException:  # noqa: BLE001 - one that failed to start has nothing to stop
+            continue
         server.close()
 
 

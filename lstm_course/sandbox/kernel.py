@@ -177,6 +177,7 @@ class SandboxExecute(Execute):
         self._truncated: set[int] = set()
         self._guarded = False
         self._checked_after: int | None = None  # the test cell whose after-check was the kernel's last code
+        self._window: list[int] = []  # test cells run one after the other, checked after the last of them
         self._untrusted_ran = False
         self._preload: tuple[str, ...] = ()
         self._setup_cells = self._trusted_setup(nb, resources or {})
@@ -348,16 +349,29 @@ class SandboxExecute(Execute):
             self._verdict_from_errors(cell, cell_index, name)
         if code_cell:
             self._checked_after = None
-        if self.guard and test:
-            # what the student's functions changed WHILE the test ran: the verdict cannot be trusted.
-            # Until another code cell runs, this check also stands for the next test's "before" check:
-            # nothing ran in between (a thread the student left running is caught by that test's own
-            # after-check: the test then scores 0 and the notebook is flagged)
+        if self.guard and test and self._next_is_test(cell_index):
+            # the next code cell is a test too: this one's after-check is that one's, for both
+            self._window.append(cell_index)
+            self._checked_after = cell_index
+        elif self.guard and test:
+            # what the student's functions changed WHILE the tests of this run of test cells ran: their
+            # verdicts cannot be trusted. Until another code cell runs, this check also stands for the
+            # next test's "before" check: nothing ran in between (a thread the student left running is
+            # caught by that test's own after-check: the test then scores 0 and the notebook is flagged)
+            window, self._window = [*self._window, cell_index], []
             trusted, fixed = await self._check("after", name)
             if fixed or not trusted:
                 changed = ", ".join(sorted(set(fixed))[:20]) or "the guard"
-                self._flag(f"{name}: changed while the test ran, so it scores 0: {changed}")
-                self._void(cell, f"the test's own checks were changed while it ran ({changed})")
+                names = ", ".join(nbmeta(self.nb.cells[i]).get("grade_id") or f"cell {i}" for i in window)
+                many = len(window) > 1
+                self._flag(
+                    f"{names}: changed while the test{'s' if many else ''} ran, so "
+                    f"{'they score' if many else 'it scores'} 0: {changed}"
+                )
+                for i in window:
+                    self._void(
+                        self.nb.cells[i], f"the test's own checks were changed while it ran ({changed})"
+                    )
             elif trusted:
                 self._checked_after = cell_index
         if cell_index in self._truncated:
@@ -371,6 +385,12 @@ class SandboxExecute(Execute):
                 if out.get("output_type") == "error" and out.get("ename") in events:
                     self._notes.append(f"{name}: {events[out['ename']]}")
         return cell
+
+    def _next_is_test(self, cell_index: int) -> bool:
+        """Whether the next code cell after ``cell_index`` is a test cell (no student code in between)."""
+        following = (c for c in self.nb.cells[cell_index + 1 :] if c.cell_type == "code")
+        nxt = next(following, None)
+        return nxt is not None and is_test_cell(nxt)
 
     def _verdict_from_errors(self, cell, cell_index: int, name: str) -> None:
         """A test's verdict comes from errors only: stderr is shown, shortened, and costs nothing; an error
