@@ -114,7 +114,12 @@ def timed_grade(root: Path, subs: Path, out: Path, workers: int, code: Path | No
     args = [str(root), str(subs), str(out), str(workers)]
     # not from the checkout: `python -c` puts its folder first on sys.path, before PYTHONPATH
     proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, *args], env=env, cwd=out.parent, capture_output=True, text=True, check=False
+        [sys.executable, "-c", RUNNER, *args],
+        env=env,
+        cwd=out.parent,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")]
     if proc.returncode or not lines:

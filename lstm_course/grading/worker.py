@@ -319,7 +319,9 @@ def grade_job(bundle: CourseBundle, job: Job, template: dict[str, bytes] | None 
                         "flags": [i for r in mine for i in r.get("integrity", [])]
                         + [i for i in result["integrity"] if i.startswith(f"{stem}/")],
                     }
-                    _collect_notebook(result, course, job, nb_name, rows.notebooks[stem], said, messages, db_url)
+                    _collect_notebook(
+                        result, course, job, nb_name, rows.notebooks[stem], said, messages, db_url
+                    )
         except Exception as exc:  # an infrastructure failure: recorded, and retried on the next run
             result.update(status="not graded", reason=f"grading failed: {type(exc).__name__}: {exc}"[:500])
             result["retry"] = True
