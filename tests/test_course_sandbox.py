@@ -440,3 +440,43 @@ def test_without_a_fork_server_kernels_start_cold(tmp_path, monkeypatch, mode):
         assert json.loads((km.state / "spec.json").read_text())["uid"] == sandbox.sandbox_uid()
     finally:
         km.remove_state()
+
+
+@pytest.mark.parametrize("mode", ["forked"], indirect=True)
+def test_software_under_tmp_stays_in_a_forked_kernel(tmp_path, monkeypatch, mode):
+    """A venv or a checkout under /tmp (a CI clone) is mounted read-only into the server's sandbox, under
+    its /tmp; the new /tmp a forked kernel gets must keep it, read-only, and hide the rest."""
+    import shutil
+    import tempfile
+
+    pkg = Path(tempfile.mkdtemp(prefix="lstm-venv-", dir="/tmp"))
+    try:
+        (pkg / "under_tmp_module.py").write_text("X = 42\n")
+        pkg.chmod(0o755)
+        (pkg / "under_tmp_module.py").chmod(0o644)
+        original = sandbox.readable_paths
+        monkeypatch.setattr(sandbox, "readable_paths", lambda: [*original(), pkg])
+        server = forkserver.ForkServer(("numpy",), Limits())
+        try:
+            sub = tmp_path / "submission"
+            sub.mkdir()
+            state = server.new_state()
+            sandbox.prepare(state, sub, Limits(), uid=server.uid)
+            code = (
+                f"import os, sys; sys.path.insert(0, {str(pkg)!r}); import under_tmp_module as m\n"
+                f"print(f'X={{m.X}}')\n"
+                f"try:\n    open({str(pkg / 'w.txt')!r}, 'w')\n    print('WRITE=ok')\n"
+                f"except OSError as e:\n    print(f'WRITE={{type(e).__name__}}')\n"
+                f"print(f'TMP={{sorted(os.listdir(\"/tmp\"))}}')\n"
+            )
+            cmd = [sys.executable, "-m", "lstm_course.sandbox.bwrap", "--state", str(state)]
+            cmd += ["--fork-server", str(server.socket), "--", sys.executable, "-c", code]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        finally:
+            server.close()
+        got = lines(proc.stdout)
+        assert got.get("X") == "42", proc.stdout + proc.stderr
+        assert got["WRITE"] in ("OSError", "PermissionError"), got
+        assert set(eval(got["TMP"])) <= {pkg.name, server.root.name}, got["TMP"]
+    finally:
+        shutil.rmtree(pkg, ignore_errors=True)

@@ -224,7 +224,9 @@ def _isolate(request: dict, root: Path) -> None:
     ipc = os.open(state / "ipc", os.O_PATH | os.O_DIRECTORY)
     _mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits['scratch_size']},mode=0777")
     shutil.copytree(state / "work", home, dirs_exist_ok=True, symlinks=True)
+    kept = _mounts_under("/tmp", root)  # the software the server's sandbox mounted there (a venv in /tmp)
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits['tmp_size']},mode=1777")
+    _restore_mounts(kept)
     if Path("/dev/shm").is_dir():
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits['tmp_size']},mode=1777")
     # the server's folder (its socket, every kernel's state: often under the /tmp just covered) shows
@@ -235,6 +237,35 @@ def _isolate(request: dict, root: Path) -> None:
     _mount(f"/proc/self/fd/{ipc}", str(state / "ipc"), None, MS_BIND)
     os.close(ipc)
     _mount(None, str(root), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+
+
+def _mounts_under(top: str, skip: Path) -> list[tuple[str, int, int, bool]]:
+    """The mount points strictly below ``top`` (outside ``skip``), parents first: each with an ``O_PATH``
+    descriptor of it and its flags, to be mounted again over a new ``top`` (:func:`_restore_mounts`)."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].encode().decode("unicode_escape")  # octal escapes: spaces in paths
+        path = Path(point)
+        if Path(top) in path.parents and not (path == skip or skip in path.parents):
+            found.append(point)
+    kept = []
+    for point in sorted(set(found), key=lambda p: p.count("/")):
+        flags = os.statvfs(point).f_flag & (MS_RDONLY | MS_NOSUID | MS_NODEV | 8 | 1024)  # ST_ = MS_ bits
+        kept.append((point, os.open(point, os.O_PATH), flags, os.path.isdir(point)))
+    return kept
+
+
+def _restore_mounts(kept: list[tuple[str, int, int, bool]]) -> None:
+    """Bind each kept mount again at its path, with its flags (read-only stays read-only)."""
+    for point, fd, flags, is_dir in kept:
+        if is_dir:
+            Path(point).mkdir(parents=True, exist_ok=True)
+        else:
+            Path(point).parent.mkdir(parents=True, exist_ok=True)
+            Path(point).touch()
+        _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        _mount(None, point, None, MS_REMOUNT | MS_BIND | flags)
+        os.close(fd)
 
 
 def _die_with_parent() -> None:
@@ -366,23 +397,37 @@ def _serve_one(conn: socket.socket, root: Path) -> None:
             return
 
 
-def _probe() -> str:
-    """Whether a child can make the namespaces a kernel needs here: ``""``, or why not."""
-    uid = os.getuid()  # after unshare it reads as the overflow uid until the map is written
+def _probe(root: Path, preload: list[str]) -> str:
+    """Whether a kernel can be isolated here, tried on a forked child before any kernel is: the namespaces
+    (user namespaces may be off), then the kernel's own mounts, after which the Python installation and
+    the preloaded modules must still be there. ``""``, or why not."""
+    state = root / "kernels" / ".probe"
+    for folder in (state / "ipc", state / "work"):
+        folder.mkdir(parents=True, exist_ok=True)
+    request = {
+        "state": str(state),
+        "limits": {"home": os.getcwd(), "scratch_size": 1 << 20, "tmp_size": 1 << 20},
+    }
+    need = [sys.executable, *(getattr(sys.modules.get(m), "__file__", None) for m in preload)]
     pid = os.fork()
     if pid == 0:
         try:
             _prctl(PR_SET_DUMPABLE, 1)
-            flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-            _call(_libc.unshare(flags), "unshare")
-            Path("/proc/self/setgroups").write_text("deny")
-            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            _isolate(request, root)
         except BaseException as exc:  # noqa: BLE001
             os.write(2, f"fork server: the namespace probe failed: {exc!r}\n".encode())
             os._exit(1)
+        missing = [path for path in need if path and not os.path.exists(path)]
+        if missing:
+            os.write(2, f"fork server: a forked kernel would not see {missing}\n".encode())
+            os._exit(2)
         os._exit(0)
     _, status = os.waitpid(pid, 0)
-    return "" if status == 0 else "a child cannot create user namespaces here"
+    shutil.rmtree(state, ignore_errors=True)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 1:
+        return "a child cannot create the namespaces a kernel needs here (user namespaces off?)"
+    return "" if code == 0 else "a forked kernel would not see the Python installation (see the server log)"
 
 
 def serve(sock_path: Path, preload: list[str]) -> None:
@@ -392,7 +437,7 @@ def serve(sock_path: Path, preload: list[str]) -> None:
 
     for name in (*KERNEL_MODULES, *preload, *(m for p in preload for m in LATER.get(p, ()))):
         importlib.import_module(name)
-    if why := _probe():
+    if why := _probe(sock_path.parent.parent, preload):
         print(f"unavailable: {why}", flush=True)
         return
     _prctl(PR_SET_DUMPABLE, 0)
@@ -525,7 +570,7 @@ def _start(preload: tuple[str, ...], limits, future: Future) -> None:
     try:
         future.set_result(ForkServer(preload, limits))
     except ForkServerUnavailable as exc:
-        if "user namespaces" in str(exc):  # the machine's setting: the same for every later server
+        if "unavailable:" in str(exc):  # the probe's verdict on this machine: the same for every later server
             _UNAVAILABLE.append(str(exc))
         future.set_exception(exc)
     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for this server
