@@ -210,7 +210,7 @@ def test_zh_pages_link_the_chinese_downloads(built):
 
     page = (ZH / "exercises.html").read_text("utf-8")
     english = (HTML / "exercises.html").read_text("utf-8")
-    launch = r'href="(https://(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/[^"]+/exercises/{a}/[^"]+)"'
+    launch = r'href="(https://(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/[^"]+[/=]exercises/{a}/[^"]+)"'
     for a in course.assignments(ROOT):
         links = re.findall(rf'href="(_downloads/[^"]+/{a}(?:\.zh_CN)?\.ipynb)"', page)
         assert links and all(link.endswith(f"{a}.zh_CN.ipynb") for link in links), (a, links)

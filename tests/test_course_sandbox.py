@@ -449,13 +449,16 @@ def test_software_under_tmp_stays_in_a_forked_kernel(tmp_path, monkeypatch, mode
     import shutil
     import tempfile
 
-    pkg = Path(tempfile.mkdtemp(prefix="lstm-venv-", dir="/tmp"))
+    pkg = Path(tempfile.mkdtemp(prefix="lstm-venv-", dir="/tmp"))  # a checkout: its venv one level down
+    inner = pkg / "venv"
     try:
-        (pkg / "under_tmp_module.py").write_text("X = 42\n")
-        pkg.chmod(0o755)
-        (pkg / "under_tmp_module.py").chmod(0o644)
+        inner.mkdir()
+        (inner / "under_tmp_module.py").write_text("X = 42\n")
+        for path in (pkg, inner):
+            path.chmod(0o755)
+        (inner / "under_tmp_module.py").chmod(0o644)
         original = sandbox.readable_paths
-        monkeypatch.setattr(sandbox, "readable_paths", lambda: [*original(), pkg])
+        monkeypatch.setattr(sandbox, "readable_paths", lambda: [*original(), inner])
         server = forkserver.ForkServer(("numpy",), Limits())
         try:
             sub = tmp_path / "submission"
@@ -463,9 +466,9 @@ def test_software_under_tmp_stays_in_a_forked_kernel(tmp_path, monkeypatch, mode
             state = server.new_state()
             sandbox.prepare(state, sub, Limits(), uid=server.uid)
             code = (
-                f"import os, sys; sys.path.insert(0, {str(pkg)!r}); import under_tmp_module as m\n"
+                f"import os, sys; sys.path.insert(0, {str(inner)!r}); import under_tmp_module as m\n"
                 f"print(f'X={{m.X}}')\n"
-                f"try:\n    open({str(pkg / 'w.txt')!r}, 'w')\n    print('WRITE=ok')\n"
+                f"try:\n    open({str(pkg / 'w.txt')!r}, 'w')\n    print('WRITE=ok')\n"  # the folder holding it
                 f"except OSError as e:\n    print(f'WRITE={{type(e).__name__}}')\n"
                 f"print(f'TMP={{sorted(os.listdir(\"/tmp\"))}}')\n"
             )
@@ -477,6 +480,8 @@ def test_software_under_tmp_stays_in_a_forked_kernel(tmp_path, monkeypatch, mode
         got = lines(proc.stdout)
         assert got.get("X") == "42", proc.stdout + proc.stderr
         assert got["WRITE"] in ("OSError", "PermissionError"), got
-        assert set(eval(got["TMP"])) <= {pkg.name, server.root.name}, got["TMP"]
+        # the other software under /tmp: this checkout's venv, when the checkout itself is under /tmp
+        software = {q.relative_to("/tmp").parts[0] for q in original() if Path("/tmp") in q.parents}
+        assert set(eval(got["TMP"])) <= {pkg.name, server.root.name} | software, got["TMP"]
     finally:
         shutil.rmtree(pkg, ignore_errors=True)

@@ -226,7 +226,7 @@ def _isolate(request: dict, root: Path) -> None:
     shutil.copytree(state / "work", home, dirs_exist_ok=True, symlinks=True)
     kept = _mounts_under("/tmp", root)  # the software the server's sandbox mounted there (a venv in /tmp)
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits['tmp_size']},mode=1777")
-    _restore_mounts(kept)
+    _restore_mounts(kept, "/tmp")
     if Path("/dev/shm").is_dir():
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits['tmp_size']},mode=1777")
     # the server's folder (its socket, every kernel's state: often under the /tmp just covered) shows
@@ -255,8 +255,11 @@ def _mounts_under(top: str, skip: Path) -> list[tuple[str, int, int, bool]]:
     return kept
 
 
-def _restore_mounts(kept: list[tuple[str, int, int, bool]]) -> None:
-    """Bind each kept mount again at its path, with its flags (read-only stays read-only)."""
+def _restore_mounts(kept: list[tuple[str, int, int, bool]], top: str) -> None:
+    """Bind each kept mount again at its path, with its flags (read-only stays read-only); the folders
+    made in the new ``top`` to hold them are read-only too (bound onto themselves), as bwrap's are."""
+    made = {Path(top) / Path(point).relative_to(top).parts[0] for point, *_ in kept}
+    made = {folder for folder in made if str(folder) not in {point for point, *_ in kept}}
     for point, fd, flags, is_dir in kept:
         if is_dir:
             Path(point).mkdir(parents=True, exist_ok=True)
@@ -266,6 +269,9 @@ def _restore_mounts(kept: list[tuple[str, int, int, bool]]) -> None:
         _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
         _mount(None, point, None, MS_REMOUNT | MS_BIND | flags)
         os.close(fd)
+    for folder in sorted(made):
+        _mount(str(folder), str(folder), None, MS_BIND | MS_REC)
+        _mount(None, str(folder), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _die_with_parent() -> None:
