@@ -240,12 +240,12 @@ TAMPER = {
     "patch_while_tested": "_wrong_step = lstm_step\ndef lstm_step(*a, **k):\n"
     "    import lstm_ref.feedback as fb\n    fb.assert_close.__code__ = (lambda *a, **k: None).__code__\n"
     "    return _wrong_step(*a, **k)\n",
-    # edits the guard's own snapshot, found through gc, so that restoring puts the fake back
-    "guard_snapshot": "import gc\nfor _o in gc.get_objects():\n"
-    "    if isinstance(_o, dict) and '_lstm_course_guard' in _o:\n"
-    "        _fake = lambda *a, **k: None\n"
-    "        _o['_lstm_course_guard']['modules']['lstm_ref.feedback'][1]['assert_close'] = _fake\n"
-    "        __import__('lstm_ref.feedback').feedback.assert_close = _fake\n",
+    # the guard's own snapshot (one tuple of tuples: it cannot be edited) swapped for a copy that holds a
+    # fake, so that restoring would put the fake back
+    "guard_snapshot": "import sys\nimport lstm_ref.feedback as _fb\n_real, _fake = _fb.assert_close, lambda *a, **k: None\n"
+    "def _swap(v):\n    return _fake if v is _real else tuple(map(_swap, v)) if type(v) is tuple else v\n"
+    "sys.__dict__['_lstm_course_guard'] = _swap(sys.__dict__['_lstm_course_guard'])\n"
+    "_fb.assert_close = _fake\n",
 }
 
 

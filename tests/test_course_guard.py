@@ -186,19 +186,51 @@ def test_torch_functions_and_class_methods(shell):
     assert not torch.allclose(torch.zeros(1), torch.ones(1))
 
 
-def test_fingerprint_changes_when_the_snapshot_is_edited(shell):
-    """Student code can find the snapshot through gc and edit it; the grader, holding the fingerprint
-    from before, sees that it changed."""
+def _swap(value, real, fake):
+    """``value`` rebuilt with ``fake`` wherever ``real`` was, through nested tuples."""
+    if value is real:
+        return fake
+    if type(value) is tuple:
+        return tuple(_swap(v, real, fake) for v in value)
+    return value
+
+
+def test_the_snapshot_cannot_be_edited_and_an_edited_copy_is_caught(shell):
+    """Student code can find the snapshot through gc. It is immutable, so the only way to slip a fake
+    into it is an edited copy put in its place; the grader, holding the fingerprint from before, sees a
+    different one."""
     sh, snap = shell
     before = guard.fingerprint(snap)
-    assert guard.fingerprint(snap) == before  # stable while nothing changes
-    _, saved = snap["modules"]["lstm_ref.feedback"]
-    real = saved["assert_close"]
-    saved["assert_close"] = lambda *a, **k: None
+    assert before and guard.fingerprint(snap) == before  # stable while nothing changes
+    with pytest.raises(TypeError):
+        snap[guard.USER_NS] = ((), ())
+    fake = lambda *a, **k: None  # noqa: E731
+    forged = _swap(snap, fb.assert_close, fake)
+    assert forged != snap  # the copy does hold the fake
+    assert guard.fingerprint(forged) not in ("", before)
+    assert guard.fingerprint({"modules": {}}) == "" and guard.fingerprint(snap[:-1]) == ""
+
+
+def test_what_changed_is_found_among_thousands_of_namespaces(shell):
+    """The fast path compares every namespace in C loops; it must still see a single changed value, an
+    added name and a removed one, and nothing when nothing changed."""
+    sh, snap = shell
+    assert guard._changed_spaces(snap) == []
+    index = {(k, n): i for i, (k, n) in enumerate(zip(snap[guard.KINDS], snap[guard.NAMES], strict=True))}
+    real_mean = np.mean
+    np.mean = lambda *a, **k: 0.0
+    fb.__dict__["extra_helper"] = len
+    last, value = list(vars(numpy.testing).items())[-1]
+    delattr(numpy.testing, last)
     try:
-        assert guard.fingerprint(snap) != before
+        changed = guard._changed_spaces(snap)
     finally:
-        saved["assert_close"] = real
+        np.mean = real_mean
+        del fb.extra_helper
+        setattr(numpy.testing, last, value)  # the last name: the order is as before
+    assert {index["whole", n] for n in ("numpy", "lstm_ref.feedback", "numpy.testing")} <= set(changed)
+    assert len(changed) <= 4, [snap[guard.NAMES][i] for i in changed]
+    assert guard._changed_spaces(snap) == []
 
 
 def test_guard_source_runs_in_a_fresh_namespace():

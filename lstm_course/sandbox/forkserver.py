@@ -45,6 +45,7 @@ import ast
 import atexit
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
@@ -71,8 +72,9 @@ __all__ = [
 
 #: Modules worth importing once per worker (seconds each); a source's other imports are left to the kernel.
 PRELOADABLE = ("numpy", "torch", "tensorflow", "keras", "lstm_ref", "lstm_ref.feedback", "matplotlib.pyplot")
-#: Always imported: what every kernel loads before the first cell.
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
+#: Always imported: what every kernel loads before the first cell (``ipykernel.debugger`` imports debugpy,
+#: about 150 modules, 76 ms of each kernel's start when left to the kernel; importing starts no thread).
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "ipykernel.debugger")
 #: Imported together: Keras 3 imports TensorFlow (its backend) anyway, so an assignment that names one
 #: shares the other's server (one server per worker for both TensorFlow assignments, not two).
 TOGETHER = {"keras": ("tensorflow",), "tensorflow": ("keras",)}
@@ -441,8 +443,13 @@ def serve(sock_path: Path, preload: list[str]) -> None:
     then serve one kernel at a time."""
     import importlib
 
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's import-time warning, at once
     for name in (*KERNEL_MODULES, *preload, *(m for p in preload for m in LATER.get(p, ()))):
         importlib.import_module(name)
+    # the imported modules live as long as every kernel: out of the collector's sight, a full collection
+    # in a kernel no longer walks TensorFlow's millions of objects (nor writes to their shared pages)
+    gc.collect()
+    gc.freeze()
     if why := _probe(sock_path.parent.parent, preload):
         print(f"unavailable: {why}", flush=True)
         return
