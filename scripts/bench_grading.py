@@ -10,6 +10,14 @@ All in one run on this machine, reported as ratios (absolute times on a shared V
    exported from git; the same ``lstm_ref`` and solutions) and by this checkout's, each in a fresh Python.
 3. **1 and 2 workers**: ``grade(workers=1)`` and ``grade(workers=2)`` of every notebook, this checkout.
 
+**A worker is one core.** Every run with one worker, and the serial nbgrader run, is confined to one CPU
+(``sched_setaffinity``, inherited by every process it starts: Dask's, the fork servers, the kernels), and
+the 2-worker run to two: the course runs one worker per core (``Settings.kernel_threads``), and the paper
+estimate counts cores. Unconfined, one worker on this 2-core machine keeps 1.2 to 1.3 cores busy (the
+kernel, the worker's own Python and the coordinator overlap), which flatters a 1-worker run and makes
+"2 workers against 1" measure the second core twice. Each run's CPU use (``/proc/stat``, the whole machine,
+nothing else running) is reported beside its time.
+
 Every run is a whole ``grade()`` call (cluster start, templates, fork servers, storing, feedback, export
 included) divided by its notebooks; every submission must be graded full marks, or the script exits
 non-zero. The report also gives each assignment's seconds per notebook as the workers measured them
@@ -24,6 +32,7 @@ workers needed for 40,000 notebooks in one hour.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -70,6 +79,26 @@ print("BENCH " + json.dumps({"seconds": seconds, "n": len(res.outcomes), "full":
 """
 
 
+def cpu_seconds() -> float:
+    """Core-seconds the whole machine has spent busy since boot (``/proc/stat``: all but idle and iowait)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def confined(cores: int):
+    """This process, and every process started meanwhile, on the first ``cores`` CPUs it may use."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < cores:
+        raise SystemExit(f"bench_grading: {cores} CPUs needed, this process may use {len(allowed)}")
+    os.sched_setaffinity(0, allowed[:cores])
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
 def serial_baseline(root: Path, subs: Path, work: Path, assignments: list[str]) -> dict[str, float]:
     """Seconds of ``nbgrader autograde A --force`` per assignment (all students in one process)."""
     scratch = course.make_course(root, work / "baseline", assignments)
@@ -77,12 +106,15 @@ def serial_baseline(root: Path, subs: Path, work: Path, assignments: list[str]) 
     cfg = grading_config(scratch, work / "baseline-reports", Settings(warm_kernels=False))
     (scratch / "nbgrader_config.json").write_text(json.dumps(cfg), encoding="utf-8")
     shutil.copytree(subs, scratch / "submitted")
-    times = {}
+    times, cpu = {}, 0.0
     for a in assignments:
         course.generate(scratch, a)
-        t = time.perf_counter()
-        course.autograde(scratch, a)
+        t, c = time.perf_counter(), cpu_seconds()
+        with confined(1):
+            course.autograde(scratch, a)
         times[a] = time.perf_counter() - t
+        cpu += cpu_seconds() - c
+    times["cpu"] = cpu
     scores = {a: course.read_scores(course.db_url_of(scratch), a) for a in assignments}
     bad = [
         (a, s, sc.score, sc.max_score)
@@ -107,24 +139,29 @@ def export_baseline(root: Path, rev: str, dest: Path) -> Path:
 
 def timed_grade(root: Path, subs: Path, out: Path, workers: int, code: Path | None = None) -> dict:
     """One whole ``grade()`` in a fresh Python (``code``: a folder put first on ``PYTHONPATH``, the
-    baseline's ``lstm_course``): its seconds, and the ledger's seconds per notebook by assignment."""
+    baseline's ``lstm_course``), confined to ``workers`` CPUs: its seconds, the CPU it used, and the
+    ledger's seconds per notebook by assignment."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     args = [str(root), str(subs), str(out), str(workers)]
     # not from the checkout: `python -c` puts its folder first on sys.path, before PYTHONPATH
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, *args],
-        env=env,
-        cwd=out.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    c = cpu_seconds()
+    with confined(workers):
+        proc = subprocess.run(
+            [sys.executable, "-c", RUNNER, *args],
+            env=env,
+            cwd=out.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    cpu = cpu_seconds() - c
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")]
     if proc.returncode or not lines:
         raise SystemExit(f"bench_grading: grade() failed ({code or 'this checkout'}):\n{proc.stderr[-3000:]}")
     run = json.loads(lines[-1][len("BENCH ") :])
+    run["cpu"] = cpu
     expected = sum(1 for _ in subs.glob("*/*"))
     if run["n"] != expected or run["full"] != expected:
         raise SystemExit(f"bench_grading: {run['full']} of {expected} full marks ({code or 'this checkout'})")
@@ -185,7 +222,10 @@ def report(
 ) -> str:
     """The Markdown block: whole runs, the goals, per-assignment times, the paper estimate."""
     n = per_a * len(assignments)
+    serial = dict(serial)
+    serial_cpu = serial.pop("cpu", None)
     serial_total = sum(serial.values())
+    busy = lambda cpu, seconds: "" if cpu is None else f"{cpu / seconds:.2f}"  # noqa: E731
     speedup = one["seconds"] / two["seconds"]
     vs_serial = (serial_total / n) / (one["seconds"] / n)
     lines = [
@@ -194,21 +234,21 @@ def report(
         f"{platform.system()} {platform.machine()}; {n} correct notebooks ({per_a} students x "
         f"{', '.join(assignments)}), every one graded full marks in every run; baseline `{baseline}`.",
         "",
-        "| run | notebooks | whole run, s | s per notebook | notebooks per minute |",
-        "|---|---:|---:|---:|---:|",
-        f"| nbgrader `autograde`, serial, cold kernels | {n} | {serial_total:.1f} | {serial_total / n:.2f} "
-        f"| {60 * n / serial_total:.1f} |",
+        "| run | CPUs | notebooks | whole run, s | s per notebook | notebooks per minute | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| nbgrader `autograde`, serial, cold kernels | 1 | {n} | {serial_total:.1f} | {serial_total / n:.2f} "
+        f"| {60 * n / serial_total:.1f} | {busy(serial_cpu, serial_total)} |",
     ]
     for kind, (before, after, m) in pairs.items():
         for label, run in (("baseline", before), ("warm kernels", after)):
             lines.append(
-                f"| {kind}, `--workers 1`, {label} | {m} | {run['seconds']:.1f} | {run['seconds'] / m:.2f} "
-                f"| {60 * m / run['seconds']:.1f} |"
+                f"| {kind}, `--workers 1`, {label} | 1 | {m} | {run['seconds']:.1f} | {run['seconds'] / m:.2f} "
+                f"| {60 * m / run['seconds']:.1f} | {busy(run.get('cpu'), run['seconds'])} |"
             )
     for w, run in ((1, one), (2, two)):
         lines.append(
-            f"| all, `--workers {w}`, warm kernels | {n} | {run['seconds']:.1f} | {run['seconds'] / n:.2f} "
-            f"| {60 * n / run['seconds']:.1f} |"
+            f"| all, `--workers {w}`, warm kernels | {w} | {n} | {run['seconds']:.1f} | {run['seconds'] / n:.2f} "
+            f"| {60 * n / run['seconds']:.1f} | {busy(run.get('cpu'), run['seconds'])} |"
         )
     lines += ["", "Goals, each a ratio of two runs above:", ""]
     for kind, (before, after, _) in pairs.items():
@@ -239,7 +279,7 @@ def report(
     lines += [
         "",
         f"Paper estimate: {TARGET[0]:,} notebooks in {TARGET[1] // 3600} hour at {one['seconds'] / n:.2f} s per "
-        f"notebook per worker (this mix, 1 worker, amortised) and the measured scaling ({speedup / 2:.0%} per "
+        f"notebook per worker (this mix, 1 worker on 1 core, amortised) and the measured scaling ({speedup / 2:.0%} per "
         f"added worker) need about **{need} single-core workers**: {need} cores, e.g. "
         f"{math.ceil(need / 16)} machines of 16 cores (a fork server holds the frameworks once per worker: "
         "about 0.5 GiB for torch, 1 GiB with TensorFlow, so about 1.5 GiB of memory per core). The "

@@ -47,6 +47,39 @@ def test_each_goal_gets_its_verdict_on_both_sides():
         assert "baseline `abc1234`" in text
 
 
+def test_runs_are_confined_to_their_cores_and_their_cpu_is_counted():
+    """A worker is one core: the runs are confined (children included), and the CPU they used is read
+    from the machine's counters, which only grow."""
+    import os
+    import subprocess
+    import sys
+
+    allowed = os.sched_getaffinity(0)
+    before = bench.cpu_seconds()
+    with bench.confined(1):
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(len(os.sched_getaffinity(0)))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert child.stdout.strip() == "1"
+    assert os.sched_getaffinity(0) == allowed
+    assert bench.cpu_seconds() >= before > 0
+
+
+def test_cores_busy_is_cpu_over_wall_time():
+    per = {"shapes": 1.0}
+    one = {"seconds": 20.0, "per_assignment": per, "cpu": 25.0}
+    pairs = {"torch-only": (one, one, 10)}
+    text = bench.report(
+        {"shapes": 40.0, "cpu": 40.0}, pairs, one, {**one, "cpu": 30.0}, 10, ["shapes"], "a", 0
+    )
+    assert "| nbgrader `autograde`, serial, cold kernels | 1 | 10 | 40.0 | 4.00 | 15.0 | 1.00 |" in text
+    assert "| all, `--workers 1`, warm kernels | 1 | 10 | 20.0 | 2.00 | 30.0 | 1.25 |" in text
+    assert "| all, `--workers 2`, warm kernels | 2 | 10 | 20.0 | 2.00 | 30.0 | 1.50 |" in text
+
+
 def test_the_profile_table_means_the_notebooks_after_the_first():
     phases = {key: 0.0 for _, key in profile.PHASES}
     rows = lambda totals: [  # noqa: E731
