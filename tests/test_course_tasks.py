@@ -102,6 +102,46 @@ def test_the_alembic_head_read_in_process_is_what_the_alembic_command_prints():
     assert len(alembic_head()) == 12 and alembic_head() == _alembic_heads_command()
 
 
+def test_cell_metadata_is_validated_as_nbgrader_does_with_the_schema_checked_once(monkeypatch):
+    """nbgrader's cell-metadata check, sped up in process: the same verdicts and the same best error as
+    ``jsonschema.validate`` (independent: called directly), and the meta-schema check runs once."""
+    import jsonschema
+    from nbformat.notebooknode import from_dict
+    from nbgrader.nbgraderformat import common
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    from lstm_course.nbgrader_adapter import nbgrader_ready
+
+    nbgrader_ready()
+    validator = MetadataValidatorV3()
+    good = {
+        "schema_version": 3,
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "grade_id": "t",
+        "points": 2,
+    }
+    bad = {**good, "points": "two"}
+    checks = []
+    real_check = jsonschema.Draft4Validator.check_schema
+    monkeypatch.setattr(
+        jsonschema.Draft4Validator,
+        "check_schema",
+        classmethod(lambda cls, s: checks.append(1) or real_check(s)),
+    )
+    for _ in range(3):
+        validator.validate_cell(from_dict({"cell_type": "code", "metadata": {"nbgrader": dict(good)}}))
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validator.validate_cell(from_dict({"cell_type": "code", "metadata": {"nbgrader": dict(bad)}}))
+    assert len(checks) <= 1, "the schema was checked for every cell"
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        jsonschema.validate(bad, validator.schema)
+    assert str(ours.value) == str(theirs.value)
+    assert len(checks) >= 1  # jsonschema.validate's own check did go through the counter
+    assert common.jsonschema.ValidationError is jsonschema.ValidationError
+
+
 def _alembic_heads_command() -> str:
     """What nbgrader's get_alembic_version computes: `alembic -c INI heads`, first word."""
     import subprocess

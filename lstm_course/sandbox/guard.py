@@ -51,7 +51,7 @@ import threading
 import types
 import warnings
 from functools import partial
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, methodcaller, not_
 
 WHOLE = ("numpy", "lstm_ref", "torch.testing")  # every attribute of these modules is restored
@@ -96,8 +96,15 @@ _FUNCTION_LIKE = (types.FunctionType, staticmethod, classmethod)
 _DESCRIPTORS = (types.FunctionType, classmethod, staticmethod, property, type)
 
 
-def _under(name: str, prefixes) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
+def _under(name: str, prefixes: tuple) -> bool:
+    """Whether ``name`` is one of the modules ``prefixes`` or inside one (C string tests)."""
+    dotted = _DOTTED.get(prefixes)
+    if dotted is None:
+        dotted = _DOTTED[prefixes] = tuple(p + "." for p in prefixes)
+    return name in prefixes or name.startswith(dotted)
+
+
+_DOTTED: dict = {}
 
 
 def _public(name: str) -> bool:
@@ -278,9 +285,7 @@ def _snapshot(user_ns: dict, shell, user_names) -> tuple:
         if id(cls) not in seen:
             seen.add(id(cls))
             spaces.append(_namespace(cls, "strict" if id(cls) in strict else "class", cls.__name__))
-    functions = {}
-    for space in spaces:
-        functions.update(_functions(space[VALS]))
+    functions = _functions(chain.from_iterable(space[VALS] for space in spaces))
     saved_ns = {k: user_ns[k] for k in user_names if k in user_ns}
     functions.update(_functions(saved_ns.values()))
     shadows = {k: user_ns[k] for k in SHADOWED if k in user_ns}
