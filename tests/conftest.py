@@ -284,3 +284,14 @@ def sql_rows(db_url: str, query: str) -> list[tuple]:
         return list(cur.fetchall())
     finally:
         conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_starting_folder():
+    """A test that grades in process moves with nbgrader (``settle``): the next test on the same xdist
+    worker (the package's doctests look for the course root from the current folder) starts where the
+    run started, whatever the order."""
+    start = os.getcwd()
+    yield
+    if os.getcwd() != start:
+        os.chdir(start)

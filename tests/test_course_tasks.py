@@ -156,7 +156,7 @@ def _alembic_heads_command() -> str:
     return out.split("\n")[0].split(" ")[0]
 
 
-def test_instructor_feedback_is_what_nbgrader_generate_feedback_writes(tmp_path):
+def test_instructor_feedback_is_what_nbgrader_generate_feedback_writes(tmp_path, monkeypatch):
     """The worker renders nbgrader's instructor feedback from one exporter per process; the page is the
     one nbgrader's own `generate_feedback` writes for the same autograded notebook, byte for byte (a
     wrong answer, so that scores and a failed test's traceback are on it)."""
@@ -178,6 +178,7 @@ def test_instructor_feedback_is_what_nbgrader_generate_feedback_writes(tmp_path)
     course = _unpack(bundle, job, None, tmp_path / "course")
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     nbg = api(course, db_url, tmp_path / "reports", settings)
+    monkeypatch.chdir(tmp_path)  # settle moves there too: back where the test started afterwards
     with NBGRADER:
         settle(str(tmp_path))
         assert nbg.autograde("gates", "ana", force=True, create=True)["success"]
