@@ -239,6 +239,13 @@ def _functions_tuple(functions: dict) -> tuple:
     return tuple(tuple(map(itemgetter(i), rows)) for i in range(4))
 
 
+def _more_functions(funcs: tuple, values) -> tuple:
+    """A snapshot's :func:`_functions_tuple` with the plain functions among ``values`` guarded too."""
+    functions = dict(zip(map(id, funcs[0]), zip(*funcs, strict=True), strict=True))
+    functions.update(_functions(values))
+    return _functions_tuple(functions)
+
+
 def _with(snap: tuple, **parts) -> tuple:
     """A new snapshot: ``snap`` with some parts replaced (``user_ns=...``; upper-case field names)."""
     new = list(snap)
@@ -383,10 +390,8 @@ def _adopt_spaces(snap: tuple, adopted: dict) -> tuple:
     for i, new in adopted.items():
         vals[i] = tuple(new.get(k, v) for k, v in zip(snap[KEYS][i], vals[i], strict=True))
         ids[i] = tuple(map(id, vals[i]))
-    functions = dict(zip(map(id, snap[FUNCS][0]), zip(*snap[FUNCS], strict=True), strict=True))
-    for new in adopted.values():
-        functions.update(_functions(new.values()))
-    return _with(snap, vals=tuple(vals), ids=tuple(ids), funcs=_functions_tuple(functions))
+    funcs = _more_functions(snap[FUNCS], chain.from_iterable(new.values() for new in adopted.values()))
+    return _with(snap, vals=tuple(vals), ids=tuple(ids), funcs=funcs)
 
 
 def _restore_modules(snap: tuple, fixed: list[str]) -> dict:
@@ -577,9 +582,8 @@ def rebase(shell) -> dict:
     user_ns = shell.user_ns
     saved = {k: user_ns[k] for k in snap[USER_NS][0] if k in user_ns}
     with _gc_paused():
-        functions = dict(zip(map(id, snap[FUNCS][0]), zip(*snap[FUNCS], strict=True), strict=True))
-        functions.update(_functions(saved.values()))
-    new = _with(snap, user_ns=(tuple(saved), tuple(saved.values())), funcs=_functions_tuple(functions))
+        funcs = _more_functions(snap[FUNCS], saved.values())
+    new = _with(snap, user_ns=(tuple(saved), tuple(saved.values())), funcs=funcs)
     _keep(new)
     sys.__dict__["_lstm_course_guard"] = new
     return {"names": sorted(saved), "fingerprint": fingerprint(new)}
