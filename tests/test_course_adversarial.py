@@ -240,18 +240,68 @@ TAMPER = {
     "patch_while_tested": "_wrong_step = lstm_step\ndef lstm_step(*a, **k):\n"
     "    import lstm_ref.feedback as fb\n    fb.assert_close.__code__ = (lambda *a, **k: None).__code__\n"
     "    return _wrong_step(*a, **k)\n",
-    # the guard's own snapshot (one tuple of tuples: it cannot be edited) swapped for a copy that holds a
-    # fake, so that restoring would put the fake back
-    "guard_snapshot": "import sys\nimport lstm_ref.feedback as _fb\n_real, _fake = _fb.assert_close, lambda *a, **k: None\n"
+    # the guard's own snapshot (one tuple of tuples: it cannot be edited), found through gc and swapped for
+    # a copy that holds a fake, so that restoring would put the fake back
+    "guard_snapshot": "import gc\nimport lstm_ref.feedback as _fb\n_real, _fake = _fb.assert_close, lambda *a, **k: None\n"
     "def _swap(v):\n    return _fake if v is _real else tuple(map(_swap, v)) if type(v) is tuple else v\n"
-    "sys.__dict__['_lstm_course_guard'] = _swap(sys.__dict__['_lstm_course_guard'])\n"
+    "gc.unfreeze()\n"
+    "_found = [o for o in gc.get_objects() if type(o) is list and len(o) == 1 and type(o[0]) is tuple and len(o[0]) == 15]\n"
+    "assert _found, 'the attack did not find the snapshot'\n"
+    "_found[0][0] = _swap(_found[0][0])\n"
     "_fb.assert_close = _fake\n",
+    # the guard's answer rewritten on its way out of the kernel (IPython formats it as text): what it
+    # restored is dropped, and the fake is put back after every check
+    "answer_rewrite": "import re as _re\n_ns = globals()\n_fake = lambda *a, **k: None\n"
+    "def _print_str(s, p, cycle):\n"
+    "    if _re.match(r'[0-9a-f]{32}[{]', s):\n"
+    "        s = _re.sub(r'\"fixed\":\\[.*\\]', '\"fixed\":[]', s)\n"
+    "        _ns.update({'assert' + '_close': _fake})\n"
+    "    p.text(repr(s))\n"
+    "get_ipython().display_formatter.formatters['text/plain'].for_type(str, _print_str)\n"
+    "_ns.update({'assert' + '_close': _fake})\n",
+    # the guard's own channel: its call is evaluated in the user namespace, so a name it looks up there
+    # (``__import__``, bound through an alias of globals()) can wrap it, drop what it reports and patch again
+    "guard_channel": "_g = globals()\n"
+    "_b = _g['__builtins__']\n"
+    "_imp = _b.__import__ if hasattr(_b, '__import__') else _b['__import__']\n"
+    "_json = _imp('json')\n"
+    "\n"
+    "\n"
+    "def _noop(*a, **k):\n"
+    "    return None\n"
+    "\n"
+    "\n"
+    "class _Dumps:\n"
+    "    def dumps(self, result):\n"
+    "        if type(result) is dict and 'fixed' in result:\n"
+    "            result['fixed'] = []\n"
+    "        _g.update({'assert' + '_close': _noop, '__imp' + 'ort__': _fake_import})\n"
+    "        return _json.dumps(result)\n"
+    "\n"
+    "\n"
+    "def _fake_import(name, *a, **k):\n"
+    "    return _Dumps() if name == 'json' else _imp(name, *a, **k)\n"
+    "\n"
+    "\n"
+    "_g.update({'__imp' + 'ort__': _fake_import, 'assert' + '_close': _noop})\n",
+}
+
+
+# what the integrity note must say, where one reason is expected (else: "flagged")
+TAMPER_SAYS = {
+    "guard_snapshot": "the guard's own snapshot was altered",
+    "guard_channel": "__import__ (shadows the builtin)",
+    "answer_rewrite": "altered on its way out",
 }
 
 
 def tampering_cases() -> dict:
     return {
-        f"tamper_{name}": ({"lstm_step": WRONG_STEP + "\n\n" + code}, -WRONG_SCORE, "flagged")
+        f"tamper_{name}": (
+            {"lstm_step": WRONG_STEP + "\n\n" + code},
+            -WRONG_SCORE,
+            TAMPER_SAYS.get(name, "flagged"),
+        )
         for name, code in TAMPER.items()
     }
 

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import builtins
+import gc
+import json
 import sys
 
 import numpy as np
@@ -238,3 +240,57 @@ def test_guard_source_runs_in_a_fresh_namespace():
     ns: dict = {}
     exec(compile(open(guard.__file__).read(), "<lstm-course guard>", "exec"), ns)
     assert callable(ns["start"]) and callable(ns["check"])
+
+
+class _Loud(str):
+    """A string whose own methods run student code: the guard's answers must never call them."""
+
+    def __repr__(self):
+        raise AssertionError("repr ran")
+
+    __str__ = __format__ = __repr__
+
+
+def test_answers_are_json_written_from_the_characters():
+    value = {"ok": True, "before": None, "fixed": [_Loud('np.allclose "x"'), "x\u00b2", "a\nb"], "n": ("t",)}
+    text = guard.as_json(value)
+    assert json.loads(text) == {
+        "ok": True,
+        "before": None,
+        "fixed": ['np.allclose "x"', "x\u00b2", "a\nb"],
+        "n": ["t"],
+    }
+
+
+def test_later_calls_reach_the_guard_without_a_name_and_its_answers_are_signed(monkeypatch):
+    """After start, the grader's call names nothing the user namespace (or its builtins) can rebind: it
+    evaluates with no builtins at all. Its answer is signed; an edited answer, or one for another nonce or
+    another key, fails the grader's check."""
+    from lstm_course.sandbox import kernel
+
+    ns: dict = {"__builtins__": dict(vars(builtins))}
+    exec(compile(open(guard.__file__).read(), "<lstm-course guard>", "exec"), ns)
+    entry = f"_lstm_course_guard_test_{id(ns):x}"
+    ns["ENTRY"] = entry
+    sh = Shell()
+    sh.user_ns.update(assert_close=fb.assert_close, np=np)
+    key, real = "ab" * 32, fb.assert_close
+    try:
+        started = ns["start"](sh, "", key, preload=())
+        assert started["ok"] and started["fingerprint"]
+        sh.user_ns.update(__import__=lambda *a, **k: None, exec=None, get_ipython=None)
+        fb.assert_close = len
+        expression = kernel._GUARD_CALL.format(entry=entry, call="check", nonce="n1")
+        text = eval(expression, {"__builtins__": {}}, {})  # noqa: S307 - no names at all
+    finally:
+        gc.unfreeze()
+        fb.assert_close = real  # (the check put it back already)
+    sig, body = text[:32], text[32:]
+    assert sig == guard.signature(bytes.fromhex(key), "n1", body)
+    answer = json.loads(body)
+    assert answer["before"] == started["fingerprint"] and "lstm_ref.feedback.assert_close" in answer["fixed"]
+    assert "__import__ (shadows the builtin)" in answer["fixed"] and "__import__" not in sh.user_ns
+    forged = body.replace('"lstm_ref.feedback.assert_close",', "")
+    assert forged != body and guard.signature(bytes.fromhex(key), "n1", forged) != sig
+    assert guard.signature(bytes.fromhex(key), "n2", body) != sig
+    assert guard.signature(bytes.fromhex("cd" * 32), "n1", body) != sig

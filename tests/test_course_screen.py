@@ -122,6 +122,8 @@ HONEST = {
     "keyword_names": "def f(x, type=None, id=0):\n    return [v for v in x if v], type, id\n",
     "pandas": "import pandas as pd\npd.options.display.max_rows = 10\n",
     "help": "?np.zeros\nx = 1  # why?\n",
+    "namespace_reads": "if 'model' in globals():\n    print(len(globals()), globals().get('x'), sorted(globals()))\n"
+    "for name in list(globals()):\n    pass\ndef show(o):\n    d = locals()\n    return vars(o), d\n",
 }
 
 
@@ -181,6 +183,12 @@ ATTACKS = {
     "ctypes": "import ctypes\nctypes.pythonapi.PyFrame_LocalsToFast",
     "os_exit": "import os\nos._exit(0)",
     "eval_alias": "e = eval\ne('1')",
+    # the user namespace kept under another name, then written through it: names the grader looks up
+    "namespace_alias": "_g = globals()\n_g.update({'__imp' + 'ort__': f})",
+    "namespace_passed": "def put(ns, k, v):\n    ns[k] = v\nput(globals(), 'assert' + '_close', f)",
+    "locals_alias": "d = locals()\nd['assert' + '_close'] = f",
+    "vars_module_alias": "d = vars(np.testing)\nd['assert_allclose'] = f",
+    "main_module": "import __main__\n__main__.assert_close = f",
 }
 
 

@@ -64,6 +64,7 @@ MODULES = (
     *("numpy", "torch", "keras", "tensorflow", "lstm_ref", "unittest", "pytest", "math", "operator"),
     *("functools", "json", "warnings", "logging", "builtins", "sys", "os", "gc", "inspect", "threading"),
     *("types", "importlib", "signal", "atexit", "ctypes", "pickle", "marshal", "dill", "base64", "codecs"),
+    "__main__",  # the notebook's own namespace, as a module
 )
 NOT_PATCHING = ("torch.backends", "sys.stdout", "sys.stderr", "sys.argv")  # settings honest code changes
 WHY = {
@@ -80,6 +81,8 @@ WHY = {
     "message": "can forge the kernel messages that report a test's result",
     "process": "can end or signal the kernel, or run code after the tests",
     "file": "runs code from a file that this screen cannot read",
+    "namespace": "hands the notebook's namespace to other code, which can then rebind the names the tests and "
+    "the grader use",
     "scan": "found by a text scan (Python could not parse this line): it names a hook or the grader's machinery",
 }
 _REACH_BY_KIND = {  # names, or the start of names, that honest answers never touch
@@ -104,6 +107,9 @@ STORED_ATTRS = (*CODE_ATTRS, "__class__", "__dict__")  # assigning one swaps a f
 MESSAGE_ATTRS = ("send_multipart", "shell_stream", "shell_streams", "control_stream")
 GRADER_WORDS = ("lstm_course", "__lstm_", "nbgrader", "TamperingDetected", "Gradebook")
 MUTATORS = ("update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__")
+# what may be done with globals() and the like without a finding: read a name, list them, copy them
+NAMESPACE_READS = ("get", "keys", "items", "values", "copy", "__contains__", "__getitem__")
+NAMESPACE_COPIES = ("len", "sorted", "list", "dict", "set", "tuple", "print", "repr", "str", "any", "all")
 CELL_MAGICS = ("capture", "time", "timeit", "prun")  # their body is Python run in the kernel: screened
 
 _MAGIC = re.compile(r"^\s*([%!]|[\w, ]+=\s*[%!])|^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
@@ -360,6 +366,7 @@ class _Screen:
                     self.add(node, f"{ast.unparse(node.value)}[...] = ...", "patch")
             elif isinstance(node, ast.Call):
                 self.call(node)
+                self.passed_on(node)
             if isinstance(node, ast.Name | ast.Attribute | ast.Call) and self.outermost(node):
                 path = self.dotted(node) or ""
                 if (kind := _reach(path)) and not isinstance(getattr(node, "ctx", None), ast.Store | ast.Del):
@@ -388,6 +395,26 @@ class _Screen:
         return _builtin_call(node, "vars", "globals", "locals") or (
             isinstance(node, ast.Attribute) and node.attr == "__dict__"
         )
+
+    def passed_on(self, node: ast.Call) -> None:
+        """``globals()`` (``locals()`` and ``vars()`` in the cell itself, ``vars(module)``) kept or handed on,
+        not just read: ``g = globals()`` then ``g.update({"__imp" + "ort__": fake})`` rebinds names that
+        no rule sees by name."""
+        whole = _builtin_call(node, "globals") or (
+            _builtin_call(node, "locals", "vars") and not node.args and id(node) in self.top
+        )
+        if not (whole or (_builtin_call(node, "vars") and node.args and self.dotted(node.args[0]))):
+            return
+        parent = self.parents.get(id(node))
+        read = (
+            (isinstance(parent, ast.Subscript) and parent.value is node)  # a store is the subscript rule's
+            or (isinstance(parent, ast.Attribute) and parent.attr in (*NAMESPACE_READS, *MUTATORS))
+            or (isinstance(parent, ast.Compare) and node is not parent.left)  # "x" in globals()
+            or (isinstance(parent, ast.For | ast.comprehension) and parent.iter is node)
+            or (_builtin_call(parent, *NAMESPACE_COPIES) and node in parent.args)
+        )
+        if not read:
+            self.add(node, f"{ast.unparse(node)} handed on", "namespace")
 
     def imports(self, node: ast.Import | ast.ImportFrom) -> None:
         module = node.module if isinstance(node, ast.ImportFrom) else None

@@ -1,9 +1,11 @@
 """Undo, before and after every test cell, what a student's code changed in the kernel, and say what it was.
 
-This file's *source* is sent to the kernel by :class:`lstm_course.sandbox.kernel.SandboxExecute` and run in
-a fresh namespace: once before the notebook's first cell, after the course's trusted set-up code, to take
-a snapshot (:func:`start`), and around every test cell, to put it back (:func:`check`). It is never
-imported by the kernel, so a submission cannot swap its functions.
+This file's *source* is sent to the kernel by :class:`lstm_course.sandbox.kernel.SandboxExecute` once,
+before the notebook's first cell, and run in a fresh namespace with its own copy of the builtins: it runs
+the course's trusted set-up code, takes a snapshot (:func:`start`) and installs its entry
+(:data:`ENTRY`), through which the grader calls it around every test cell to put the snapshot back
+(:func:`check`). It is never imported by the kernel, so a submission cannot swap its functions, and no
+call after the first looks up a name that student code can rebind.
 
 What the snapshot covers, and :func:`restore` puts back (each change is reported, in words):
 
@@ -34,10 +36,11 @@ fingerprint, and is caught. A check costs a few milliseconds: every watched name
 its reference in C loops, and only one that differs is walked.
 
 Limits, in plain words: this runs inside the student's process, so a submission written against this
-file (one that reads it and imitates its answers, or rewrites the kernel's messaging) can still fool it.
-Such code has to reach for the grader's machinery by name, which :mod:`lstm_course.grading.screen` reads in the
-submission's source, outside the kernel; and nbgrader reads each test's verdict from the kernel's
-error output, which :mod:`lstm_course.sandbox.kernel` cross-checks against the kernel's reply.
+file (one that finds its entry class or its key through ``__subclasses__``, ``gc`` or frames, or rewrites
+its functions) can still fool it. Such code has to reach for the grader's machinery by name, which
+:mod:`lstm_course.grading.screen` reads in the submission's source, outside the kernel; and nbgrader reads
+each test's verdict from the kernel's error output, which :mod:`lstm_course.sandbox.kernel` cross-checks
+against the kernel's reply.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ import sys
 import threading
 import types
 import warnings
+from _json import encode_basestring_ascii as _text
 from functools import partial
+from hashlib import blake2b
 from itertools import chain, compress, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, methodcaller, not_
 
@@ -91,6 +96,9 @@ MANAGER_LISTS = ("cleanup_transforms", "line_transforms", "token_transformers")
 # the kernel itself swaps these around every request (stdin forwarding, its exception hook)
 VOLATILE = {"input", "raw_input", "getpass", "sys_excepthook", "excepthook"}
 _MISSING = object()
+_STATE: list = [None]  # the snapshot in use; only this namespace holds it
+#: The name of the class the grader finds the guard through after :func:`start` (see :func:`_install`).
+ENTRY = "_lstm_course_guard"
 _CODE = (types.FunctionType,)
 _FUNCTION_LIKE = (types.FunctionType, staticmethod, classmethod)
 _DESCRIPTORS = (types.FunctionType, classmethod, staticmethod, property, type)
@@ -529,8 +537,12 @@ def _gc_paused():
             gc.enable()
 
 
-def start(shell, setup: str, preload=("numpy", "numpy.testing", "lstm_ref.feedback")) -> dict:
-    """Run the course's trusted set-up code, then snapshot; kept on ``sys`` for :func:`check`."""
+def start(shell, setup: str, key: str = "", preload=("numpy", "numpy.testing", "lstm_ref.feedback")) -> dict:
+    """Run the course's trusted set-up code, then snapshot; kept in this namespace for :func:`check`.
+
+    ``key`` (hex, from the grader): when given, install :data:`ENTRY`, through which the grader makes its
+    later calls and which signs their answers with ``key`` (see :func:`_install`).
+    """
     import importlib
 
     user_ns = shell.user_ns
@@ -547,24 +559,20 @@ def start(shell, setup: str, preload=("numpy", "numpy.testing", "lstm_ref.feedba
     with _gc_paused():
         snap = snapshot(user_ns, shell, names)
     _keep(snap)
-    sys.__dict__["_lstm_course_guard"] = snap
+    _STATE[0] = snap
+    if key:
+        _keep(_install(shell, bytes.fromhex(key)))
     # what exists now (the libraries, the snapshot) lives as long as the kernel: the collector need not
     # scan it again, which makes every later full collection of the notebook's own code cheaper
     gc.freeze()
-    # the kernel's Python: where it is the grader's, later calls send the guard compiled
-    return {
-        "ok": ok,
-        "names": names,
-        "fingerprint": fingerprint(snap),
-        "python": sys.implementation.cache_tag,
-    }
+    return {"ok": ok, "names": names, "fingerprint": fingerprint(snap)}
 
 
 def check(shell) -> dict:
     """Restore the snapshot :func:`start` took: what had been changed, and the snapshot's fingerprint
     as found (``before``: the grader compares it with the last one it was given) and as left (``after``:
     another one where the guard adopted what IPython or a library itself rebound)."""
-    snap = sys.__dict__.get("_lstm_course_guard")
+    snap = _STATE[0]
     before = fingerprint(snap)
     if not before:
         return {"before": "", "after": "", "fixed": ["the guard's snapshot (not one)"]}
@@ -572,18 +580,67 @@ def check(shell) -> dict:
         fixed, new = _restore_all(snap, shell.user_ns)
     if new is not snap:
         _keep(new)
-        sys.__dict__["_lstm_course_guard"] = new
+        _STATE[0] = new
     return {"before": before, "after": fingerprint(new), "fixed": fixed}
 
 
 def rebase(shell) -> dict:
     """The notebook's own set-up cell ran (trusted, before any student cell): its names become the reference."""
-    snap = sys.__dict__["_lstm_course_guard"]
+    snap = _STATE[0]
     user_ns = shell.user_ns
     saved = {k: user_ns[k] for k in snap[USER_NS][0] if k in user_ns}
     with _gc_paused():
         funcs = _more_functions(snap[FUNCS], saved.values())
     new = _with(snap, user_ns=(tuple(saved), tuple(saved.values())), funcs=funcs)
     _keep(new)
-    sys.__dict__["_lstm_course_guard"] = new
+    _STATE[0] = new
     return {"names": sorted(saved), "fingerprint": fingerprint(new)}
+
+
+# --------------------------------------------------------------------------- the grader's entry
+
+
+def as_json(value) -> str:
+    """JSON text of the guard's answers (dicts, lists, strings, booleans, None). A string is written
+    from its characters by ``_json``'s C encoder: a ``str`` subclass's own methods never run.
+
+    >>> print(as_json({"ok": True, "fixed": ["np.allclose", "x\u00b2"], "before": None}))
+    {"ok":true,"fixed":["np.allclose","x\\u00b2"],"before":null}
+    """
+    if type(value) is dict:
+        return "{" + ",".join(_text(k) + ":" + as_json(v) for k, v in value.items()) + "}"
+    if type(value) is list or type(value) is tuple:
+        return "[" + ",".join(map(as_json, value)) + "]"
+    if value is None or value is True or value is False:
+        return "null" if value is None else "true" if value else "false"
+    return _text(value)
+
+
+def signature(key: bytes, nonce: str, body: str) -> str:
+    """The grader's check that an answer is the guard's own: keyed BLAKE2b of the nonce and the body."""
+    return blake2b(nonce.encode() + b"\n" + body.encode(), key=key, digest_size=16).hexdigest()
+
+
+def _install(shell, key: bytes) -> type:
+    """The guard's entry for every call after :func:`start`: a subclass of ``complex`` named
+    :data:`ENTRY`, whose ``check(nonce)`` and ``rebase(nonce)`` answer ``signature + JSON``.
+
+    The grader reaches it from a literal, ``(1j).__class__.__subclasses__()``, not through a single
+    name in the user namespace, which student code can rebind (``__import__``, ``exec``,
+    ``get_ipython``) to wrap the call, drop what the guard reports and patch again. The first class of
+    that name is this one: it exists before any student code runs. This namespace's builtins are its own
+    copy (the grader's ``start`` call gives it one) and the signing key lives only here and in the grader,
+    so an answer edited on its way out (a formatter, the kernel's messaging) no longer matches its
+    signature. Reaching this class or its key takes ``__subclasses__``, ``gc`` or frames, which
+    :mod:`lstm_course.grading.screen` flags.
+    """
+
+    def answer(call, nonce: str) -> str:
+        body = as_json(call(shell))
+        return signature(key, nonce, body) + body
+
+    return type(
+        ENTRY,
+        (complex,),
+        {"__slots__": (), "check": partial(answer, check), "rebase": partial(answer, rebase)},
+    )

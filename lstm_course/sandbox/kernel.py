@@ -16,16 +16,15 @@ outside the sandbox:
 from __future__ import annotations
 
 import ast
-import base64
+import hmac
 import json
-import marshal
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 from queue import Empty
 
@@ -43,22 +42,18 @@ from lstm_course.results.feedback import STDERR_HEADER
 from lstm_course.sandbox import bwrap as sandbox
 from lstm_course.sandbox import forkserver, guard
 
-# Every guard request runs a fresh copy of the guard (the kernel never imports it), then one of its
-# functions: ``start`` from its source; the later calls, many per notebook, from its compiled code
-# (marshal, zlib, base64: 1 ms to load against 5 ms to compile), when the kernel's Python is this one.
+# The guard's source runs once per kernel, before the first cell (``start``: nothing but the course's own
+# code has run, so the names it looks up are the builtins), in a fresh namespace with its own copy of the
+# builtins. Every later call reaches the guard from a literal, through the class it installed (no name the
+# student can rebind), and its answer comes signed with a key that only the guard and the grader hold.
 _GUARD_SOURCE = Path(guard.__file__).read_text(encoding="utf-8")
-_GUARD_CODE = base64.b64encode(
-    zlib.compress(marshal.dumps(compile(_GUARD_SOURCE, "<lstm-course guard>", "exec", optimize=2)))
-).decode("ascii")
-_FROM_SOURCE = f"compile({_GUARD_SOURCE!r}, '<lstm-course guard>', 'exec')"
-_FROM_CODE = (
-    "__import__('marshal').loads(__import__('zlib').decompress(__import__('base64').b64decode("
-    f"{_GUARD_CODE!r})))"
+_GUARD_START = (
+    "(lambda g: (exec(compile({source!r}, '<lstm-course guard>', 'exec'), g), "
+    "__import__('json').dumps(g['start'](get_ipython(){params})))[1])"
+    "({{'__builtins__': dict(vars(__import__('builtins')))}})"
 )
-# one expression, evaluated by the kernel as a user expression: no cell, so none of IPython's cell
-# machinery (transformers, history, the cell compiler) runs on these 30 KB of code
 _GUARD_CALL = (
-    "(lambda g: (exec({code}, g), __import__('json').dumps(g[{call!r}](get_ipython(){params})))[1])({{}})"
+    "[c for c in (1j).__class__.__subclasses__() if c.__qualname__ == {entry!r}][0].{call}({nonce!r})"
 )
 
 
@@ -245,7 +240,7 @@ class SandboxExecute(Execute):
         self._notes: list[str] = []
         self._integrity: list[str] = []
         self._fingerprint = None
-        self._kernel_python = None  # the kernel's sys.implementation.cache_tag, as guard.start found it
+        self._key = secrets.token_hex(32)  # signs the guard's answers (guard.signature)
         self._errors_seen: set[int] = set()
         self._reply_status: dict[int, str] = {}
         self._output_bytes = 0
@@ -326,7 +321,8 @@ class SandboxExecute(Execute):
 
     # ------------------------------------------------------------------ the guard
     async def _run_silent(self, code: str, expression: str, timeout: float) -> tuple[str, object]:
-        """Run ``code`` in the kernel without history or output; return the reply status and ``expression``.
+        """Run ``code`` in the kernel without history or output; return the reply status and the value of
+        ``expression`` when it is a string (else ``None``).
 
         Waits at most ``timeout`` seconds (then the status is ``"timeout"``); raises ``DeadKernelError``
         if the kernel dies meanwhile.
@@ -348,16 +344,34 @@ class SandboxExecute(Execute):
         content = reply["content"]
         value = content.get("user_expressions", {}).get("r", {})
         try:
-            return content["status"], json.loads(ast.literal_eval(value["data"]["text/plain"]))
-        except (KeyError, ValueError, SyntaxError, TypeError):
-            return content["status"], None
+            text = ast.literal_eval(value["data"]["text/plain"])
+        except (KeyError, ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            text = None
+        return content["status"], text if isinstance(text, str) else None
 
     async def _guard(self, call: str, timeout: float, *args: str) -> tuple[str, object]:
-        """Run ``call(get_ipython(), *args)`` of a fresh copy of the guard; its reply status and result."""
-        params = "".join(f", {a!r}" for a in args)
-        compiled = call != "start" and self._kernel_python == sys.implementation.cache_tag
-        code = _FROM_CODE if compiled else _FROM_SOURCE
-        return await self._run_silent("", _GUARD_CALL.format(code=code, call=call, params=params), timeout)
+        """Run the guard's ``call``: ``start(get_ipython(), *args, key)`` from its source, the later calls
+        (``check``, ``rebase``) through its entry. Returns the reply status and the guard's answer; a later
+        call's answer must carry the guard's signature, else the status is ``"forged"``."""
+        if call == "start":
+            params = "".join(f", {a!r}" for a in (*args, self._key))
+            status, text = await self._run_silent(
+                "", _GUARD_START.format(source=_GUARD_SOURCE, params=params), timeout
+            )
+            body = text
+        else:
+            nonce = secrets.token_hex(8)
+            expression = _GUARD_CALL.format(entry=guard.ENTRY, call=call, nonce=nonce)
+            status, text = await self._run_silent("", expression, timeout)
+            body = text[32:] if text else None
+            if body is not None and not hmac.compare_digest(
+                text[:32], guard.signature(bytes.fromhex(self._key), nonce, body)
+            ):
+                return ("forged" if status == "ok" else status), None
+        try:
+            return status, json.loads(body) if body is not None else None
+        except ValueError:
+            return status, None
 
     def _flag(self, text: str) -> None:
         """Record an integrity finding: the notebook is flagged for the instructor (see the outcome)."""
@@ -368,7 +382,10 @@ class SandboxExecute(Execute):
         """Run the guard's ``check``: (could it vouch for the kernel, what it put back)."""
         status, value = await self._guard("check", self.timeout or 60)
         if status != "ok" or not isinstance(value, dict) or not isinstance(value.get("fixed"), list):
-            why = "no valid answer: its code was rewritten on the way in?" if status == "ok" else status
+            why = {
+                "ok": "no valid answer",
+                "forged": "its answer did not carry the guard's signature: it was altered on its way out",
+            }.get(status, status)
             self._flag(f"{name}: the guard could not run {when} the test ({why})")
             return False, []
         trusted = value.get("before") == self._fingerprint
@@ -403,7 +420,6 @@ class SandboxExecute(Execute):
             if status != "ok" or not (value or {}).get("ok"):
                 self._notes.append("the course set-up code failed before the first cell")
             self._fingerprint = (value or {}).get("fingerprint")
-            self._kernel_python = (value or {}).get("python")
         if self.guard and test and self._checked_after is None:
             trusted, fixed = await self._check("before", name)
             if fixed:
