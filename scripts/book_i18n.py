@@ -251,7 +251,9 @@ NOT_PAGES = {
 
 
 def comment_msgids() -> dict[str, str]:
-    """Every translatable comment of every shown code cell of the book: ``text -> "page:line"``."""
+    """Every translatable comment of every code cell of the book: ``text -> "page:line"``. Hidden cells'
+    too: the page hides them, but the chapter's launchable notebook (``scripts/chapter_notebooks.py``)
+    shows them."""
     import jupytext
     import yaml
 
@@ -263,8 +265,7 @@ def comment_msgids() -> dict[str, str]:
     for page in pages:
         nb = jupytext.read(BOOK / f"{page}.md", fmt="md:myst")
         for cell in nb.cells:
-            tags = set(cell.metadata.get("tags", []))
-            if cell.cell_type != "code" or tags & {"remove-input", "remove-cell"}:
+            if cell.cell_type != "code":
                 continue
             for first, _, _, text in comments(cell.source):
                 out.setdefault(text, f"{page}:{first}")

@@ -5,8 +5,9 @@ The book's sources are MyST Markdown (text, reviewable diffs). Colab cannot open
 theme's launch buttons open ``<chapter>.ipynb`` instead whenever that file sits next to the
 ``.md``. So each chapter gets a generated notebook without outputs, with one extra first cell that,
 on Colab only, clones the course and pip-installs it without dependencies (Colab has numpy,
-matplotlib, torch and Keras): that gives ``lstm_ref`` and the book's figures, ``lstm_figures``
-(``book/lstm_figures/``, packaged by ``pyproject.toml``).
+matplotlib, torch and Keras), with ``polib``, which reads the figures' catalogues: that gives
+``lstm_ref`` and the book's figures, ``lstm_figures`` (``book/lstm_figures/``, packaged by
+``pyproject.toml``).
 
 The translated notebook (:func:`twin`) has the same cells, with
 
@@ -14,17 +15,15 @@ The translated notebook (:func:`twin`) has the same cells, with
   title and body) from the page's catalogue ``locales/<lang>/LC_MESSAGES/<chapter>.po``, whose msgids
   Sphinx extracted from this very Markdown (:func:`translate_markdown`; MyST directives, roles and
   ``(label)=`` targets pass through);
-- the code comments from ``comments.po``, as the translated edition shows them (``book/i18n.py``);
-  that catalogue holds the comments of the cells the book shows, so a hidden set-up cell
-  (``remove-cell``) keeps the comments it lacks;
+- the code comments from ``comments.po``, as the translated edition shows them (``book/i18n.py``),
+  hidden set-up cells' (``remove-cell``) included: the page hides them, the notebook shows them;
 - the Colab cell in ``lang``, ending with ``lstm_ref.set_language(lang)``: ``lstm_ref``'s messages
-  (errors, shape checks) in ``lang``. Every twin gets it, also the two chapters that do not import
-  ``lstm_ref`` (``intro``, ``instructor_guide``): one set-up cell for all, at the cost of one small
-  import of a package the Colab cell has just installed, and a reader who tries ``lstm_ref`` there
-  gets its messages in ``lang`` too.
-
-Figures still draw their labels in English when the notebook runs: ``lstm_figures`` translates them
-only for the book's build (``lstm_figures.i18n.figure_bundle``), with no switch for a live kernel.
+  (errors, shape checks) and the figures' labels (``lstm_figures.i18n.shown_language``) in ``lang``; on
+  Colab it also installs the CJK font the figures draw Chinese with (Debian's ``fonts-wqy-microhei``).
+  Every twin gets it, also the two chapters that do not import ``lstm_ref`` (``intro``,
+  ``instructor_guide``): one set-up cell for all, at the cost of one small import of a package the
+  Colab cell has just installed, and a reader who tries ``lstm_ref`` there gets its messages in
+  ``lang`` too.
 
 The notebooks are committed, excluded from the Sphinx build (``_config.yml``: ``*.ipynb``), and
 ``tests/test_chapter_notebooks.py`` fails when one has drifted from its chapter or its catalogues.
@@ -55,7 +54,7 @@ import sys
 
 if "google.colab" in sys.modules and importlib.util.find_spec("lstm_figures") is None:
     subprocess.run(["git", "clone", "-q", "--depth", "1", "{repo}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "./lstm-shapes"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "./lstm-shapes", "polib"], check=True)
     importlib.invalidate_caches()  # {reload}
     os.chdir("lstm-shapes/book")"""
 COLAB_WORDS = {
@@ -72,9 +71,12 @@ COLAB_WORDS = {
 COLAB_CELL = _COLAB.format(repo=REPO_URL, **COLAB_WORDS["en"])
 # What a translated notebook's first cell ends with: lstm_ref's messages in that language.
 SET_LANGUAGE = {
-    "zh_CN": '\n\nimport lstm_ref\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（报错、形状检查）用中文',
+    "zh_CN": "\n"
+    '\nif "google.colab" in sys.modules and not os.path.exists("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"):'
+    '\n    subprocess.run(["apt-get", "-qq", "install", "-y", "fonts-wqy-microhei"], check=False)  # 图中文字的字体'
+    "\n\nimport lstm_ref"
+    '\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（报错、形状检查）和图中的文字都用中文',
 }
-HIDDEN = {"remove-cell", "remove-input"}  # cells the book does not show: comments.po lacks their comments
 
 _FENCE = re.compile(r"^[ \t]*(?P<mark>`{3,}|~{3,}|:{3,})(?:\{(?P<name>[\w:-]+)\})?[ \t]*(?P<arg>.*?)[ \t]*$")
 _OPTION = re.compile(r"^[ \t]*:[\w-]+:")  # a directive's option line, ":class: dropdown"
@@ -252,10 +254,7 @@ def twin(md: Path, lang: str) -> nbformat.NotebookNode:
         elif cell.cell_type == "code":
             lacks: set[str] = set()
             cell.source = translate_comments(cell.source, lang, lacks)
-            if not HIDDEN & set(cell.metadata.get("tags", [])):
-                missing.update(
-                    (t, f"locales/{lang}/LC_MESSAGES/comments.po lacks the comment") for t in lacks
-                )
+            missing.update((t, f"locales/{lang}/LC_MESSAGES/comments.po lacks the comment") for t in lacks)
     if missing:
         listed = "\n".join(f"  {what}: {' '.join(text.split())[:100]!r}" for text, what in missing.items())
         raise MissingTranslations(

@@ -163,6 +163,72 @@ def test_animation_carries_its_translation(catalogue):
     assert zh["text/html"] != data["text/html"].replace("a test", "一个测试").replace("two frames", "两帧")
 
 
+@pytest.fixture
+def shown_in(monkeypatch):
+    """``shown_in("zh_CN")``: lstm_ref's language (and so a live notebook's figures) for this test only."""
+    import lstm_ref
+
+    monkeypatch.delenv("LSTM_REF_LANG", raising=False)
+    yield lstm_ref.set_language
+    lstm_ref.set_language(None)
+
+
+def test_a_live_notebook_shows_figures_in_lstm_refs_language(catalogue, shown_in):
+    """A chapter's zh twin sets lstm_ref's language; Jupyter then shows the Chinese drawing (the book's
+    English build, and an English notebook, the English one), and animations likewise."""
+    fig = _figure()
+    english, meta = i18n.figure_bundle(fig)
+    shown_in("zh_CN")
+    chinese, meta_zh = i18n.figure_bundle(fig)
+    assert chinese["image/png"] == meta_zh["lstm_i18n"]["zh_CN"]["image/png"] != english["image/png"]
+    assert english["image/png"] != meta["lstm_i18n"]["zh_CN"]["image/png"]
+
+    def draw(fig, k):
+        ax = animation.diagram(fig, (0, 0, 1, 1), 10, 10)
+        ax.text(k + 1, 5, "batch")
+
+    anim = animation.render(draw, [100, 100], 1, (80, 40), "two frames", "a test", {})
+    data, meta = anim._repr_mimebundle_()
+    assert data["text/html"] == meta["lstm_i18n"]["zh_CN"]["text/html"] and "一个测试" in data["text/html"]
+    shown_in("en")
+    assert "a test" in anim._repr_mimebundle_()[0]["text/html"]
+
+
+def test_without_a_cjk_font_a_live_figure_stays_english_and_says_why(catalogue, shown_in, monkeypatch):
+    def no_font():
+        raise FileNotFoundError("no CJK font at /nowhere")
+
+    monkeypatch.setattr(i18n, "use_cjk_font", no_font)
+    i18n._warn_once.cache_clear()
+    shown_in("zh_CN")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data, meta = i18n.figure_bundle(_figure())
+        i18n.figure_bundle(_figure())
+    assert "error" in meta["lstm_i18n"]["zh_CN"] and "image/png" in data
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and "stay in English" in said[0] and "no CJK font" in said[0], said
+
+
+def test_an_installed_package_reads_the_catalogues_of_the_book_folder(monkeypatch, tmp_path):
+    """Installed (Colab), lstm_figures has no book/locales beside it: it reads ./locales, the folder
+    the Colab cell works in (the course's book/)."""
+    book = i18n.LOCALES.parent
+    i18n.catalogue.cache_clear()
+    here = i18n.catalogue("figures", "zh_CN")
+    assert len(here) > 20
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "site-packages" / "locales")
+    i18n.catalogue.cache_clear()
+    try:
+        monkeypatch.chdir(tmp_path)
+        assert i18n.catalogue("figures", "zh_CN") == {}
+        i18n.catalogue.cache_clear()
+        monkeypatch.chdir(book)
+        assert i18n.catalogue("figures", "zh_CN") == here
+    finally:
+        i18n.catalogue.cache_clear()
+
+
 class _Renderer:
     """What lstm_figures.mystnb uses of myst-nb's NbElementRenderer."""
 

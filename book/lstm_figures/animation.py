@@ -66,13 +66,17 @@ class Animation:
     translations: dict = field(default_factory=dict, repr=False)  # lang -> the same, translated (i18n)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """The English HTML; each translation's HTML (or why there is none) in the metadata."""
+        """The English HTML; each translation's HTML (or why there is none) in the metadata. A live
+        notebook in a translated language (``i18n.shown_language``) shows that language's HTML."""
+        from .i18n import shown_language
+
         meta = {}
         for lang, tr in self.translations.items():
             meta[lang] = {k: tr[k] for k in ("texts", "missing", "error") if k in tr}
             if "gif" in tr:
                 meta[lang]["text/html"] = self._html(tr["gif"], tr["static_png"], tr["alt"], tr["caption"])
-        return {"text/html": self._repr_html_()}, {"lstm_i18n": meta}
+        html = meta.get(shown_language(), {}).get("text/html") or self._repr_html_()
+        return {"text/html": html}, {"lstm_i18n": meta}
 
     def _repr_html_(self) -> str:
         return self._html(self.gif, self.static_png, self.alt, self.caption)

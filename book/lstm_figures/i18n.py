@@ -10,6 +10,11 @@ things on a page are not prose, and are translated here from two more catalogues
   the translated PNG (``lstm_figures.mystnb``) and fails on a missing label. Animations do the same
   frame by frame (``lstm_figures.animation.render``). So the code runs once, and a figure in the
   Chinese edition is the same drawing as the English one, from the same numbers.
+- **in a live notebook** (a chapter's ``.zh_CN.ipynb`` twin, run on Colab or a laptop), Jupyter shows
+  the figure in the language of ``lstm_ref``'s messages (:func:`shown_language`: the twin's first cell
+  calls ``lstm_ref.set_language("zh_CN")``), the English drawing where that language has no copy. The
+  catalogues are read from the checkout (``book/locales``), or from ``./locales`` (the Colab cell clones
+  the course and works in its ``book/`` folder).
 - **code comments** (``comments.po``): :func:`comments` finds the comments of a code cell (with
   :mod:`tokenize`, so a ``#`` inside a string is not one), consecutive full-line comments as one
   block; the Chinese build swaps them in the cell's shown source (``book/i18n.py``). The code itself,
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-LOCALES = Path(__file__).resolve().parents[1] / "locales"
+LOCALES = Path(__file__).resolve().parents[1] / "locales"  # in a checkout; installed: ./locales (locales())
 TRANSLATIONS = ("zh_CN",)
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FAMILY = "WenQuanYi Micro Hei"
@@ -103,12 +108,28 @@ def needs(text: str) -> bool:
     return bool(_words(text))
 
 
+def locales() -> Path:
+    """The catalogues' folder: the checkout's ``book/locales`` next to this package, else ``./locales``
+    (an installed package, run from the course's ``book/`` folder)."""
+    return LOCALES if LOCALES.is_dir() else Path.cwd() / "locales"
+
+
+def shown_language() -> str:
+    """The language a live notebook shows its figures in: ``lstm_ref``'s (``lstm_ref.set_language``,
+    ``$LSTM_REF_LANG``), English without ``lstm_ref``."""
+    try:
+        from lstm_ref.i18n import get_language
+    except ImportError:
+        return "en"
+    return get_language()
+
+
 @cache
 def catalogue(domain: str, lang: str) -> dict[str, str]:
     """``msgid -> msgstr`` of ``<lang>/LC_MESSAGES/<domain>.po`` (translated, non-fuzzy entries only)."""
     import polib
 
-    path = LOCALES / lang / "LC_MESSAGES" / f"{domain}.po"
+    path = locales() / lang / "LC_MESSAGES" / f"{domain}.po"
     if not path.is_file():
         return {}
     return {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and "fuzzy" not in e.flags}
@@ -248,7 +269,8 @@ def figure_png(fig) -> bytes:
 
 
 def figure_bundle(fig, include=None, exclude=None):
-    """Jupyter's display of a matplotlib figure: the English PNG, and each translation in the metadata."""
+    """Jupyter's display of a matplotlib figure: the English PNG, and each translation in the metadata;
+    where :func:`shown_language` is a translation, its PNG is the one shown."""
     data = {"image/png": base64.b64encode(figure_png(fig)).decode("ascii")}
     meta = {}
     for lang in TRANSLATIONS:
@@ -262,7 +284,19 @@ def figure_bundle(fig, include=None, exclude=None):
         except Exception as exc:  # the English figure still shows; the translated build reports this
             meta[lang] = {"error": f"{type(exc).__name__}: {exc}"}
         meta[lang].update(texts=sorted(seen), missing=sorted(missing))
+    shown = meta.get(shown_language(), {})
+    if "image/png" in shown:  # a live notebook in that language (the book's build runs in English)
+        data["image/png"] = shown["image/png"]
+    elif "error" in shown:
+        _warn_once(f"lstm_figures: figures stay in English here ({shown['error']})")
     return data, {"lstm_i18n": meta}
+
+
+@cache
+def _warn_once(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
 
 
 def register() -> None:
