@@ -23,6 +23,7 @@ With ``language = "zh_CN"`` Sphinx splits Chinese words with jieba (``html_searc
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -172,12 +173,20 @@ def localized_downloads(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def localized_launch_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """``html-page-context``, after sphinx-book-theme built the launch buttons (its handler runs at
-    priority 501): in a translated edition each button's URL opens ``<page>.<lang>.ipynb`` instead of
-    ``<page>.ipynb``. A missing notebook, or a URL that does not name the English one, is a warning."""
+    """``html-page-context``, after sphinx-book-theme built the launch and download buttons (its handlers
+    run at priority 501): in a translated edition each launch button's URL opens ``<page>.<lang>.ipynb``
+    instead of ``<page>.ipynb``, and the ".ipynb" download serves that notebook too (copied next to the
+    page's sources as ``_sources/<page>.<lang>.ipynb``; the theme's own would be the English notebook).
+    A missing notebook, or a URL that does not name the English one, is a warning."""
     lang = _lang(app)
-    launch = [b for b in context.get("header_buttons", []) if b.get("label") == "launch-buttons"]
-    if lang == "en" or not launch:
+    buttons = {b.get("label"): b for b in context.get("header_buttons", [])}
+    launch = buttons.get("launch-buttons")
+    notebook = [
+        b
+        for b in buttons.get("download-buttons", {}).get("buttons", [])
+        if b.get("label") == "download-notebook-button"
+    ]
+    if lang == "en" or not (launch or notebook):
         return
     english, local = f"{pagename}.ipynb", f"{pagename}.{lang}.ipynb"
     if not (Path(app.srcdir) / local).is_file():
@@ -186,9 +195,19 @@ def localized_launch_buttons(app: Sphinx, pagename: str, templatename: str, cont
             location=pagename,
         )
         return
+    for button in notebook:
+        if not button["url"].endswith(f"/{english}"):
+            logger.warning(f".ipynb download URL does not name {english}: {button['url']}", location=pagename)
+            continue
+        button["url"] = button["url"][: -len(english)] + local
+        target = Path(app.outdir) / "_sources" / local
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(app.srcdir) / local, target)
+    if not launch:
+        return
     # the notebook's path ends a URL's path (Colab), or a query value (Binder's and JupyterHub's urlpath)
     named = re.compile(rf"(?:(?<=/)|(?<==)|(?<=%2F)){re.escape(english)}(?=$|[?&#])")
-    for button in launch[0]["buttons"]:
+    for button in launch["buttons"]:
         if "url" not in button:  # Thebe's button runs JavaScript on the page
             continue
         button["url"], found = named.subn(local, button["url"])

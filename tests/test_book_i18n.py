@@ -9,6 +9,7 @@ edition is then compared with the English page by page, and opened in Chromium.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -227,14 +228,24 @@ def test_zh_pages_link_the_chinese_downloads(built):
 
 def test_zh_launch_buttons_open_the_chinese_notebooks(built):
     """The zh pages' Colab and Binder buttons open book/<chapter>.zh_CN.ipynb (book/i18n.py), the English
-    pages' book/<chapter>.ipynb."""
+    pages' book/<chapter>.ipynb; the ".ipynb" download of a zh page is that Chinese notebook too."""
     button = r'href="(https://(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/[^"]+/book/[^"]+)"'
     chapters = [n for n in page_names() if (ROOT / "book" / f"{n}.zh_CN.ipynb").is_file()]
     assert "03_shapes" in chapters, chapters
     for name in chapters:
+        chinese = {}  # Chinese characters in the prose of each edition's download
         for folder, notebook in ((HTML, f"book/{name}.ipynb"), (ZH, f"book/{name}.zh_CN.ipynb")):
-            links = re.findall(button, (folder / f"{name}.html").read_text("utf-8"))
+            page = (folder / f"{name}.html").read_text("utf-8")
+            links = re.findall(button, page)
             assert len(links) == 2 and all(link.endswith(notebook) for link in links), (folder.name, links)
+            downloads = re.findall(r'href="([^"]*_sources/[^"]+\.ipynb)"', page)
+            assert downloads == [f"_sources/{Path(notebook).name}"], (folder.name, downloads)
+            served = json.loads((folder / downloads[0]).read_text("utf-8"))
+            prose = "".join("".join(c["source"]) for c in served["cells"] if c["cell_type"] == "markdown")
+            chinese[folder] = len(re.findall(r"[\u4e00-\u9fff]", prose))
+            if folder == ZH:
+                assert served == json.loads((ROOT / notebook).read_text("utf-8"))
+        assert chinese[ZH] > 100 and chinese[HTML] < chinese[ZH] / 4, (name, chinese)  # the glossary has some
 
 
 def test_zh_figures_are_drawn_in_chinese(built):
