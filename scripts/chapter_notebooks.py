@@ -42,7 +42,7 @@ import jupytext
 import nbformat
 
 from lstm_course.translations import MissingTranslations, _markdown, _translatable
-from lstm_figures.i18n import TRANSLATIONS, catalogue, needs, translate_comments
+from lstm_figures.i18n import CJK_FONT, TRANSLATIONS, catalogue, needs, translate_comments
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 REPO_URL = "https://github.com/lstm-shapes-course/lstm-shapes"
@@ -72,7 +72,7 @@ COLAB_CELL = _COLAB.format(repo=REPO_URL, **COLAB_WORDS["en"])
 # What a translated notebook's first cell ends with: lstm_ref's messages in that language.
 SET_LANGUAGE = {
     "zh_CN": "\n"
-    '\nif "google.colab" in sys.modules and not os.path.exists("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"):'
+    f'\nif "google.colab" in sys.modules and not os.path.exists("{CJK_FONT}"):'
     '\n    subprocess.run(["apt-get", "-qq", "install", "-y", "fonts-wqy-microhei"], check=False)  # 图中文字的字体'
     "\n\nimport lstm_ref"
     '\n\nlstm_ref.set_language("zh_CN")  # lstm_ref 的提示信息（报错、形状检查）和图中的文字都用中文',

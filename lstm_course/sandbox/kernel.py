@@ -320,15 +320,15 @@ class SandboxExecute(Execute):
         return parts
 
     # ------------------------------------------------------------------ the guard
-    async def _run_silent(self, code: str, expression: str, timeout: float) -> tuple[str, object]:
-        """Run ``code`` in the kernel without history or output; return the reply status and the value of
-        ``expression`` when it is a string (else ``None``).
+    async def _run_silent(self, expression: str, timeout: float) -> tuple[str, object]:
+        """Evaluate ``expression`` in the kernel (an empty execute request: no history, no output); return
+        the reply status and its value when it is a string (else ``None``).
 
         Waits at most ``timeout`` seconds (then the status is ``"timeout"``); raises ``DeadKernelError``
         if the kernel dies meanwhile.
         """
         msg_id = self.kc.execute(
-            code, silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
+            "", silent=True, store_history=False, allow_stdin=False, user_expressions={"r": expression}
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -356,16 +356,17 @@ class SandboxExecute(Execute):
         if call == "start":
             params = "".join(f", {a!r}" for a in (*args, self._key))
             status, text = await self._run_silent(
-                "", _GUARD_START.format(source=_GUARD_SOURCE, params=params), timeout
+                _GUARD_START.format(source=_GUARD_SOURCE, params=params), timeout
             )
             body = text
         else:
             nonce = secrets.token_hex(8)
             expression = _GUARD_CALL.format(entry=guard.ENTRY, call=call, nonce=nonce)
-            status, text = await self._run_silent("", expression, timeout)
-            body = text[32:] if text else None
+            status, text = await self._run_silent(expression, timeout)
+            n = guard.SIGNATURE_CHARS
+            body = text[n:] if text else None
             if body is not None and not hmac.compare_digest(
-                text[:32], guard.signature(bytes.fromhex(self._key), nonce, body)
+                text[:n], guard.signature(bytes.fromhex(self._key), nonce, body)
             ):
                 return ("forged" if status == "ok" else status), None
         try:
