@@ -123,7 +123,8 @@ HONEST = {
     "pandas": "import pandas as pd\npd.options.display.max_rows = 10\n",
     "help": "?np.zeros\nx = 1  # why?\n",
     "namespace_reads": "if 'model' in globals():\n    print(len(globals()), globals().get('x'), sorted(globals()))\n"
-    "for name in list(globals()):\n    pass\ndef show(o):\n    d = locals()\n    return vars(o), d\n",
+    "for name in list(globals()):\n    pass\ndef show(o):\n    d = locals()\n    return vars(o), d\n"
+    "from pprint import pprint\npprint(globals())\ndisplay(sorted(globals()))\n",
 }
 
 

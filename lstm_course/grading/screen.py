@@ -109,7 +109,23 @@ GRADER_WORDS = ("lstm_course", "__lstm_", "nbgrader", "TamperingDetected", "Grad
 MUTATORS = ("update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__")
 # what may be done with globals() and the like without a finding: read a name, list them, copy them
 NAMESPACE_READS = ("get", "keys", "items", "values", "copy", "__contains__", "__getitem__")
-NAMESPACE_COPIES = ("len", "sorted", "list", "dict", "set", "tuple", "print", "repr", "str", "any", "all")
+NAMESPACE_COPIES = (
+    *(
+        "len",
+        "sorted",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "print",
+        "repr",
+        "str",
+        "any",
+        "all",
+        "pprint",
+        "display",
+    ),
+)
 CELL_MAGICS = ("capture", "time", "timeit", "prun")  # their body is Python run in the kernel: screened
 
 _MAGIC = re.compile(r"^\s*([%!]|[\w, ]+=\s*[%!])|^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
